@@ -1,0 +1,60 @@
+namespace Bms.Drivers.CellMonitoring
+{
+    /// <summary>
+    /// One scan's worth of AFE data in integer engineering units. Arrays are allocated once and refilled.
+    /// A value whose Valid flag is false is not a measurement (it may hold the last good value, never use it).
+    /// </summary>
+    public sealed class CellMonitorReadings
+    {
+        /// <summary>Creates the buffers for a stack of the given size.</summary>
+        public CellMonitorReadings(int cellCount, int temperatureCount)
+        {
+            CellVoltage_mV = new int[cellCount];
+            CellValid = new bool[cellCount];
+            Temperature_dC = new int[temperatureCount];
+            TemperatureValid = new bool[temperatureCount];
+        }
+
+        /// <summary>Cell voltages, index 0 = cell 1 (bottom of the stack).</summary>
+        public readonly int[] CellVoltage_mV;
+
+        /// <summary>Validity of each cell voltage in this scan.</summary>
+        public readonly bool[] CellValid;
+
+        /// <summary>Temperatures in 0.1 °C, in the driver's channel order (thermistors first, die last if reported).</summary>
+        public readonly int[] Temperature_dC;
+
+        /// <summary>Validity of each temperature in this scan.</summary>
+        public readonly bool[] TemperatureValid;
+
+        /// <summary>Pack current in mA, positive = charging.</summary>
+        public int Current_mA;
+
+        /// <summary>true when <see cref="Current_mA"/> was read in this scan.</summary>
+        public bool CurrentValid;
+
+        /// <summary>Stack (sum of cells) voltage measured by the chip.</summary>
+        public int StackVoltage_mV;
+
+        /// <summary>true when <see cref="StackVoltage_mV"/> was read in this scan.</summary>
+        public bool StackVoltageValid;
+
+        /// <summary>Chip-reported conditions, a combination of <see cref="CellMonitorFaults"/> flags.</summary>
+        public int Faults;
+
+        /// <summary>Marks every value invalid (start of a scan).</summary>
+        public void InvalidateAll()
+        {
+            for (int i = 0; i < CellValid.Length; i++)
+            {
+                CellValid[i] = false;
+            }
+            for (int i = 0; i < TemperatureValid.Length; i++)
+            {
+                TemperatureValid[i] = false;
+            }
+            CurrentValid = false;
+            StackVoltageValid = false;
+        }
+    }
+}
