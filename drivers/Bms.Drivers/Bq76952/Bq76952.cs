@@ -318,6 +318,49 @@ namespace Bms.Drivers.Bq76952
             return true;
         }
 
+        /// <summary>
+        /// Writes one data-memory value (1..4 bytes, little-endian) inside SET_CFGUPDATE/EXIT_CFGUPDATE and reads it
+        /// back. For calibration values the configuration object does not cover. Not for the periodic tick.
+        /// </summary>
+        public bool WriteDataMemoryValue(int address, int value, int length)
+        {
+            if (address < Bq76952Registers.DataMemoryFirst || address > Bq76952Registers.DataMemoryLast)
+            {
+                throw new ArgumentOutOfRangeException("address", "not a BQ76952 data-memory address");
+            }
+            if (length < 1 || length > 4)
+            {
+                throw new ArgumentOutOfRangeException("length", "1..4 bytes");
+            }
+            if (_disposed)
+            {
+                return false;
+            }
+            if (!SendSubcommand(Bq76952Registers.SetCfgUpdate) || !WaitForBatteryStatus(Bq76952Registers.BatteryStatusCfgUpdate, true))
+            {
+                return false;
+            }
+            for (int i = 0; i < length; i++)
+            {
+                _small[i] = (byte)(value >> (8 * i));
+            }
+            bool written = WriteSubcommand(address, _small, length);
+            _balancingMask = 0; // CONFIG_UPDATE stops balancing
+            bool exited = SendSubcommand(Bq76952Registers.ExitCfgUpdate) && WaitForBatteryStatus(Bq76952Registers.BatteryStatusCfgUpdate, false);
+            if (!written || !exited || !ReadSubcommand(address, _response, length))
+            {
+                return false;
+            }
+            for (int i = 0; i < length; i++)
+            {
+                if (_response[i] != (byte)(value >> (8 * i)))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
         /// <inheritdoc />
         public bool Measure(CellMonitorReadings readings)
         {

@@ -118,10 +118,6 @@ namespace Bms.Drivers.Bq76952
             {
                 throw new ArgumentException("CellInputMask must select 3 to 16 of the 16 cell inputs");
             }
-            if ((CellInputMask & 0x8000) == 0 && CellInputMask != 0xFFFF)
-            {
-                throw new ArgumentException("CellInputMask must include input 16: the top cell connects to VC16");
-            }
             if (SenseResistor_uOhm < 50 || SenseResistor_uOhm > 100000)
             {
                 throw new ArgumentException("SenseResistor_uOhm must be 50..100000");
