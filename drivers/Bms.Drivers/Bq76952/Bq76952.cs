@@ -19,6 +19,7 @@ namespace Bms.Drivers.Bq76952
         private const int RegisterSpace = 0x80;
         private const int MaxFrame = 2 + 2 * 40;
         private const int DataMemoryItemsMax = 24;
+        private const int AlarmMask = 0xF800 | Bq76952Registers.AlarmFullScan;
 
         private static readonly int[] ShortCircuitSteps_mV = { 10, 20, 40, 60, 80, 100, 125, 150, 175, 200, 250, 300, 350, 400, 450, 500 };
 
@@ -307,6 +308,13 @@ namespace Bms.Drivers.Bq76952
                 return false;
             }
 
+            // Alarm Enable takes the Default Alarm Mask at reset; set it directly too so FULLSCAN latches now.
+            _small[0] = AlarmMask & 0xFF;
+            _small[1] = AlarmMask >> 8;
+            if (!WriteRegisters(Bq76952Registers.AlarmEnable, _small, 0, 2))
+            {
+                return false;
+            }
             _small[0] = 0xFF;
             _small[1] = 0xFF;
             if (!WriteRegisters(Bq76952Registers.AlarmStatus, _small, 0, 2))
@@ -364,6 +372,10 @@ namespace Bms.Drivers.Bq76952
         /// <inheritdoc />
         public bool Measure(CellMonitorReadings readings)
         {
+            if (readings == null || readings.CellVoltage_mV.Length != _cellInput.Length || readings.Temperature_dC.Length != _temperatureRegister.Length)
+            {
+                throw new ArgumentException("readings must be sized for CellCount cells and TemperatureCount temperatures");
+            }
             long bytesBefore = _statistics.BusBytes;
             readings.InvalidateAll();
             readings.Faults = CellMonitorFaults.None;
@@ -685,7 +697,7 @@ namespace Bms.Drivers.Bq76952
             // CC Gain = 7.4768 / Rsense[mOhm] = 74768 / (10 * Rsense[uOhm]).
             AddDataMemory(Bq76952Registers.DmCcGain, 4, Bq76952Protocol.SingleBitsOfRatio(74768, 10L * c.SenseResistor_uOhm));
             // Alarm mask: default safety/PF bits plus FULLSCAN, which tells the driver a new conversion exists.
-            AddDataMemory(Bq76952Registers.DmDefaultAlarmMask, 2, 0xF800 | Bq76952Registers.AlarmFullScan);
+            AddDataMemory(Bq76952Registers.DmDefaultAlarmMask, 2, AlarmMask);
 
             int protectionsA = c.EnableChipProtections ? 0xBC : 0x00; // SCD, OCD1, OCC, COV, CUV
             int protectionsB = 0;
