@@ -85,6 +85,7 @@ namespace Bms.Drivers.Ltc681x
         private bool _openWireLatched;
         private int _scanFaults;
         private bool _configDrift;
+        private long _balancingSetAt_us;
 
         /// <summary>Creates the driver and all its buffers. Nothing is sent until <see cref="Initialize"/>.</summary>
         /// <param name="spi">The SPI device of the LTC6820 (one chip-select frame per call).</param>
@@ -246,6 +247,7 @@ namespace Bms.Drivers.Ltc681x
                     _statistics.ResetsDetected += resets;
                     _scanFaults |= CellMonitorFaults.DeviceReset;
                 }
+                ForgetExpiredBalancing();
                 WriteConfiguration();
                 _delay.Wait_us(ReferencePowerUp_us);
                 if (VerifyConfiguration(false) != 0)
@@ -328,9 +330,31 @@ namespace Bms.Drivers.Ltc681x
                 _dischargeMask[d] = mask;
             }
             BuildConfiguration();
+            _balancingSetAt_us = _clock.Now_us;
             bool written = WriteConfiguration();
             int resets = VerifyConfiguration(false);
             return written && resets == 0 && AllOk();
+        }
+
+        /// <summary>
+        /// A chip that reset lost its DCC bits; restoring them is right only while the discharge timeout of
+        /// the last <see cref="SetBalancing"/> has not run out (after that the chip would have stopped anyway).
+        /// </summary>
+        private void ForgetExpiredBalancing()
+        {
+            if (_dcto == 0)
+            {
+                return;
+            }
+            long timeout_us = (long)Ltc681xCommands.DischargeTimeout_s(_dcto) * 1000000;
+            if (_clock.Now_us - _balancingSetAt_us >= timeout_us)
+            {
+                for (int d = 0; d < _devices; d++)
+                {
+                    _dischargeMask[d] = 0;
+                }
+                BuildConfiguration();
+            }
         }
 
         /// <summary>The DCC mask (bit 0 = C1) the driver last asked device <paramref name="device"/> for.</summary>
