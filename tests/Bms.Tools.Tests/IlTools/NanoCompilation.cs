@@ -29,12 +29,13 @@ internal static class NanoCompilation
     }
 
     public static Result Compile(string source, string assemblyName = "Snippet", bool allowUnsafe = false, bool optimize = true,
-        IEnumerable<string>? preprocessorSymbols = null, IEnumerable<string>? extraReferences = null)
+        IEnumerable<string>? preprocessorSymbols = null, IEnumerable<MetadataReference>? extraReferences = null,
+        LanguageVersion languageVersion = LanguageVersion.CSharp7_3)
     {
-        var parseOptions = new CSharpParseOptions(LanguageVersion.CSharp7_3, preprocessorSymbols: preprocessorSymbols);
+        var parseOptions = new CSharpParseOptions(languageVersion, preprocessorSymbols: preprocessorSymbols);
         SyntaxTree tree = CSharpSyntaxTree.ParseText(source, parseOptions);
         var references = new List<MetadataReference> { MetadataReference.CreateFromFile(NanoMscorlibPath) };
-        foreach (string path in extraReferences ?? Array.Empty<string>()) references.Add(MetadataReference.CreateFromFile(path));
+        references.AddRange(extraReferences ?? Array.Empty<MetadataReference>());
         var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
             optimizationLevel: optimize ? OptimizationLevel.Release : OptimizationLevel.Debug,
             allowUnsafe: allowUnsafe, deterministic: true,
@@ -47,9 +48,10 @@ internal static class NanoCompilation
     }
 
     public static byte[] CompileOrThrow(string source, string assemblyName = "Snippet", bool allowUnsafe = false, bool optimize = true,
-        IEnumerable<string>? preprocessorSymbols = null)
+        IEnumerable<string>? preprocessorSymbols = null, IEnumerable<MetadataReference>? extraReferences = null,
+        LanguageVersion languageVersion = LanguageVersion.CSharp7_3)
     {
-        Result result = Compile(source, assemblyName, allowUnsafe, optimize, preprocessorSymbols);
+        Result result = Compile(source, assemblyName, allowUnsafe, optimize, preprocessorSymbols, extraReferences, languageVersion);
         if (!result.Success) throw new InvalidOperationException("Snippet did not compile against nanoFramework mscorlib:" + Environment.NewLine + result.ErrorText);
         return result.Image;
     }
