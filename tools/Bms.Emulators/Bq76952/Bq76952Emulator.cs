@@ -389,20 +389,22 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         ExecutedSubcommands.Add(code);
         _busyReads = SubcommandBusyReads;
         Array.Clear(_transfer);
-        byte[] response = [];
+        // The response goes straight into the transfer buffer (no allocation: the host tick is checked for that).
+        int length = 0;
+        void Put(int value) => _transfer[length++] = (byte)value;
         switch (code)
         {
             case Bq76952Registers.DeviceNumber:
-                response = [0x95, 0x76];
+                Put(0x95); Put(0x76);
                 break;
-            case 0x0002: // FW_VERSION
-                response = [0x95, 0x76, 0x01, 0x00, 0x00, 0x00];
+            case 0x0002: // FW_VERSION: device number, firmware 1.00, build 0
+                Put(0x95); Put(0x76); Put(0x01); Put(0x00); Put(0x00); Put(0x00);
                 break;
             case Bq76952Registers.ManufacturingStatus:
-                response = [(byte)(FetEnabled ? Bq76952Registers.ManufacturingStatusFetEn : 0), 0];
+                Put(FetEnabled ? Bq76952Registers.ManufacturingStatusFetEn : 0); Put(0);
                 break;
             case Bq76952Registers.CbActiveCells:
-                response = [(byte)BalancingMask, (byte)(BalancingMask >> 8)];
+                Put(BalancingMask); Put(BalancingMask >> 8);
                 break;
             case Bq76952Registers.FetEnable:
                 FetEnabled = !FetEnabled;
@@ -427,15 +429,14 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
                 ResetToDefaults();
                 return;
             case >= DmFirst and <= DmLast:
-                response = new byte[32];
-                Array.Copy(_dm, code - DmFirst, response, 0, 32);
+                Array.Copy(_dm, code - DmFirst, _transfer, 0, 32);
+                length = 32;
                 break;
         }
-        Array.Copy(response, 0, _transfer, 0, response.Length);
         int sum = (byte)code + (byte)(code >> 8);
-        foreach (byte b in response) sum += b;
+        for (int i = 0; i < length; i++) sum += _transfer[i];
         _transfer[0x60 - 0x40] = (byte)~sum;
-        _transfer[0x61 - 0x40] = (byte)(response.Length + 4);
+        _transfer[0x61 - 0x40] = (byte)(length + 4);
     }
 
     private void ExecuteWrite()
