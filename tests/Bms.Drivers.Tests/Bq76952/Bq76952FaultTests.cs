@@ -228,9 +228,16 @@ public class Bq76952FaultTests
     }
 
     [Fact]
-    public void With_a_timed_chip_scans_at_the_firmware_rate_are_fresh_and_too_fast_polling_is_flagged()
+    public void With_a_timed_chip_nothing_is_trusted_before_its_first_loop_and_too_fast_polling_is_flagged()
     {
         var f = new Bq76952Fixture(chipClock: true).Initialized();
+        Assert.Equal(63_000, f.Chip.LoopPeriod_us); // 16 cells + 2 + three thermistors, 3 ms each
+
+        // Straight after configuration the chip has not finished a loop: no value, but no fault either.
+        Assert.False(f.Driver.Measure(f.Readings));
+        f.AssertAllInvalid();
+        Assert.Equal(CellMonitorFaults.None, f.Readings.Faults);
+
         for (int i = 0; i < 5; i++)
         {
             f.Clock.Advance_us(100_000);
@@ -246,5 +253,30 @@ public class Bq76952FaultTests
         f.Clock.Advance_us(1_000);
         Assert.False(f.Driver.Measure(f.Readings));
         Assert.NotEqual(0, f.Readings.Faults & CellMonitorFaults.DeviceFault);
+        f.Clock.Advance_us(100_000);
+        Assert.True(f.Driver.Measure(f.Readings));
+    }
+
+    [Fact]
+    public void With_a_timed_chip_temperatures_follow_full_scans_of_three_loops()
+    {
+        var f = new Bq76952Fixture(chipClock: true).Initialized();
+        f.Clock.Advance_us(200_000);
+        Assert.True(f.Driver.Measure(f.Readings));
+        Assert.Equal(f.Pack.Temperature_dC[0], f.Readings.Temperature_dC[0]);
+
+        f.Pack.Temperature_dC[0] = 400;
+        f.Pack.CellVoltage_mV[0] = 3456;
+        int loopsSeen = 0;
+        bool temperatureUpdated = false;
+        while (!temperatureUpdated)
+        {
+            f.Clock.Advance_us(f.Chip.LoopPeriod_us);
+            Assert.True(f.Driver.Measure(f.Readings));
+            Assert.Equal(3456, f.Readings.CellVoltage_mV[0]); // cells: every loop
+            loopsSeen++;
+            temperatureUpdated = f.Readings.Temperature_dC[0] == 400;
+        }
+        Assert.InRange(loopsSeen, 1, 3);
     }
 }

@@ -40,13 +40,14 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
     private bool _por;
     private bool _hostChgOff, _hostDsgOff;
     private bool _frozen;
-    private long _lastConversion_us = long.MinValue;
+    private long _loopStart_us = long.MinValue;
+    private long _loopCount;
 
     /// <param name="pack">Physical quantities the chip measures.</param>
     /// <param name="crcMode">The chip variant answers and expects I2C CRC-8.</param>
     /// <param name="cellInputMask">Physical wiring: which cell inputs carry the pack's cells, bottom first (default: TI's rule, bottom inputs plus VC16).</param>
     /// <param name="address">7-bit I2C address.</param>
-    /// <param name="clock">With a clock, conversions complete every <see cref="ScanPeriod_us"/>; without, before every transaction.</param>
+    /// <param name="clock">With a clock, measurement loops complete every <see cref="LoopPeriod_us"/> (FULLSCAN every third); without, a full scan completes before every transaction.</param>
     public Bq76952Emulator(EmulatedPack pack, bool crcMode = false, int cellInputMask = -1, int address = Drivers.Bq76952.Bq76952.DefaultI2cAddress, IMonotonicClock? clock = null)
     {
         Pack = pack;
@@ -73,8 +74,8 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
     /// <summary>Die temperature.</summary>
     public int InternalTemperature_dC { get; set; } = 250;
 
-    /// <summary>Full-scan period when a clock is given.</summary>
-    public long ScanPeriod_us { get; set; } = 50_000;
+    /// <summary>Time of one ADC measurement slot when a clock is given (3 ms; 1.5 ms with FASTADC, not modelled).</summary>
+    public int SlotTime_us { get; set; } = 3000;
 
     /// <summary>Echo reads answering 0xFF after each subcommand before it completes.</summary>
     public int SubcommandBusyReads { get; set; } = 1;
@@ -202,7 +203,8 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         FetEnabled = false;
         _hostChgOff = _hostDsgOff = false;
         BalancingMask = 0;
-        _lastConversion_us = long.MinValue;
+        _loopStart_us = long.MinValue;
+        _loopCount = 0;
         ResetCount++;
     }
 
@@ -213,19 +215,51 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
 
     // ------------------------------------------------------------------ conversions and protections
 
-    private void MaybeConvert()
+    private int EnabledThermistors
     {
-        if (_frozen || ConfigUpdateMode) return;
-        if (_clock != null)
+        get
         {
-            long now = _clock.Now_us;
-            if (_lastConversion_us != long.MinValue && now - _lastConversion_us < ScanPeriod_us) return;
-            _lastConversion_us = now;
+            int count = 0;
+            for (int ts = 0; ts < 3; ts++)
+                if ((DataMemory(Bq76952Registers.DmTs1Config + ts, 1) & 0x03) == 0x03) count++;
+            return count;
         }
-        Convert();
     }
 
-    private void Convert()
+    /// <summary>
+    /// One measurement loop: 16 cell slots, one of VC16/PACK/LD, one of die temperature/VREF/VSS, and one slot per
+    /// enabled thermistor; three loops make a full scan (FULLSCAN). 63 ms per loop with three thermistors.
+    /// </summary>
+    public long LoopPeriod_us => (18 + EnabledThermistors) * (long)SlotTime_us;
+
+    private void MaybeConvert()
+    {
+        if (_frozen || ConfigUpdateMode)
+        {
+            _loopStart_us = long.MinValue; // measurements restart from a fresh loop afterwards
+            return;
+        }
+        if (_clock == null)
+        {
+            CompleteLoop(fullScan: true);
+            return;
+        }
+        long now = _clock.Now_us;
+        if (_loopStart_us == long.MinValue)
+        {
+            _loopStart_us = now;
+            return;
+        }
+        long period = LoopPeriod_us;
+        long loops = (now - _loopStart_us) / period;
+        if (loops <= 0) return;
+        _loopStart_us += loops * period;
+        long before = _loopCount;
+        _loopCount += loops;
+        CompleteLoop(fullScan: _loopCount / 3 > before / 3);
+    }
+
+    private void CompleteLoop(bool fullScan)
     {
         int packCell = 0;
         for (int input = 0; input < 16; input++)
@@ -247,16 +281,21 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         double reported_mA = senseMicrovolts * ccGain / DefaultCcGain;
         _cc2Raw = (int)Math.Clamp(Math.Round(reported_mA / lsb_mA, MidpointRounding.AwayFromZero), short.MinValue, short.MaxValue);
 
-        for (int ts = 0; ts < 3; ts++)
+        if (fullScan)
         {
-            bool thermistor = (DataMemory(Bq76952Registers.DmTs1Config + ts, 1) & 0x03) == 0x03;
-            int dC = ts < Pack.TemperatureCount ? Pack.Temperature_dC[ts] : 250;
-            _tsRaw[ts] = thermistor ? dC + Bq76952Protocol.ZeroCelsius_dK : 0;
+            // Thermistors and the die temperature share rotating slots: a complete set needs three loops.
+            for (int ts = 0; ts < 3; ts++)
+            {
+                bool thermistor = (DataMemory(Bq76952Registers.DmTs1Config + ts, 1) & 0x03) == 0x03;
+                int dC = ts < Pack.TemperatureCount ? Pack.Temperature_dC[ts] : 250;
+                _tsRaw[ts] = thermistor ? dC + Bq76952Protocol.ZeroCelsius_dK : 0;
+            }
+            _internalRaw = InternalTemperature_dC + Bq76952Protocol.ZeroCelsius_dK;
         }
-        _internalRaw = InternalTemperature_dC + Bq76952Protocol.ZeroCelsius_dK;
 
         EvaluateProtections();
-        _alarmRaw = Bq76952Registers.AlarmFullScan | Bq76952Registers.AlarmAdScan
+        _alarmRaw = Bq76952Registers.AlarmAdScan
+            | (fullScan ? Bq76952Registers.AlarmFullScan : 0)
             | (_safetyA != 0 ? Bq76952Registers.AlarmSafetyStatusA : 0)
             | ((_safetyB | _safetyC) != 0 ? Bq76952Registers.AlarmSafetyStatusBC : 0);
         _alarmStatus |= _alarmRaw & _alarmEnable;
