@@ -164,9 +164,15 @@ public class Bq76952DriverTests
         Assert.False(f.Driver.ChargeFetOn);
         Assert.True(f.Driver.DischargeFetOn);
 
-        f.Pack.CellVoltage_mV[7] = 4100;
+        // Recovery needs the 2-step (101.2 mV) hysteresis below the 4199.8 mV threshold.
+        f.Pack.CellVoltage_mV[7] = 4150;
+        Assert.True(f.Driver.Measure(f.Readings));
+        Assert.NotEqual(0, f.Readings.Faults & CellMonitorFaults.CellOverVoltage);
+        f.Pack.CellVoltage_mV[7] = 4050;
         Assert.True(f.Driver.Measure(f.Readings));
         Assert.Equal(0, f.Readings.Faults & CellMonitorFaults.CellOverVoltage);
+        Assert.True(f.Driver.SetProtectionFets(true, true));
+        Assert.True(f.Driver.ChargeFetOn);
     }
 
     [Fact]
@@ -286,5 +292,40 @@ public class Bq76952DriverTests
         Assert.Equal(0, f.Chip.BalancingMask);
         Assert.False(f.Driver.Measure(f.Readings));
         Assert.NotEqual(0, f.Readings.Faults & CellMonitorFaults.CommunicationError);
+    }
+
+    [Fact]
+    public void Programmed_over_voltage_delay_holds_the_status_back_on_a_timed_chip()
+    {
+        var f = new Bq76952Fixture(chipClock: true, configure: c => c.CellOverVoltageDelay_ms = 1000).Initialized();
+        Assert.Equal(1000 * 10 / 33 - 2, f.Chip.DataMemory(Bq76952Registers.DmCovDelay, 2));
+        f.Clock.Advance_us(100_000);
+        Assert.True(f.Driver.Measure(f.Readings));
+
+        f.Pack.CellVoltage_mV[3] = 4300;
+        f.Clock.Advance_us(100_000);
+        Assert.True(f.Driver.Measure(f.Readings));
+        Assert.Equal(0x08, f.Chip.SafetyAlertA & 0x08);           // the chip has seen it...
+        Assert.Equal(0, f.Readings.Faults & CellMonitorFaults.CellOverVoltage); // ...but not for 1 s yet
+
+        for (int i = 0; i < 8; i++)
+        {
+            f.Clock.Advance_us(100_000);
+            Assert.True(f.Driver.Measure(f.Readings));
+            Assert.Equal(0, f.Readings.Faults & CellMonitorFaults.CellOverVoltage);
+        }
+        f.Clock.Advance_us(200_000);
+        Assert.True(f.Driver.Measure(f.Readings));
+        Assert.NotEqual(0, f.Readings.Faults & CellMonitorFaults.CellOverVoltage);
+    }
+
+    [Fact]
+    public void A_chip_that_is_not_a_bq76952_is_refused()
+    {
+        var f = new Bq76952Fixture();
+        f.Chip.DeviceNumber = 0x7694;
+        Assert.False(f.Driver.Initialize());
+        Assert.False(f.Driver.IsConfigured);
+        Assert.DoesNotContain(Bq76952Registers.SetCfgUpdate, f.Chip.ExecutedSubcommands);
     }
 }

@@ -10,8 +10,8 @@ namespace Bms.Emulators.Bq76952;
 /// 0x3E/0x3F subcommand handshake with its transfer buffer, checksum and length, data memory with power-on
 /// defaults and CONFIG_UPDATE mode, FET and balancing state, the chip's I2C CRC mode, and its own protections
 /// evaluated against <see cref="EmulatedPack"/>. Measurements come from the pack at each conversion.
-/// Simplifications (documented, not hidden): protection delays and recovery hysteresis are not modelled (a
-/// condition sets its alert and status bits at the next conversion and clears when it is gone), OTC/UTC and
+/// COV/CUV have their programmed delays (with a clock) and recovery hysteresis. Simplifications (documented, not
+/// hidden): the other protections have no delay or hysteresis (status at the next loop, cleared when gone), OTC/UTC and
 /// OTD/UTD are evaluated regardless of charge or discharge mode, and only the subcommands the driver family
 /// uses are implemented (others echo and answer no data).
 /// </summary>
@@ -35,7 +35,9 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
     private byte _command3E, _command3F;
     private int _busyReads;
     private int _stackRaw, _packRaw, _ldRaw, _cc2Raw, _internalRaw;
-    private int _safetyA, _safetyB, _safetyC;
+    private int _safetyA, _safetyB, _safetyC, _alertA;
+    private long _covSince_us = long.MinValue, _cuvSince_us = long.MinValue;
+    private const int CovRecoveryHysteresis = 0x927C, CuvRecoveryHysteresis = 0x927B;
     private int _alarmStatus, _alarmRaw, _alarmEnable;
     private bool _por;
     private bool _hostChgOff, _hostDsgOff;
@@ -71,6 +73,9 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
     /// <summary>The real shunt on the board (the driver's configured value should match it).</summary>
     public int SenseResistor_uOhm { get; set; } = 1000;
 
+    /// <summary>What DEVICE_NUMBER answers (0x7695 for a BQ76952; change it to model a different part).</summary>
+    public int DeviceNumber { get; set; } = Bq76952Registers.DeviceNumberValue;
+
     /// <summary>Die temperature.</summary>
     public int InternalTemperature_dC { get; set; } = 250;
 
@@ -97,6 +102,7 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
     public bool ChargeFetOn => FetEnabled && !ConfigUpdateMode && !_hostChgOff && (_safetyA & 0x18) == 0 && (_safetyB & 0x51) == 0;
     public bool DischargeFetOn => FetEnabled && !ConfigUpdateMode && !_hostDsgOff && (_safetyA & 0xE4) == 0 && (_safetyB & 0x62) == 0;
     public int SafetyStatusA => _safetyA;
+    public int SafetyAlertA => _alertA;
     public int SafetyStatusB => _safetyB;
     public int BatteryStatus => (ConfigUpdateMode ? Bq76952Registers.BatteryStatusCfgUpdate : 0)
         | (_por ? Bq76952Registers.BatteryStatusPor : 0)
@@ -181,6 +187,8 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         SetDm(Bq76952Registers.DmCuvDelay, 2, 74);
         SetDm(Bq76952Registers.DmCovThreshold, 1, 86);
         SetDm(Bq76952Registers.DmCovDelay, 2, 74);
+        SetDm(CovRecoveryHysteresis, 1, 2);
+        SetDm(CuvRecoveryHysteresis, 1, 2);
         SetDm(Bq76952Registers.DmOccThreshold, 1, 2);
         SetDm(Bq76952Registers.DmOcd1Threshold, 1, 4);
         SetDm(Bq76952Registers.DmOtcThreshold, 1, 55);
@@ -195,7 +203,8 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         _command3E = _command3F = 0;
         _busyReads = 0;
         _pointer = 0;
-        _safetyA = _safetyB = _safetyC = 0;
+        _safetyA = _safetyB = _safetyC = _alertA = 0;
+        _covSince_us = _cuvSince_us = long.MinValue;
         _alarmStatus = _alarmRaw = 0;
         _alarmEnable = DataMemory(Bq76952Registers.DmDefaultAlarmMask, 2);
         _por = true;
@@ -310,12 +319,25 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         int used = vcellMode == 0 ? 0xFFFF : vcellMode;
         int cov_mV = DataMemory(Bq76952Registers.DmCovThreshold, 1) * 506 / 10;
         int cuv_mV = DataMemory(Bq76952Registers.DmCuvThreshold, 1) * 506 / 10;
+        int maxCell = int.MinValue, minCell = int.MaxValue;
         for (int input = 0; input < 16; input++)
         {
             if ((used & (1 << input)) == 0) continue;
-            if ((protA & 0x08) != 0 && _cellRaw[input] >= cov_mV) a |= 0x08;
-            if ((protA & 0x04) != 0 && _cellRaw[input] <= cuv_mV) a |= 0x04;
+            maxCell = Math.Max(maxCell, _cellRaw[input]);
+            minCell = Math.Min(minCell, _cellRaw[input]);
         }
+        // COV and CUV: the alert shows at once, the status after the programmed delay ((value + 2) x 3.3 ms, with a
+        // clock), and clears only past the recovery hysteresis.
+        bool covCondition = (protA & 0x08) != 0 && maxCell >= cov_mV;
+        bool cuvCondition = (protA & 0x04) != 0 && minCell <= cuv_mV;
+        _alertA = (covCondition ? 0x08 : 0) | (cuvCondition ? 0x04 : 0);
+        int covRecovery_mV = cov_mV - DataMemory(CovRecoveryHysteresis, 1) * 506 / 10;
+        int cuvRecovery_mV = cuv_mV + DataMemory(CuvRecoveryHysteresis, 1) * 506 / 10;
+        bool cov = DelayedStatus(covCondition, (_safetyA & 0x08) != 0, (protA & 0x08) != 0 && maxCell >= covRecovery_mV,
+            ref _covSince_us, DataMemory(Bq76952Registers.DmCovDelay, 2));
+        bool cuv = DelayedStatus(cuvCondition, (_safetyA & 0x04) != 0, (protA & 0x04) != 0 && minCell <= cuvRecovery_mV,
+            ref _cuvSince_us, DataMemory(Bq76952Registers.DmCuvDelay, 2));
+        a |= (cov ? 0x08 : 0) | (cuv ? 0x04 : 0);
         long sense_uV = (long)Pack.Current_mA * SenseResistor_uOhm / 1000;
         if ((protA & 0x10) != 0 && sense_uV >= DataMemory(Bq76952Registers.DmOccThreshold, 1) * 2000L) a |= 0x10;
         if ((protA & 0x20) != 0 && -sense_uV >= DataMemory(Bq76952Registers.DmOcd1Threshold, 1) * 2000L) a |= 0x20;
@@ -342,6 +364,20 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         _safetyA = a;
         _safetyB = b;
         _safetyC = 0;
+        _alertA |= a & ~0x0C;
+    }
+
+    private bool DelayedStatus(bool condition, bool wasSet, bool notYetRecovered, ref long since_us, int delaySetting)
+    {
+        if (!condition)
+        {
+            since_us = long.MinValue;
+            return wasSet && notYetRecovered;
+        }
+        if (wasSet || _clock == null) return true;
+        long now = _clock.Now_us;
+        if (since_us == long.MinValue) since_us = now;
+        return now - since_us >= (delaySetting + 2) * 3300L;
     }
 
     // ------------------------------------------------------------------ register space
@@ -353,7 +389,8 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         register &= 0x7F;
         switch (register)
         {
-            case 0x02: case 0x03: return (byte)_safetyA;
+            case 0x02: return (byte)_alertA;
+            case 0x03: return (byte)_safetyA;
             case 0x04: case 0x05: return (byte)_safetyB;
             case 0x06: case 0x07: return (byte)_safetyC;
             case 0x12: return Lo(BatteryStatus);
@@ -434,7 +471,7 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         switch (code)
         {
             case Bq76952Registers.DeviceNumber:
-                Put(0x95); Put(0x76);
+                Put(DeviceNumber); Put(DeviceNumber >> 8);
                 break;
             case 0x0002: // FW_VERSION: device number, firmware 1.00, build 0
                 Put(0x95); Put(0x76); Put(0x01); Put(0x00); Put(0x00); Put(0x00);
