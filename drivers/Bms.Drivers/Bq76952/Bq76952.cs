@@ -310,7 +310,7 @@ namespace Bms.Drivers.Bq76952
                 return false;
             }
 
-            // Alarm Enable takes the Default Alarm Mask at reset; set it directly too so FULLSCAN latches now.
+            // Alarm Enable takes the Default Alarm Mask at reset; set it directly too so ADSCAN/FULLSCAN latch now.
             _small[0] = AlarmMask & 0xFF;
             _small[1] = AlarmMask >> 8;
             if (!WriteRegisters(Bq76952Registers.AlarmEnable, _small, 0, 2))
@@ -331,7 +331,9 @@ namespace Bms.Drivers.Bq76952
 
         /// <summary>
         /// Writes one data-memory value (1..4 bytes, little-endian) inside SET_CFGUPDATE/EXIT_CFGUPDATE and reads it
-        /// back. For calibration values the configuration object does not cover. Not for the periodic tick.
+        /// back. For calibration values the configuration object does not cover. Not for the periodic tick: while in
+        /// CONFIG_UPDATE the chip turns its FETs off, stops balancing and stops measuring. A value the driver itself
+        /// programs (see <see cref="GetDataMemoryItem"/>) is overwritten again by the next <see cref="Initialize"/>.
         /// </summary>
         public bool WriteDataMemoryValue(int address, int value, int length)
         {
@@ -356,7 +358,8 @@ namespace Bms.Drivers.Bq76952
                 _small[i] = (byte)(value >> (8 * i));
             }
             bool written = WriteSubcommand(address, _small, length);
-            _balancingMask = 0; // CONFIG_UPDATE stops balancing
+            _balancingMask = 0;                 // CONFIG_UPDATE stops balancing
+            _awaitingFirstConversion = true;    // and measuring: the next values come from a new loop
             bool exited = SendSubcommand(Bq76952Registers.ExitCfgUpdate) && WaitForBatteryStatus(Bq76952Registers.BatteryStatusCfgUpdate, false);
             if (!written || !exited || !ReadSubcommand(address, _response, length))
             {
