@@ -1,4 +1,5 @@
 using Bms.Drivers.Common;
+using Xunit.Abstractions;
 
 namespace Bms.Drivers.Tests.Common;
 
