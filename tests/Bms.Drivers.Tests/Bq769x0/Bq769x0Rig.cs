@@ -65,6 +65,8 @@ internal sealed class MeddlingBus(II2cDevice inner) : II2cDevice
     public BusStatus FailWith = BusStatus.AddressNack;
     /// <summary>Flip the CRC of every outgoing write (the chip must refuse it).</summary>
     public bool CorruptWriteCrc;
+    /// <summary>Register reads starting at this address fail with <see cref="FailWith"/> (−1 = none).</summary>
+    public int FailReadsOf = -1;
 
     public int Address => inner.Address;
 
@@ -90,6 +92,7 @@ internal sealed class MeddlingBus(II2cDevice inner) : II2cDevice
     public BusStatus WriteRead(byte[] writeBuffer, int writeOffset, int writeCount, byte[] readBuffer, int readOffset, int readCount)
     {
         if (FailNext > 0) { FailNext--; return FailWith; }
+        if (writeCount == 1 && writeBuffer[writeOffset] == FailReadsOf) return FailWith;
         return inner.WriteRead(writeBuffer, writeOffset, writeCount, readBuffer, readOffset, readCount);
     }
 }
