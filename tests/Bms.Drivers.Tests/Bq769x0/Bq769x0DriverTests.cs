@@ -85,9 +85,20 @@ public class Bq769x0DriverTests(ITestOutputHelper output)
         int minimum = Bq769x0BusBudget.MinimumBytesPerScan(cells, temps, crc);
         output.WriteLine($"{variant} {cells} cells {temps} NTC crc={crc}: full scan {full} B, minimum {minimum} B, ratio {(double)full / minimum:F3}, reads {rig.Driver.ReadSegmentCount + 1}");
         Assert.True(full <= 1.2 * minimum, $"{full} bytes vs minimum {minimum}");
+        // On its own register layout the driver's read plan is the cheapest there is.
+        Assert.Equal(Bq769x0BusBudget.MinimumBytesPerScan(variant, cells, temps, crc), full);
 
         Assert.True(rig.MeasureAfter(100));              // no new conversion: no clearing write
         Assert.True(rig.Driver.Statistics.LastScanBusBytes < full);
+    }
+
+    [Theory]
+    [InlineData(15, 3, false, 4 + 43 + 3)]   // SYS_STAT; VC1..CC_LO in one read; clear CC_READY
+    [InlineData(15, 3, true, 5 + 83 + 4)]
+    [InlineData(5, 1, false, 4 + 13 + 7 + 5 + 3)] // SYS_STAT; VC1..VC5; BAT+TS1; CC; clear
+    public void Bus_budget_counts_the_protocol_bytes(int cells, int temps, bool crc, int expected)
+    {
+        Assert.Equal(expected, Bq769x0BusBudget.MinimumBytesPerScan(cells, temps, crc));
     }
 
     [Fact]
