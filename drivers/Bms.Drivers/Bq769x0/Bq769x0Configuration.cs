@@ -72,6 +72,12 @@ namespace Bms.Drivers.Bq769x0
         /// </summary>
         public int CurrentMaxAge_ms = 600;
 
+        /// <summary>Length of the wake-up pulse on TS1 (BOOT) when the chip is found in SHIP mode (check VBOOT timing in the datasheet).</summary>
+        public int BootPulse_us = 2000;
+
+        /// <summary>Time from the wake-up pulse until the chip answers on I2C.</summary>
+        public int BootWait_ms = 10;
+
         /// <summary>Creates a configuration with the BQ769x0 reference thermistor (10 kΩ, B = 3435 K).</summary>
         public Bq769x0Configuration()
         {

@@ -1,7 +1,6 @@
 using Bms.Drivers.Bq769x0;
 using Bms.Drivers.CellMonitoring;
 using Bms.Emulators.Bq769x0;
-using Xunit.Abstractions;
 using Bq769x0Monitor = Bms.Drivers.Bq769x0.Bq769x0;
 
 namespace Bms.Drivers.Tests.Bq769x0;

@@ -267,3 +267,58 @@ public class Bq769x0FaultTests
         Assert.Throws<NotSupportedException>(() => rig.Chip.Inject(EmulatorFault.OpenWire, 1));
     }
 }
+
+/// <summary>SHIP mode: where the chip sits after power-on, and how the driver gets it out.</summary>
+public class Bq769x0ShipModeTests
+{
+    private static (Bms.Emulators.Common.VirtualClock, Bq769x0Emulator, Bq769x0Configuration) Shipped()
+    {
+        var clock = new VirtualClock(5);
+        var pack = new EmulatedPack(5, 1);
+        for (int i = 0; i < 5; i++) pack.CellVoltage_mV[i] = 3700;
+        var chip = new Bq769x0Emulator(pack, clock, new Bq769x0EmulatorOptions { Variant = Bq769x0Variant.Bq76920, StartInShipMode = true });
+        var config = new Bq769x0Configuration { Variant = Bq769x0Variant.Bq76920, CellCount = 5, ThermistorCount = 1 };
+        return (clock, chip, config);
+    }
+
+    [Fact]
+    public void Initialize_wakes_a_shipped_chip_with_a_pulse_on_ts1()
+    {
+        var (clock, chip, config) = Shipped();
+        var driver = new Bms.Drivers.Bq769x0.Bq769x0(chip, clock, config, chip.BootPin, clock);
+        long before = clock.Now_us;
+        Assert.True(driver.Initialize());
+        Assert.False(chip.InShipMode);
+        Assert.False(chip.BootPin.State);                              // pulse, not a level
+        Assert.True(clock.Now_us - before >= config.BootPulse_us + config.BootWait_ms * 1000L);
+        var readings = new CellMonitorReadings(5, 1);
+        clock.Advance_us(300_000);
+        Assert.True(driver.Measure(readings));
+        Assert.InRange(readings.CellVoltage_mV[0], 3699, 3701);
+    }
+
+    [Fact]
+    public void Without_a_boot_line_a_shipped_chip_is_a_communication_error()
+    {
+        var (clock, chip, config) = Shipped();
+        var driver = new Bms.Drivers.Bq769x0.Bq769x0(chip, clock, config);
+        Assert.False(driver.Initialize());
+        var readings = new CellMonitorReadings(5, 1);
+        Assert.False(driver.Measure(readings));
+        Assert.Equal(CellMonitorFaults.CommunicationError, readings.Faults);
+    }
+
+    [Fact]
+    public void Enter_ship_mode_sends_the_two_step_shutdown_and_the_chip_goes_quiet()
+    {
+        var (clock, chip, config) = Shipped();
+        var driver = new Bms.Drivers.Bq769x0.Bq769x0(chip, clock, config, chip.BootPin, clock);
+        Assert.True(driver.Initialize());
+        Assert.True(driver.SetProtectionFets(true, true));
+        Assert.True(driver.EnterShipMode());
+        Assert.True(chip.InShipMode);
+        Assert.False(chip.ChargeFetOn || chip.DischargeFetOn);
+        Assert.False(driver.IsConfigured);
+        Assert.False(driver.SetProtectionFets(true, true));
+    }
+}

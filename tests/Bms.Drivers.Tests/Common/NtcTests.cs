@@ -1,5 +1,4 @@
 using Bms.Drivers.Common;
-using Xunit.Abstractions;
 
 namespace Bms.Drivers.Tests.Common;
 
