@@ -106,7 +106,7 @@ public sealed class Ltc681xChainEmulator : ISpiDevice, IChipEmulator
     /// <summary>Extra 100 µV steps added to each cell's code (0..9), to exercise sub-millivolt rounding.</summary>
     public int[] SubMillivoltCode { get; }
 
-    /// <summary>Commands executed by device 0, in order (for protocol assertions).</summary>
+    /// <summary>Commands executed by device 0, in order (for protocol assertions; the oldest are dropped past 100 000).</summary>
     public List<int> ExecutedCommands { get; } = new();
 
     /// <summary>Frames whose command PEC was wrong (ignored).</summary>
@@ -268,6 +268,7 @@ public sealed class Ltc681xChainEmulator : ISpiDevice, IChipEmulator
             return BusStatus.Ok;
         }
         for (int k = 0; k < received; k++) _devices[k].LastValidCommand_us = now;
+        if (ExecutedCommands.Count >= 100_000) ExecutedCommands.RemoveRange(0, 50_000); // long replays
         ExecutedCommands.Add(command);
 
         int blocks = (count - 4) / 8;
