@@ -1,4 +1,5 @@
 using System;
+using Bms.Firmware.Chemistry;
 using Bms.Firmware.Measurement;
 
 namespace Bms.Firmware.Tests.Safety
@@ -21,8 +22,11 @@ namespace Bms.Firmware.Tests.Safety
         private static readonly double[] Tau_s = { 60, 1200, 3600 };
         private readonly Random _random;
 
-        public RestingPackModel(int cells, int seed, double nominal_mAh = 3000, double initialSoc = 0.80)
+        private readonly ChemistryProfile? _profile;
+
+        public RestingPackModel(int cells, int seed, double nominal_mAh = 3000, double initialSoc = 0.80, ChemistryProfile? profile = null)
         {
+            _profile = profile;
             Cells = cells;
             _random = new Random(seed);
             _capacity_mAh = new double[cells];
@@ -32,12 +36,15 @@ namespace Bms.Firmware.Tests.Safety
             _vrc_mV = new double[cells, 3];
             _dOcvdT_mV_per_K = new double[cells];
             Leak_mA = new double[cells];
-            double[] rcNominal = { 15, 10, 3 };
+            // Resistances of a 3 Ah cell, scaled inversely with capacity (a bigger cell has proportionally lower
+            // resistance, so the same C-rate gives the same polarisation in mV).
+            double scale = 3000 / nominal_mAh;
+            double[] rcNominal = { 15 * scale, 10 * scale, 3 * scale };
             for (int i = 0; i < cells; i++)
             {
                 _capacity_mAh[i] = nominal_mAh * (1 + 0.02 * Uniform());
                 _soc[i] = initialSoc + 0.01 * Uniform();
-                _r0_mOhm[i] = 20 * (1 + 0.1 * Uniform());
+                _r0_mOhm[i] = 20 * scale * (1 + 0.1 * Uniform());
                 for (int k = 0; k < 3; k++) { _rc_mOhm[i, k] = rcNominal[k] * (1 + 0.1 * Uniform()); }
                 _dOcvdT_mV_per_K[i] = 0.1 * (1 + 0.2 * Uniform());
             }
@@ -75,7 +82,7 @@ namespace Bms.Firmware.Tests.Safety
             for (int i = 0; i < Cells; i++)
             {
                 _soc[i] += (current_mA - Leak_mA[i]) * dt / 3600.0 / _capacity_mAh[i];
-                double v = Ocv_mV(_soc[i]) + _dOcvdT_mV_per_K[i] * (Temperature_C - 25) + current_mA * _r0_mOhm[i] / 1000.0;
+                double v = CellOcv_mV(_soc[i]) + _dOcvdT_mV_per_K[i] * (Temperature_C - 25) + current_mA * _r0_mOhm[i] / 1000.0;
                 for (int k = 0; k < 3; k++)
                 {
                     double decay = Math.Exp(-dt / Tau_s[k]);
@@ -90,6 +97,15 @@ namespace Bms.Firmware.Tests.Safety
             Snapshot.TemperatureValid[0] = true;
             Snapshot.Current_mA = (int)Math.Round(current_mA);
             Snapshot.CurrentValid = true;
+        }
+
+        /// <summary>The profile's OCV table (linear between its points, no rounding) or the built-in curve.</summary>
+        private double CellOcv_mV(double soc)
+        {
+            if (_profile == null) { return Ocv_mV(soc); }
+            double position = Math.Clamp(soc * 100000 / _profile.OcvStep_pcm, 0, _profile.OcvPointCount - 1.000001);
+            int k = (int)position;
+            return _profile.OcvPoint_mV(k) + (position - k) * (_profile.OcvPoint_mV(k + 1) - _profile.OcvPoint_mV(k));
         }
 
         private double Uniform() => 2 * _random.NextDouble() - 1;
