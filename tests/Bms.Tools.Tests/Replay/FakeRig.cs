@@ -39,6 +39,7 @@ internal sealed class FakeRig : IReplayRig
     public EmulatedPack Pack { get; }
     public IChipEmulator Emulator { get; }
     public VirtualClock Clock { get; } = new();
+    public IReadOnlyCollection<InjectionKind> SupportedInjections { get; set; } = Enum.GetValues<InjectionKind>();
     public SimulatedContactors Contactors { get; } = new();
     public string ContactorState { get; private set; } = "Open";
     public int PackSoc_pcm => (int)(_charge_mAms * 100_000 / _capacity_mAms);

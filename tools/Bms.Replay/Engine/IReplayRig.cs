@@ -25,6 +25,9 @@ public interface IReplayRig
     /// <summary>The emulated chip, for fault injection.</summary>
     IChipEmulator Emulator { get; }
 
+    /// <summary>The faults <see cref="Emulator"/> can show.</summary>
+    IReadOnlyCollection<InjectionKind> SupportedInjections { get; }
+
     /// <summary>The firmware's time source.</summary>
     VirtualClock Clock { get; }
 

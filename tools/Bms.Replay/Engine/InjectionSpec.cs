@@ -61,6 +61,13 @@ public sealed record InjectionSpec(string Text, InjectionKind Kind, int? Target,
         ("open-wire", InjectionKind.OpenWire), ("missing", InjectionKind.Missing),
     };
 
+    /// <summary>The grammar's name of a kind.</summary>
+    public static string KindName(InjectionKind kind)
+    {
+        foreach (var (name, k) in Kinds) if (k == kind) return name;
+        return kind.ToString();
+    }
+
     /// <summary>Parses one spec; throws <see cref="FormatException"/> with a message that says what is wrong and what is expected.</summary>
     public static InjectionSpec Parse(string text)
     {

@@ -69,6 +69,9 @@ public sealed class ReplayEngine
         {
             string? problem = spec.CheckAgainst(trace.Cells, rig.DeviceCount);
             if (problem is not null) throw new ReplayException(problem);
+            if (!rig.SupportedInjections.Contains(spec.Kind))
+                throw new ReplayException("--inject " + spec.Text + ": the " + rig.AfeName + " emulator cannot show this fault (it can: " +
+                                          string.Join(", ", rig.SupportedInjections.Select(InjectionSpec.KindName)) + ")");
         }
 
         long t0 = info.FirstTime_ms;
