@@ -21,6 +21,9 @@ public sealed class ReplaySettings
 
     public IReadOnlyList<InjectionSpec> Injections { get; init; } = Array.Empty<InjectionSpec>();
 
+    /// <summary>Stops the replay this long after the trace start (scenario variants that only need the first part); null = whole trace.</summary>
+    public long? StopAfter_ms { get; init; }
+
     /// <summary>Tick CSV destination for this trace, or null.</summary>
     public string? CsvPath { get; init; }
 }
@@ -75,7 +78,7 @@ public sealed class ReplayEngine
         }
 
         long t0 = info.FirstTime_ms;
-        long duration = info.Duration_ms;
+        long duration = settings.StopAfter_ms is long stop ? Math.Min(stop, info.Duration_ms) : info.Duration_ms;
         var feeder = new TraceFeeder(reader, info);
         var soc = new SocErrorStatistics();
         long stride = Math.Max(TickPeriod_ms, (duration / MaxPlotPoints + TickPeriod_ms - 1) / TickPeriod_ms * TickPeriod_ms);
