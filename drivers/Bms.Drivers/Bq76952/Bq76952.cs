@@ -65,6 +65,8 @@ namespace Bms.Drivers.Bq76952
         private bool _disposed;
         private int _scansWithoutConversion;
         private bool _awaitingFirstConversion;
+        private bool _resetNotReported;
+        private readonly bool _checkResetOnCurrentRead;
         private bool _chargeFetRequested;
         private bool _dischargeFetRequested;
         private int _balancingMask;
@@ -101,6 +103,7 @@ namespace Bms.Drivers.Bq76952
             _staleScanLimit = configuration.StaleScanLimit;
             _maxBalancingCells = configuration.MaxBalancingCells;
             _currentLsb_mA = configuration.CurrentLsb_mA;
+            _checkResetOnCurrentRead = configuration.CheckResetOnCurrentRead;
 
             _cellInput = new int[configuration.CellCount];
             int cell = 0;
@@ -390,9 +393,15 @@ namespace Bms.Drivers.Bq76952
                 readings.Faults = CellMonitorFaults.CommunicationError;
                 return false;
             }
+            if (_resetNotReported)
+            {
+                // ReadCurrent saw the reset; this scan re-configures and tells the slower consumers.
+                _resetNotReported = false;
+                readings.Faults = CellMonitorFaults.DeviceReset;
+            }
             if (!_configured && !Initialize())
             {
-                readings.Faults = CellMonitorFaults.CommunicationError;
+                readings.Faults |= CellMonitorFaults.CommunicationError;
                 FinishScan(bytesBefore);
                 return false;
             }
@@ -415,7 +424,7 @@ namespace Bms.Drivers.Bq76952
                     chipSilent = _lastStatus == BusStatus.AddressNack || _lastStatus == BusStatus.Timeout;
                 }
             }
-            int faults = allRead ? CellMonitorFaults.None : CellMonitorFaults.CommunicationError;
+            int faults = readings.Faults | (allRead ? CellMonitorFaults.None : CellMonitorFaults.CommunicationError);
 
             if (Fresh(Bq76952Registers.BatteryStatus))
             {
@@ -495,6 +504,24 @@ namespace Bms.Drivers.Bq76952
             if (_disposed || !_configured)
             {
                 return false;
+            }
+            if (_checkResetOnCurrentRead)
+            {
+                // After a reset CC Gain and the user units are back at their defaults: the current would be
+                // scaled wrongly until the next full scan noticed, so look at Battery Status first.
+                if (!ReadRegisters(Bq76952Registers.BatteryStatus, _small, 0, 2))
+                {
+                    return false;
+                }
+                if ((Bq76952Protocol.ReadUInt16(_small, 0) & (Bq76952Registers.BatteryStatusPor | Bq76952Registers.BatteryStatusCfgUpdate)) != 0)
+                {
+                    // Re-configuring takes far longer than the fast task may: leave it to the next Measure.
+                    _statistics.ResetsDetected++;
+                    _configured = false;
+                    _resetNotReported = true;
+                    readings.Faults |= CellMonitorFaults.DeviceReset;
+                    return false;
+                }
             }
             if (!ReadRegisters(Bq76952Registers.Cc2Current, _small, 0, 2))
             {
