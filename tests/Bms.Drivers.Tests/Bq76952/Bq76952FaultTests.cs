@@ -319,4 +319,14 @@ public class Bq76952FaultTests
         Assert.True(g.Driver.ReadCurrent(g.Readings));
         Assert.Equal(2, g.Driver.Statistics.Transfers - before);
     }
+
+    [Theory]
+    [InlineData(EmulatorFault.OpenWire)]
+    [InlineData(EmulatorFault.DeviceMissing)]
+    public void Faults_a_single_bq76952_cannot_show_are_refused_and_open_wire_test_is_not_offered(EmulatorFault fault)
+    {
+        var f = new Bq76952Fixture().Initialized();
+        Assert.Throws<NotSupportedException>(() => f.Chip.Inject(fault, 0));
+        Assert.False(f.Driver.CheckOpenWires(new bool[17]));
+    }
 }
