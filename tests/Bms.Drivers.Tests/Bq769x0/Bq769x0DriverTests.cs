@@ -173,16 +173,21 @@ public class Bq769x0DriverTests(ITestOutputHelper output)
         rig.StartAndSettle();
         int conversionsBefore = rig.Chip.CcConversions;
         int valid = 0;
+        var bytesPerCall = new HashSet<long>();
         for (int step = 0; step < 100; step++) // one second of 10 ms ticks
         {
             rig.Clock.Advance_us(10_000);
-            if (rig.Driver.ReadCurrent(rig.Readings))
+            long bytes = rig.Driver.Statistics.BusBytes;
+            bool ok = rig.Driver.ReadCurrent(rig.Readings);
+            bytesPerCall.Add(rig.Driver.Statistics.BusBytes - bytes);
+            if (ok)
             {
                 valid++;
                 Assert.InRange(rig.Readings.Current_mA, 19995, 20005);
             }
         }
         Assert.Equal(100, valid);                          // between conversions the latest one stands
+        Assert.Equal(new long[] { 5, 16 }, bytesPerCall.Order().ToArray()); // status only; status + CC + clear (CRC mode)
         Assert.Equal(4, rig.Chip.CcConversions - conversionsBefore);
         Assert.Equal(0, rig.Chip.Peek(Bq769x0Registers.SysStat) & Bq769x0Registers.StatCcReady);
     }
