@@ -50,6 +50,8 @@ namespace Bms.Drivers.Bq76952
         private readonly int[] _dmLength = new int[DataMemoryItemsMax];
         private readonly int[] _dmValue = new int[DataMemoryItemsMax];
         private int _dmCount;
+        private readonly int[] _verifyGroupFirst;
+        private readonly int _verifyGroupCount;
 
         private readonly byte[] _frame = new byte[MaxFrame];
         private readonly byte[] _answer = new byte[MaxFrame];
@@ -194,6 +196,18 @@ namespace Bms.Drivers.Bq76952
             }
 
             BuildDataMemoryImage(configuration);
+            SortDataMemoryByAddress();
+            // One data-memory read returns the 32 bytes from its address: verify neighbouring values together.
+            _verifyGroupFirst = new int[_dmCount];
+            int groups = 0;
+            for (int i = 0; i < _dmCount; i++)
+            {
+                if (groups == 0 || _dmAddress[i] + _dmLength[i] > _dmAddress[_verifyGroupFirst[groups - 1]] + Bq76952Registers.TransferBufferSize)
+                {
+                    _verifyGroupFirst[groups++] = i;
+                }
+            }
+            _verifyGroupCount = groups;
         }
 
         /// <inheritdoc />
@@ -295,9 +309,9 @@ namespace Bms.Drivers.Bq76952
             {
                 return false;
             }
-            for (int i = 0; i < _dmCount; i++)
+            for (int g = 0; g < _verifyGroupCount; g++)
             {
-                if (!VerifyDataMemory(i))
+                if (!VerifyDataMemoryGroup(g))
                 {
                     return false;
                 }
@@ -801,19 +815,54 @@ namespace Bms.Drivers.Bq76952
             return WriteSubcommand(_dmAddress[item], _small, length);
         }
 
-        private bool VerifyDataMemory(int item)
+        private void SortDataMemoryByAddress()
         {
-            int length = _dmLength[item];
-            if (!ReadSubcommand(_dmAddress[item], _response, length))
+            for (int i = 1; i < _dmCount; i++)
+            {
+                int address = _dmAddress[i];
+                int length = _dmLength[i];
+                int value = _dmValue[i];
+                int j = i - 1;
+                while (j >= 0 && _dmAddress[j] > address)
+                {
+                    _dmAddress[j + 1] = _dmAddress[j];
+                    _dmLength[j + 1] = _dmLength[j];
+                    _dmValue[j + 1] = _dmValue[j];
+                    j--;
+                }
+                _dmAddress[j + 1] = address;
+                _dmLength[j + 1] = length;
+                _dmValue[j + 1] = value;
+            }
+        }
+
+        /// <summary>Data-memory reads <see cref="Initialize"/> needs to verify every programmed value.</summary>
+        public int DataMemoryVerifyReads
+        {
+            get { return _verifyGroupCount; }
+        }
+
+        private bool VerifyDataMemoryGroup(int group)
+        {
+            int first = _verifyGroupFirst[group];
+            int end = group + 1 < _verifyGroupCount ? _verifyGroupFirst[group + 1] : _dmCount;
+            int baseAddress = _dmAddress[first];
+            int last = end - 1;
+            int span = _dmAddress[last] + _dmLength[last] - baseAddress;
+            if (!ReadSubcommand(baseAddress, _response, span))
             {
                 return false;
             }
-            int value = _dmValue[item];
-            for (int i = 0; i < length; i++)
+            for (int item = first; item < end; item++)
             {
-                if (_response[i] != (byte)(value >> (8 * i)))
+                int offset = _dmAddress[item] - baseAddress;
+                int value = _dmValue[item];
+                for (int i = 0; i < _dmLength[item]; i++)
                 {
-                    return false;
+                    if (_response[offset + i] != (byte)(value >> (8 * i)))
+                    {
+                        return false;
+                    }
                 }
             }
             return true;

@@ -329,4 +329,35 @@ public class Bq76952FaultTests
         Assert.Throws<NotSupportedException>(() => f.Chip.Inject(fault, 0));
         Assert.False(f.Driver.CheckOpenWires(new bool[17]));
     }
+
+    [Theory]
+    [InlineData(Bq76952Registers.DmCcGain)]
+    [InlineData(Bq76952Registers.DmCovThreshold)]
+    [InlineData(Bq76952Registers.DmUtdThreshold)]
+    [InlineData(Bq76952Registers.DmVcellMode)]
+    [InlineData(Bq76952Registers.DmCellBalanceMaxCells)]
+    public void A_data_memory_write_the_chip_dropped_fails_initialize(int address)
+    {
+        // 0.5 mOhm so that CC Gain differs from the chip's default too (every value below does).
+        var f = new Bq76952Fixture(configure: c => c.SenseResistor_uOhm = 500);
+        f.Chip.SenseResistor_uOhm = 500;
+        f.Chip.SilentlyDroppedDataMemoryWrites.Add(address);
+        Assert.False(f.Driver.Initialize());
+        Assert.False(f.Driver.IsConfigured);
+        Assert.False(f.Chip.ConfigUpdateMode); // left CONFIG_UPDATE all the same
+        Assert.False(f.Driver.Measure(f.Readings));
+        f.AssertAllInvalid();
+
+        f.Chip.SilentlyDroppedDataMemoryWrites.Clear();
+        Assert.True(f.Driver.Measure(f.Readings));
+        f.AssertReadingsEqualPack();
+    }
+
+    [Fact]
+    public void Neighbouring_data_memory_values_are_verified_with_shared_reads()
+    {
+        var f = new Bq76952Fixture();
+        Assert.True(f.Driver.DataMemoryVerifyReads < f.Driver.DataMemoryItemCount / 2);
+        Assert.True(f.Driver.Initialize());
+    }
 }
