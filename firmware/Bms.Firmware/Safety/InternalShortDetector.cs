@@ -125,6 +125,16 @@ namespace Bms.Firmware.Safety
             return _flagged[cell];
         }
 
+        /// <summary>
+        /// Restarts the rest period as if the pack had been loaded. Call it every second while anything drains
+        /// single cells (balancing bleed resistors), which would otherwise look like a leak.
+        /// </summary>
+        public void Interrupt()
+        {
+            StopObserving();
+            _restStart_ms = -1;
+        }
+
         /// <summary>Voltage dips (soft-short signatures) seen on a cell since start-up.</summary>
         public int GetMicroShortDips(int cell)
         {

@@ -684,7 +684,8 @@ namespace Bms.Firmware.Safety
                 {
                     long positiveMedian = median > 0 ? median : 0;
                     long threshold = baseThreshold + positiveMedian * _config.PrecursorExcessRatio_pct / 100;
-                    condition = (long)_slowRate_mdC_per_s[j] - median >= threshold;
+                    // The sensor itself must be rising: one that merely cools slower than the rest is not self-heating.
+                    condition = _slowRate_mdC_per_s[j] >= baseThreshold && (long)_slowRate_mdC_per_s[j] - median >= threshold;
                 }
                 RaisePrecursor(_temperaturePrecursor.Update(j, condition, now, _config.PrecursorSetDelay_ms, _config.PrecursorClearDelay_ms), j, now);
             }
