@@ -354,20 +354,39 @@ namespace Bms.Firmware.Safety
         {
             _anyCollapsed = false;
             long tau = _config.VoltageReferenceTimeConstant_ms;
+
+            // How far the pack as a whole sits below its references (load, discharge): the median drop.
+            for (int i = 0; i < _cellCount; i++)
+            {
+                _scratchInputValid[i] = s.CellValid[i];
+                if (!s.CellValid[i])
+                {
+                    continue;
+                }
+                if (!_cellReferenceSet[i])
+                {
+                    _cellReference_q16[i] = (long)s.CellVoltage_mV[i] << 16;
+                    _cellReferenceTime_ms[i] = now;
+                    _cellReferenceSet[i] = true;
+                }
+                _scratchInput[i] = (int)((_cellReference_q16[i] >> 16) - s.CellVoltage_mV[i]);
+            }
+            int sorted = SortValid(_scratchInput, _scratchInputValid, _cellCount);
+            long medianDrop = sorted == 0 ? 0
+                : sorted % 2 == 1 ? _scratchValue[sorted / 2]
+                : ((long)_scratchValue[sorted / 2 - 1] + _scratchValue[sorted / 2]) / 2;
+
             for (int i = 0; i < _cellCount; i++)
             {
                 if (s.CellValid[i])
                 {
                     int v = s.CellVoltage_mV[i];
-                    if (!_cellReferenceSet[i])
-                    {
-                        _cellReference_q16[i] = (long)v << 16;
-                        _cellReferenceTime_ms[i] = now;
-                        _cellReferenceSet[i] = true;
-                    }
                     long reference = _cellReference_q16[i] >> 16;
-                    _cellCollapsed[i] = (reference - v) * 100 > reference * _config.CellVoltageDrop_pct;
-                    bool frozen = (reference - v) * 100 >= reference * _config.VoltageReferenceFreeze_pct;
+                    long drop = reference - v;
+                    _cellCollapsed[i] = drop * 100 > reference * _config.CellVoltageDrop_pct;
+                    // A cell falling away from the rest of the pack keeps its reference, so a collapse in progress
+                    // cannot drag its own "initial value" down; a pack moving together (load) is tracked.
+                    bool frozen = (drop - medianDrop) * 100 >= reference * _config.VoltageReferenceFreeze_pct;
                     long dt = now - _cellReferenceTime_ms[i];
                     if (dt > tau)
                     {
