@@ -91,8 +91,8 @@ namespace Bms.Firmware.Safety
         /// <summary>Samples further apart than this are not checked for steps.</summary>
         public int StepMaxGap_ms = 500;
 
-        /// <summary>A step is credible (real heating) when some cell is at least this share (per cent) below its
-        /// voltage reference at the same time.</summary>
+        /// <summary>A step is credible (real heating) when some cell is at the same time at least this share (per
+        /// cent of its reference) further below its voltage reference than the median cell.</summary>
         public int StepVoltageEffect_pct = 10;
 
         /// <summary>A reading unchanged for this long while a neighbour moved is frozen.</summary>

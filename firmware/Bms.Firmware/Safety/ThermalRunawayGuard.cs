@@ -86,6 +86,7 @@ namespace Bms.Firmware.Safety
         private readonly bool[] _scratchInputValid;
 
         private bool _anyCollapsed;
+        private bool _voltageEffect;
         private bool _maxTemperatureReached;
         private bool _rateCondition;
 
@@ -305,7 +306,7 @@ namespace Bms.Firmware.Safety
         {
             long now = s.Time_ms;
             UpdateCells(s, now);
-            bool voltageEffect = AnyCellBelowReference(s, _config.StepVoltageEffect_pct);
+            bool voltageEffect = _voltageEffect;
 
             if (!s.CurrentValid || Abs(s.Current_mA) > _config.RestCurrent_mA)
             {
@@ -353,6 +354,7 @@ namespace Bms.Firmware.Safety
         private void UpdateCells(MeasurementSnapshot s, long now)
         {
             _anyCollapsed = false;
+            _voltageEffect = false;
             long tau = _config.VoltageReferenceTimeConstant_ms;
 
             // How far the pack as a whole sits below its references (load, discharge): the median drop.
@@ -387,6 +389,10 @@ namespace Bms.Firmware.Safety
                     // A cell falling away from the rest of the pack keeps its reference, so a collapse in progress
                     // cannot drag its own "initial value" down; a pack moving together (load) is tracked.
                     bool frozen = (drop - medianDrop) * 100 >= reference * _config.VoltageReferenceFreeze_pct;
+                    if ((drop - medianDrop) * 100 >= reference * _config.StepVoltageEffect_pct)
+                    {
+                        _voltageEffect = true;
+                    }
                     long dt = now - _cellReferenceTime_ms[i];
                     if (dt > tau)
                     {
@@ -404,23 +410,6 @@ namespace Bms.Firmware.Safety
                     _anyCollapsed = true;
                 }
             }
-        }
-
-        private bool AnyCellBelowReference(MeasurementSnapshot s, int percent)
-        {
-            for (int i = 0; i < _cellCount; i++)
-            {
-                if (!s.CellValid[i] || !_cellReferenceSet[i])
-                {
-                    continue;
-                }
-                long reference = _cellReference_q16[i] >> 16;
-                if ((reference - s.CellVoltage_mV[i]) * 100 >= reference * percent)
-                {
-                    return true;
-                }
-            }
-            return false;
         }
 
         private int FirstCollapsedCell()
