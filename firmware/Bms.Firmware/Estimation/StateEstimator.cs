@@ -462,6 +462,22 @@ namespace Bms.Firmware.Estimation
             return true;
         }
 
+        /// <summary>Saves the state through a record store (two CRC-protected copies). Uses the buffer given
+        /// at construction of the store's user; allocation-free.</summary>
+        public bool Save(Storage.PersistentRecordStore store, byte[] scratch)
+        {
+            SerializeState(scratch, 0);
+            return store.Save(scratch, 0);
+        }
+
+        /// <summary>Loads the newest intact copy from a record store and takes it (see <see cref="RestoreState"/>).
+        /// false when no intact copy exists or it does not fit this pack; then nothing changes.</summary>
+        public bool Load(Storage.PersistentRecordStore store, byte[] scratch)
+        {
+            if (!store.Load(scratch, 0)) return false;
+            return RestoreState(scratch, 0, PersistedStateSize);
+        }
+
         private static int PutInt(byte[] b, int p, int v)
         {
             b[p] = (byte)v; b[p + 1] = (byte)(v >> 8); b[p + 2] = (byte)(v >> 16); b[p + 3] = (byte)(v >> 24);
