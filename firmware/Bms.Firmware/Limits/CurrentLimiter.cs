@@ -1,0 +1,184 @@
+using System;
+using Bms.Firmware.Events;
+using Bms.Firmware.Measurement;
+
+namespace Bms.Firmware.Limits
+{
+    /// <summary>
+    /// Computes the charge and discharge current limits every 100 ms from the snapshot, the state of charge and
+    /// the protection levels of each direction. Limit = base × min(temperature, SoC, voltage-headroom factor),
+    /// halved (configurable) by a warning of that direction, zero for an alarm or fault, zero when the
+    /// contactors are not closed or the inputs are not valid. Integer per-mille arithmetic only.
+    /// </summary>
+    public sealed class CurrentLimiter
+    {
+        private const int Full = 1000;
+        private readonly LimitsConfiguration _config;
+
+        /// <summary>Creates a limiter on a validated configuration.</summary>
+        public CurrentLimiter(LimitsConfiguration config)
+        {
+            if (config == null)
+            {
+                throw new ArgumentNullException("config");
+            }
+            _config = config;
+        }
+
+        /// <summary>Allowed charge current (mA, ≥ 0).</summary>
+        public int ChargeLimit_mA { get; private set; }
+        /// <summary>Allowed discharge current magnitude (mA, ≥ 0).</summary>
+        public int DischargeLimit_mA { get; private set; }
+
+        /// <summary>Last temperature factor of the charge limit, per mille (diagnostics).</summary>
+        public int ChargeTemperatureFactor_permille { get; private set; }
+        /// <summary>Last SoC factor of the charge limit, per mille.</summary>
+        public int ChargeSocFactor_permille { get; private set; }
+        /// <summary>Last voltage-headroom factor of the charge limit, per mille.</summary>
+        public int ChargeVoltageFactor_permille { get; private set; }
+        /// <summary>Last temperature factor of the discharge limit, per mille.</summary>
+        public int DischargeTemperatureFactor_permille { get; private set; }
+        /// <summary>Last SoC factor of the discharge limit, per mille.</summary>
+        public int DischargeSocFactor_permille { get; private set; }
+        /// <summary>Last voltage-headroom factor of the discharge limit, per mille.</summary>
+        public int DischargeVoltageFactor_permille { get; private set; }
+
+        /// <summary>
+        /// Recomputes both limits. <paramref name="packSoc_pcm"/> &lt; 0 means unknown (no SoC derating).
+        /// <paramref name="chargeLevel"/>/<paramref name="dischargeLevel"/> are the highest protection levels
+        /// concerning that direction.
+        /// </summary>
+        public void Update(MeasurementSnapshot snapshot, int packSoc_pcm, ProtectionLevel chargeLevel, ProtectionLevel dischargeLevel, bool contactorsClosed)
+        {
+            int maxCell = int.MinValue;
+            int minCell = int.MaxValue;
+            for (int i = 0; i < snapshot.CellCount; i++)
+            {
+                if (snapshot.CellValid[i])
+                {
+                    int v = snapshot.CellVoltage_mV[i];
+                    if (v > maxCell) maxCell = v;
+                    if (v < minCell) minCell = v;
+                }
+            }
+            int maxT = int.MinValue;
+            int minT = int.MaxValue;
+            for (int i = 0; i < snapshot.TemperatureCount; i++)
+            {
+                if (snapshot.TemperatureValid[i])
+                {
+                    int t = snapshot.Temperature_dC[i];
+                    if (t > maxT) maxT = t;
+                    if (t < minT) minT = t;
+                }
+            }
+            bool cellsKnown = maxCell != int.MinValue;
+            bool temperaturesKnown = maxT != int.MinValue || snapshot.TemperatureCount == 0;
+
+            LimitsConfiguration c = _config;
+            // Both ends of the temperature range matter: the coldest cell limits charging as much as the hottest.
+            int chargeT = temperaturesKnown && snapshot.TemperatureCount > 0
+                ? Smaller(TrapezoidFactor(minT, c.ChargeTemperatureZeroLow_dC, c.ChargeTemperatureFullLow_dC, c.ChargeTemperatureFullHigh_dC, c.ChargeTemperatureZeroHigh_dC),
+                          TrapezoidFactor(maxT, c.ChargeTemperatureZeroLow_dC, c.ChargeTemperatureFullLow_dC, c.ChargeTemperatureFullHigh_dC, c.ChargeTemperatureZeroHigh_dC))
+                : (temperaturesKnown ? Full : 0);
+            int dischargeT = temperaturesKnown && snapshot.TemperatureCount > 0
+                ? Smaller(TrapezoidFactor(minT, c.DischargeTemperatureZeroLow_dC, c.DischargeTemperatureFullLow_dC, c.DischargeTemperatureFullHigh_dC, c.DischargeTemperatureZeroHigh_dC),
+                          TrapezoidFactor(maxT, c.DischargeTemperatureZeroLow_dC, c.DischargeTemperatureFullLow_dC, c.DischargeTemperatureFullHigh_dC, c.DischargeTemperatureZeroHigh_dC))
+                : (temperaturesKnown ? Full : 0);
+
+            int chargeSoc = Full;
+            int dischargeSoc = Full;
+            if (packSoc_pcm >= 0)
+            {
+                chargeSoc = FallingAbove(packSoc_pcm, c.ChargeSocTaperStart_pcm, 100000, c.ChargeSocEndFactor_permille);
+                dischargeSoc = FallingBelow(packSoc_pcm, c.DischargeSocTaperStart_pcm, 0, c.DischargeSocEndFactor_permille);
+            }
+
+            int chargeV = cellsKnown ? FallingAbove(maxCell, c.ChargeVoltageTaperStart_mV, c.ChargeVoltageZero_mV, 0) : 0;
+            int dischargeV = cellsKnown ? FallingBelow(minCell, c.DischargeVoltageTaperStart_mV, c.DischargeVoltageZero_mV, 0) : 0;
+
+            ChargeTemperatureFactor_permille = chargeT;
+            ChargeSocFactor_permille = chargeSoc;
+            ChargeVoltageFactor_permille = chargeV;
+            DischargeTemperatureFactor_permille = dischargeT;
+            DischargeSocFactor_permille = dischargeSoc;
+            DischargeVoltageFactor_permille = dischargeV;
+
+            int chargeFactor = Smaller(chargeT, Smaller(chargeSoc, chargeV));
+            int dischargeFactor = Smaller(dischargeT, Smaller(dischargeSoc, dischargeV));
+            chargeFactor = ApplyLevel(chargeFactor, chargeLevel);
+            dischargeFactor = ApplyLevel(dischargeFactor, dischargeLevel);
+            if (!contactorsClosed)
+            {
+                chargeFactor = 0;
+                dischargeFactor = 0;
+            }
+            ChargeLimit_mA = (int)((long)c.MaxCharge_mA * chargeFactor / Full);
+            DischargeLimit_mA = (int)((long)c.MaxDischarge_mA * dischargeFactor / Full);
+        }
+
+        private int ApplyLevel(int factor, ProtectionLevel level)
+        {
+            if (level >= ProtectionLevel.Alarm)
+            {
+                return 0;
+            }
+            if (level == ProtectionLevel.Warning)
+            {
+                return (int)((long)factor * _config.WarningFactor_permille / Full);
+            }
+            return factor;
+        }
+
+        /// <summary>Trapezoid: 0 outside zeroLow..zeroHigh, 1000 inside fullLow..fullHigh, linear between.</summary>
+        public static int TrapezoidFactor(int x, int zeroLow, int fullLow, int fullHigh, int zeroHigh)
+        {
+            if (x <= zeroLow || x >= zeroHigh)
+            {
+                return 0;
+            }
+            if (x < fullLow)
+            {
+                return (int)((long)(x - zeroLow) * Full / (fullLow - zeroLow));
+            }
+            if (x > fullHigh)
+            {
+                return (int)((long)(zeroHigh - x) * Full / (zeroHigh - fullHigh));
+            }
+            return Full;
+        }
+
+        /// <summary>1000 up to <paramref name="start"/>, linear to <paramref name="endFactor"/> at <paramref name="end"/> (end &gt; start), then endFactor.</summary>
+        public static int FallingAbove(int x, int start, int end, int endFactor)
+        {
+            if (x <= start)
+            {
+                return Full;
+            }
+            if (x >= end || end <= start)
+            {
+                return endFactor;
+            }
+            return Full - (int)((long)(x - start) * (Full - endFactor) / (end - start));
+        }
+
+        /// <summary>1000 down to <paramref name="start"/>, linear to <paramref name="endFactor"/> at <paramref name="end"/> (end &lt; start), then endFactor.</summary>
+        public static int FallingBelow(int x, int start, int end, int endFactor)
+        {
+            if (x >= start)
+            {
+                return Full;
+            }
+            if (x <= end || end >= start)
+            {
+                return endFactor;
+            }
+            return Full - (int)((long)(start - x) * (Full - endFactor) / (start - end));
+        }
+
+        private static int Smaller(int a, int b)
+        {
+            return a < b ? a : b;
+        }
+    }
+}
