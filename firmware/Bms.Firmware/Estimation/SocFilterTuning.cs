@@ -47,6 +47,6 @@ namespace Bms.Firmware.Estimation
         /// <summary>A cell counts as resting when |I| stays below this (milli-C) ...</summary>
         public const int RestCurrent_mC = 20;
         /// <summary>... for this long.</summary>
-        public const int RestTime_ms = 600000;
+        public const int RestTime_ms = 1800000;
     }
 }
