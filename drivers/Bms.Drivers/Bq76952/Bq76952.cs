@@ -1,0 +1,1029 @@
+using System;
+using Bms.Drivers.CellMonitoring;
+using Bms.Hal;
+
+namespace Bms.Drivers.Bq76952
+{
+    /// <summary>
+    /// Driver for the TI BQ76952 3..16-cell battery monitor and protector over I2C (optionally with the chip's
+    /// CRC-8 mode). One scan reads every cell, the stack, CC2 current, the temperatures and the protection status
+    /// in the fewest transactions the register map allows; subcommands and data-memory writes use the 0x3E/0x40/0x60
+    /// transfer buffer with its checksum. A chip reset (Battery Status POR or CONFIG_UPDATE seen outside
+    /// configuration) is detected and the configuration re-applied. Allocation-free after construction.
+    /// </summary>
+    public sealed class Bq76952 : ICellMonitor, IDisposable
+    {
+        /// <summary>The chip's 7-bit I2C address as shipped.</summary>
+        public const int DefaultI2cAddress = 0x08;
+
+        private const int RegisterSpace = 0x80;
+        private const int MaxFrame = 2 + 2 * 40;
+        private const int DataMemoryItemsMax = 24;
+        private const int AlarmMask = 0xF800 | Bq76952Registers.AlarmFullScan | Bq76952Registers.AlarmAdScan;
+        private const int ConversionAlarms = Bq76952Registers.AlarmFullScan | Bq76952Registers.AlarmAdScan;
+
+        private static readonly int[] ShortCircuitSteps_mV = { 10, 20, 40, 60, 80, 100, 125, 150, 175, 200, 250, 300, 350, 400, 450, 500 };
+
+        private readonly II2cDevice _device;
+        private readonly IDelay _delay;
+        private readonly int _address;
+        private readonly bool _crcMode;
+        private readonly int _maxAttempts;
+        private readonly int _pollLimit;
+        private readonly int _pollInterval_us;
+        private readonly int _staleScanLimit;
+        private readonly int _maxBalancingCells;
+        private readonly int _currentLsb_mA;
+
+        private readonly int[] _cellInput;           // logical cell -> physical input 0..15
+        private readonly int[] _temperatureRegister; // thermistors first, die last
+
+        // Read plan: register segments read by one WriteRead each.
+        private readonly int[] _segmentStart;
+        private readonly int[] _segmentLength;
+        private readonly bool[] _segmentOk;
+        private readonly int _segmentCount;
+        private readonly int[] _segmentOfRegister;
+
+        // Data memory programmed by Initialize, verified by read-back.
+        private readonly int[] _dmAddress = new int[DataMemoryItemsMax];
+        private readonly int[] _dmLength = new int[DataMemoryItemsMax];
+        private readonly int[] _dmValue = new int[DataMemoryItemsMax];
+        private int _dmCount;
+
+        private readonly byte[] _frame = new byte[MaxFrame];
+        private readonly byte[] _answer = new byte[MaxFrame];
+        private readonly byte[] _image = new byte[RegisterSpace];
+        private readonly byte[] _command = new byte[2 + Bq76952Registers.TransferBufferSize];
+        private readonly byte[] _response = new byte[Bq76952Registers.TransferBufferSize];
+        private readonly byte[] _small = new byte[4];
+
+        private readonly CellMonitorStatistics _statistics = new CellMonitorStatistics();
+
+        private BusStatus _lastStatus;
+        private bool _configured;
+        private bool _disposed;
+        private int _scansWithoutConversion;
+        private bool _awaitingFirstConversion;
+        private bool _chargeFetRequested;
+        private bool _dischargeFetRequested;
+        private int _balancingMask;
+
+        /// <summary>
+        /// Creates the driver. Nothing is sent until <see cref="Initialize"/>.
+        /// </summary>
+        /// <param name="device">The chip on its I2C bus (address normally <see cref="DefaultI2cAddress"/>).</param>
+        /// <param name="delay">Waits between subcommand polls.</param>
+        /// <param name="configuration">Validated here; later changes to it have no effect.</param>
+        public Bq76952(II2cDevice device, IDelay delay, Bq76952Configuration configuration)
+        {
+            if (device == null)
+            {
+                throw new ArgumentNullException("device");
+            }
+            if (delay == null)
+            {
+                throw new ArgumentNullException("delay");
+            }
+            if (configuration == null)
+            {
+                throw new ArgumentNullException("configuration");
+            }
+            configuration.Validate();
+
+            _device = device;
+            _delay = delay;
+            _address = device.Address;
+            _crcMode = configuration.CrcMode;
+            _maxAttempts = configuration.MaxAttempts;
+            _pollLimit = configuration.SubcommandPollLimit;
+            _pollInterval_us = configuration.SubcommandPollInterval_us;
+            _staleScanLimit = configuration.StaleScanLimit;
+            _maxBalancingCells = configuration.MaxBalancingCells;
+            _currentLsb_mA = configuration.CurrentLsb_mA;
+
+            _cellInput = new int[configuration.CellCount];
+            int cell = 0;
+            for (int input = 0; input < 16; input++)
+            {
+                if ((configuration.CellInputMask & (1 << input)) != 0)
+                {
+                    _cellInput[cell++] = input;
+                }
+            }
+
+            _temperatureRegister = new int[configuration.ThermistorCount + 1];
+            int t = 0;
+            if (configuration.Ts1Thermistor)
+            {
+                _temperatureRegister[t++] = Bq76952Registers.Ts1Temperature;
+            }
+            if (configuration.Ts2Thermistor)
+            {
+                _temperatureRegister[t++] = Bq76952Registers.Ts2Temperature;
+            }
+            if (configuration.Ts3Thermistor)
+            {
+                _temperatureRegister[t++] = Bq76952Registers.Ts3Temperature;
+            }
+            _temperatureRegister[t] = Bq76952Registers.InternalTemperature;
+
+            // Build the read plan: mark every needed register byte, then group them into block reads. A gap is
+            // read through when its bytes cost no more than starting a new transaction (addr+W, reg, addr+R).
+            bool[] needed = new bool[RegisterSpace];
+            Need(needed, Bq76952Registers.SafetyStatusA, 1);
+            Need(needed, Bq76952Registers.SafetyStatusB, 1);
+            Need(needed, Bq76952Registers.SafetyStatusC, 1);
+            Need(needed, Bq76952Registers.BatteryStatus, 2);
+            for (int i = 0; i < _cellInput.Length; i++)
+            {
+                Need(needed, Bq76952Registers.Cell1Voltage + 2 * _cellInput[i], 2);
+            }
+            Need(needed, Bq76952Registers.StackVoltage, 2);
+            Need(needed, Bq76952Registers.Cc2Current, 2);
+            Need(needed, Bq76952Registers.AlarmStatus, 2);
+            for (int i = 0; i < _temperatureRegister.Length; i++)
+            {
+                Need(needed, _temperatureRegister[i], 2);
+            }
+            int bytesPerRegister = _crcMode ? 2 : 1;
+            const int transactionOverhead = 3;
+            int[] starts = new int[RegisterSpace];
+            int[] lengths = new int[RegisterSpace];
+            int count = 0;
+            int lastNeeded = -1;
+            for (int r = 0; r < RegisterSpace; r++)
+            {
+                if (!needed[r])
+                {
+                    continue;
+                }
+                int gap = r - lastNeeded - 1;
+                if (count > 0 && gap * bytesPerRegister <= transactionOverhead)
+                {
+                    lengths[count - 1] = r - starts[count - 1] + 1;
+                }
+                else
+                {
+                    starts[count] = r;
+                    lengths[count] = 1;
+                    count++;
+                }
+                lastNeeded = r;
+            }
+            _segmentCount = count;
+            _segmentStart = new int[count];
+            _segmentLength = new int[count];
+            _segmentOk = new bool[count];
+            _segmentOfRegister = new int[RegisterSpace];
+            for (int r = 0; r < RegisterSpace; r++)
+            {
+                _segmentOfRegister[r] = -1;
+            }
+            for (int s = 0; s < count; s++)
+            {
+                _segmentStart[s] = starts[s];
+                _segmentLength[s] = lengths[s];
+                for (int r = starts[s]; r < starts[s] + lengths[s]; r++)
+                {
+                    _segmentOfRegister[r] = s;
+                }
+            }
+
+            BuildDataMemoryImage(configuration);
+        }
+
+        /// <inheritdoc />
+        public int CellCount
+        {
+            get { return _cellInput.Length; }
+        }
+
+        /// <inheritdoc />
+        public int TemperatureCount
+        {
+            get { return _temperatureRegister.Length; }
+        }
+
+        /// <inheritdoc />
+        public bool HasCurrentSense
+        {
+            get { return true; }
+        }
+
+        /// <inheritdoc />
+        public bool HasFetControl
+        {
+            get { return true; }
+        }
+
+        /// <inheritdoc />
+        public CellMonitorStatistics Statistics
+        {
+            get { return _statistics; }
+        }
+
+        /// <summary>true once <see cref="Initialize"/> succeeded and no reset has been seen since.</summary>
+        public bool IsConfigured
+        {
+            get { return _configured; }
+        }
+
+        /// <summary>Battery Status as read by the last scan.</summary>
+        public int LastBatteryStatus { get; private set; }
+
+        /// <summary>Safety Status A | B &lt;&lt; 8 | C &lt;&lt; 16 as read by the last scan.</summary>
+        public int LastSafetyStatus { get; private set; }
+
+        /// <summary>CHG FET state read back by the last <see cref="SetProtectionFets"/>.</summary>
+        public bool ChargeFetOn { get; private set; }
+
+        /// <summary>DSG FET state read back by the last <see cref="SetProtectionFets"/>.</summary>
+        public bool DischargeFetOn { get; private set; }
+
+        /// <summary>Cell-input bitmap the chip confirmed for balancing (bit n = input n + 1).</summary>
+        public int BalancingInputMask
+        {
+            get { return _balancingMask; }
+        }
+
+        /// <summary>Physical cell input (0 = VC1-VC0 pair) of logical cell <paramref name="cellIndex"/>.</summary>
+        public int CellInputOf(int cellIndex)
+        {
+            return _cellInput[cellIndex];
+        }
+
+        /// <summary>Number of block reads one <see cref="Measure"/> issues.</summary>
+        public int ReadTransactionsPerScan
+        {
+            get { return _segmentCount; }
+        }
+
+        /// <inheritdoc />
+        public bool Initialize()
+        {
+            if (_disposed)
+            {
+                return false;
+            }
+            _configured = false;
+
+            if (!ReadSubcommand(Bq76952Registers.DeviceNumber, _response, 2))
+            {
+                return false;
+            }
+            if (Bq76952Protocol.ReadUInt16(_response, 0) != Bq76952Registers.DeviceNumberValue)
+            {
+                return false;
+            }
+
+            if (!SendSubcommand(Bq76952Registers.SetCfgUpdate) || !WaitForBatteryStatus(Bq76952Registers.BatteryStatusCfgUpdate, true))
+            {
+                return false;
+            }
+            bool written = true;
+            for (int i = 0; i < _dmCount && written; i++)
+            {
+                written = WriteDataMemory(i);
+            }
+            // Always leave CONFIG_UPDATE: the chip keeps its FETs off and stops protecting normally while in it.
+            bool exited = SendSubcommand(Bq76952Registers.ExitCfgUpdate) && WaitForBatteryStatus(Bq76952Registers.BatteryStatusCfgUpdate, false);
+            if (!written || !exited)
+            {
+                return false;
+            }
+            for (int i = 0; i < _dmCount; i++)
+            {
+                if (!VerifyDataMemory(i))
+                {
+                    return false;
+                }
+            }
+
+            if (!EnsureFetEnabled())
+            {
+                return false;
+            }
+            _balancingMask = 0; // CONFIG_UPDATE (and any reset) stops balancing
+            if (!ApplyFets(true))
+            {
+                return false;
+            }
+
+            // Alarm Enable takes the Default Alarm Mask at reset; set it directly too so FULLSCAN latches now.
+            _small[0] = AlarmMask & 0xFF;
+            _small[1] = AlarmMask >> 8;
+            if (!WriteRegisters(Bq76952Registers.AlarmEnable, _small, 0, 2))
+            {
+                return false;
+            }
+            _small[0] = 0xFF;
+            _small[1] = 0xFF;
+            if (!WriteRegisters(Bq76952Registers.AlarmStatus, _small, 0, 2))
+            {
+                return false;
+            }
+            _scansWithoutConversion = 0;
+            _awaitingFirstConversion = true;
+            _configured = true;
+            return true;
+        }
+
+        /// <summary>
+        /// Writes one data-memory value (1..4 bytes, little-endian) inside SET_CFGUPDATE/EXIT_CFGUPDATE and reads it
+        /// back. For calibration values the configuration object does not cover. Not for the periodic tick.
+        /// </summary>
+        public bool WriteDataMemoryValue(int address, int value, int length)
+        {
+            if (address < Bq76952Registers.DataMemoryFirst || address > Bq76952Registers.DataMemoryLast)
+            {
+                throw new ArgumentOutOfRangeException("address", "not a BQ76952 data-memory address");
+            }
+            if (length < 1 || length > 4)
+            {
+                throw new ArgumentOutOfRangeException("length", "1..4 bytes");
+            }
+            if (_disposed)
+            {
+                return false;
+            }
+            if (!SendSubcommand(Bq76952Registers.SetCfgUpdate) || !WaitForBatteryStatus(Bq76952Registers.BatteryStatusCfgUpdate, true))
+            {
+                return false;
+            }
+            for (int i = 0; i < length; i++)
+            {
+                _small[i] = (byte)(value >> (8 * i));
+            }
+            bool written = WriteSubcommand(address, _small, length);
+            _balancingMask = 0; // CONFIG_UPDATE stops balancing
+            bool exited = SendSubcommand(Bq76952Registers.ExitCfgUpdate) && WaitForBatteryStatus(Bq76952Registers.BatteryStatusCfgUpdate, false);
+            if (!written || !exited || !ReadSubcommand(address, _response, length))
+            {
+                return false;
+            }
+            for (int i = 0; i < length; i++)
+            {
+                if (_response[i] != (byte)(value >> (8 * i)))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /// <inheritdoc />
+        public bool Measure(CellMonitorReadings readings)
+        {
+            if (readings == null || readings.CellVoltage_mV.Length != _cellInput.Length || readings.Temperature_dC.Length != _temperatureRegister.Length)
+            {
+                throw new ArgumentException("readings must be sized for CellCount cells and TemperatureCount temperatures");
+            }
+            long bytesBefore = _statistics.BusBytes;
+            readings.InvalidateAll();
+            readings.Faults = CellMonitorFaults.None;
+            if (_disposed)
+            {
+                readings.Faults = CellMonitorFaults.CommunicationError;
+                return false;
+            }
+            if (!_configured && !Initialize())
+            {
+                readings.Faults = CellMonitorFaults.CommunicationError;
+                FinishScan(bytesBefore);
+                return false;
+            }
+
+            bool allRead = true;
+            bool chipSilent = false;
+            for (int s = 0; s < _segmentCount; s++)
+            {
+                if (chipSilent)
+                {
+                    _segmentOk[s] = false;
+                    continue;
+                }
+                bool ok = ReadRegisters((byte)_segmentStart[s], _image, _segmentStart[s], _segmentLength[s]);
+                _segmentOk[s] = ok;
+                if (!ok)
+                {
+                    allRead = false;
+                    // A chip that does not acknowledge its address will not answer the next block either.
+                    chipSilent = _lastStatus == BusStatus.AddressNack || _lastStatus == BusStatus.Timeout;
+                }
+            }
+            int faults = allRead ? CellMonitorFaults.None : CellMonitorFaults.CommunicationError;
+
+            if (Fresh(Bq76952Registers.BatteryStatus))
+            {
+                int batteryStatus = Bq76952Protocol.ReadUInt16(_image, Bq76952Registers.BatteryStatus);
+                LastBatteryStatus = batteryStatus;
+                if ((batteryStatus & (Bq76952Registers.BatteryStatusPor | Bq76952Registers.BatteryStatusCfgUpdate)) != 0)
+                {
+                    // The chip restarted with its defaults: this scan's values used them, so none is trusted.
+                    _statistics.ResetsDetected++;
+                    _configured = false;
+                    faults |= CellMonitorFaults.DeviceReset;
+                    if (!Initialize())
+                    {
+                        faults |= CellMonitorFaults.CommunicationError;
+                    }
+                    readings.Faults = faults;
+                    FinishScan(bytesBefore);
+                    return false;
+                }
+                if ((batteryStatus & Bq76952Registers.BatteryStatusPermanentFault) != 0)
+                {
+                    faults |= CellMonitorFaults.DeviceFault;
+                }
+            }
+
+            bool fresh = false;
+            if (Fresh(Bq76952Registers.AlarmStatus))
+            {
+                int alarm = Bq76952Protocol.ReadUInt16(_image, Bq76952Registers.AlarmStatus);
+                if ((alarm & Bq76952Registers.AlarmPermanentFault) != 0)
+                {
+                    faults |= CellMonitorFaults.DeviceFault;
+                }
+                if ((alarm & ConversionAlarms) != 0)
+                {
+                    _scansWithoutConversion = 0;
+                    _awaitingFirstConversion = false;
+                }
+                else
+                {
+                    _scansWithoutConversion++;
+                }
+                if (alarm != 0)
+                {
+                    // Alarm Status is latched: writing the bits back clears them, so ADSCAN/FULLSCAN mean "new since the last scan".
+                    _small[0] = (byte)alarm;
+                    _small[1] = (byte)(alarm >> 8);
+                    if (!WriteRegisters(Bq76952Registers.AlarmStatus, _small, 0, 2))
+                    {
+                        faults |= CellMonitorFaults.CommunicationError;
+                        allRead = false;
+                    }
+                }
+                // Until the chip has measured once with this configuration its registers hold nothing to trust.
+                fresh = !_awaitingFirstConversion && _scansWithoutConversion < _staleScanLimit;
+                if (_scansWithoutConversion >= _staleScanLimit)
+                {
+                    faults |= CellMonitorFaults.DeviceFault;
+                }
+            }
+
+            if (fresh)
+            {
+                DecodeMeasurements(readings);
+            }
+            faults |= DecodeSafetyStatus();
+
+            readings.Faults = faults;
+            FinishScan(bytesBefore);
+            return allRead && fresh;
+        }
+
+        /// <inheritdoc />
+        public bool ReadCurrent(CellMonitorReadings readings)
+        {
+            readings.CurrentValid = false;
+            if (_disposed || !_configured)
+            {
+                return false;
+            }
+            if (!ReadRegisters(Bq76952Registers.Cc2Current, _small, 0, 2))
+            {
+                return false;
+            }
+            readings.Current_mA = Bq76952Protocol.ReadInt16(_small, 0) * _currentLsb_mA;
+            readings.CurrentValid = true;
+            return true;
+        }
+
+        /// <inheritdoc />
+        public bool SetBalancing(bool[] cellsToDischarge)
+        {
+            if (cellsToDischarge == null || cellsToDischarge.Length != _cellInput.Length)
+            {
+                throw new ArgumentException("cellsToDischarge must have one entry per cell");
+            }
+            int mask = 0;
+            int active = 0;
+            for (int i = 0; i < cellsToDischarge.Length; i++)
+            {
+                if (!cellsToDischarge[i])
+                {
+                    continue;
+                }
+                if (active < _maxBalancingCells)
+                {
+                    mask |= 1 << _cellInput[i];
+                    active++;
+                }
+                else
+                {
+                    cellsToDischarge[i] = false; // more than Cell Balance Max Cells: the chip would refuse them
+                }
+            }
+            if (_disposed || !_configured)
+            {
+                return false;
+            }
+            _small[0] = (byte)mask;
+            _small[1] = (byte)(mask >> 8);
+            if (!WriteSubcommand(Bq76952Registers.CbActiveCells, _small, 2))
+            {
+                return false;
+            }
+            if (!ReadSubcommand(Bq76952Registers.CbActiveCells, _response, 2))
+            {
+                return false;
+            }
+            int confirmed = Bq76952Protocol.ReadUInt16(_response, 0);
+            _balancingMask = confirmed;
+            return confirmed == mask;
+        }
+
+        /// <inheritdoc />
+        public bool SetProtectionFets(bool chargeOn, bool dischargeOn)
+        {
+            _chargeFetRequested = chargeOn;
+            _dischargeFetRequested = dischargeOn;
+            if (_disposed || !_configured)
+            {
+                return false;
+            }
+            return ApplyFets(false);
+        }
+
+        /// <summary>The chip checks its sense wires autonomously (Cell Open-Wire settings); no host-run test here.</summary>
+        public bool CheckOpenWires(bool[] openWire)
+        {
+            return false;
+        }
+
+        /// <summary>Stops balancing (best effort) and detaches from the chip. The bus device stays the caller's.</summary>
+        public void Dispose()
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            if (_configured && _balancingMask != 0)
+            {
+                _small[0] = 0;
+                _small[1] = 0;
+                WriteSubcommand(Bq76952Registers.CbActiveCells, _small, 2);
+            }
+            _disposed = true;
+            _configured = false;
+        }
+
+        // ------------------------------------------------------------------ scan decoding
+
+        private bool Fresh(int register)
+        {
+            int segment = _segmentOfRegister[register];
+            return segment >= 0 && _segmentOk[segment];
+        }
+
+        private void DecodeMeasurements(CellMonitorReadings readings)
+        {
+            for (int i = 0; i < _cellInput.Length; i++)
+            {
+                int register = Bq76952Registers.Cell1Voltage + 2 * _cellInput[i];
+                if (Fresh(register))
+                {
+                    readings.CellVoltage_mV[i] = Bq76952Protocol.CellVoltage_mV(_image[register], _image[register + 1]);
+                    readings.CellValid[i] = true;
+                }
+            }
+            if (Fresh(Bq76952Registers.StackVoltage))
+            {
+                readings.StackVoltage_mV = Bq76952Protocol.ReadUInt16(_image, Bq76952Registers.StackVoltage) * 10;
+                readings.StackVoltageValid = true;
+            }
+            if (Fresh(Bq76952Registers.Cc2Current))
+            {
+                readings.Current_mA = Bq76952Protocol.ReadInt16(_image, Bq76952Registers.Cc2Current) * _currentLsb_mA;
+                readings.CurrentValid = true;
+            }
+            for (int t = 0; t < _temperatureRegister.Length; t++)
+            {
+                int register = _temperatureRegister[t];
+                if (Fresh(register))
+                {
+                    readings.Temperature_dC[t] = Bq76952Protocol.Temperature_dC(Bq76952Protocol.ReadUInt16(_image, register));
+                    readings.TemperatureValid[t] = true;
+                }
+            }
+        }
+
+        private int DecodeSafetyStatus()
+        {
+            int faults = 0;
+            int a = Fresh(Bq76952Registers.SafetyStatusA) ? _image[Bq76952Registers.SafetyStatusA] : 0;
+            int b = Fresh(Bq76952Registers.SafetyStatusB) ? _image[Bq76952Registers.SafetyStatusB] : 0;
+            int c = Fresh(Bq76952Registers.SafetyStatusC) ? _image[Bq76952Registers.SafetyStatusC] : 0;
+            LastSafetyStatus = a | (b << 8) | (c << 16);
+            if ((a & 0x80) != 0 || (c & 0x40) != 0)
+            {
+                faults |= CellMonitorFaults.ShortCircuit;       // SCD, SCDL
+            }
+            if ((a & 0x60) != 0 || (c & 0xA0) != 0)
+            {
+                faults |= CellMonitorFaults.OverCurrentDischarge; // OCD1, OCD2, OCD3, OCDL
+            }
+            if ((a & 0x10) != 0)
+            {
+                faults |= CellMonitorFaults.OverCurrentCharge;  // OCC
+            }
+            if ((a & 0x08) != 0 || (c & 0x10) != 0)
+            {
+                faults |= CellMonitorFaults.CellOverVoltage;    // COV, COVL
+            }
+            if ((a & 0x04) != 0)
+            {
+                faults |= CellMonitorFaults.CellUnderVoltage;   // CUV
+            }
+            if ((b & 0xF0) != 0)
+            {
+                faults |= CellMonitorFaults.OverTemperature;    // OTF, OTINT, OTD, OTC
+            }
+            if ((b & 0x07) != 0)
+            {
+                faults |= CellMonitorFaults.UnderTemperature;   // UTINT, UTD, UTC
+            }
+            if ((c & 0x06) != 0)
+            {
+                faults |= CellMonitorFaults.DeviceFault;        // PTOS, HWDF
+            }
+            return faults;
+        }
+
+        private void FinishScan(long bytesBefore)
+        {
+            _statistics.LastScanBusBytes = (int)(_statistics.BusBytes - bytesBefore);
+        }
+
+        // ------------------------------------------------------------------ configuration
+
+        private static void Need(bool[] needed, int register, int length)
+        {
+            for (int i = 0; i < length; i++)
+            {
+                needed[register + i] = true;
+            }
+        }
+
+        private void AddDataMemory(int address, int length, int value)
+        {
+            _dmAddress[_dmCount] = address;
+            _dmLength[_dmCount] = length;
+            _dmValue[_dmCount] = value;
+            _dmCount++;
+        }
+
+        private static int Clamp(int value, int min, int max)
+        {
+            return value < min ? min : (value > max ? max : value);
+        }
+
+        private void BuildDataMemoryImage(Bq76952Configuration c)
+        {
+            AddDataMemory(Bq76952Registers.DmVcellMode, 2, c.CellInputMask);
+            // USER_VOLTS_CV (stack/PACK/LD in 10 mV) plus USER_AMPS: 1 = 1 mA, 2 = 10 mA.
+            AddDataMemory(Bq76952Registers.DmDaConfiguration, 1, 0x04 | (c.CurrentLsb_mA == 1 ? 0x01 : 0x02));
+            AddDataMemory(Bq76952Registers.DmTs1Config, 1, c.Ts1Thermistor ? Bq76952Registers.TsConfigCellThermistor : Bq76952Registers.TsConfigUnused);
+            AddDataMemory(Bq76952Registers.DmTs2Config, 1, c.Ts2Thermistor ? Bq76952Registers.TsConfigCellThermistor : Bq76952Registers.TsConfigUnused);
+            AddDataMemory(Bq76952Registers.DmTs3Config, 1, c.Ts3Thermistor ? Bq76952Registers.TsConfigCellThermistor : Bq76952Registers.TsConfigUnused);
+            // CC Gain = 7.4768 / Rsense[mOhm] = 74768 / (10 * Rsense[uOhm]).
+            AddDataMemory(Bq76952Registers.DmCcGain, 4, Bq76952Protocol.SingleBitsOfRatio(74768, 10L * c.SenseResistor_uOhm));
+            // Alarm mask: default safety/PF bits plus ADSCAN/FULLSCAN, which tell the driver a new conversion exists.
+            AddDataMemory(Bq76952Registers.DmDefaultAlarmMask, 2, AlarmMask);
+
+            int protectionsA = c.EnableChipProtections ? 0xBC : 0x00; // SCD, OCD1, OCC, COV, CUV
+            int protectionsB = 0;
+            if (c.EnableChipProtections)
+            {
+                protectionsB = 0x40; // OTINT (die)
+                if (c.ThermistorCount > 0)
+                {
+                    protectionsB |= 0x33; // OTD, OTC, UTD, UTC
+                }
+            }
+            AddDataMemory(Bq76952Registers.DmEnabledProtectionsA, 1, protectionsA);
+            AddDataMemory(Bq76952Registers.DmEnabledProtectionsB, 1, protectionsB);
+            AddDataMemory(Bq76952Registers.DmEnabledProtectionsC, 1, 0x00);
+
+            // Voltage thresholds in 50.6 mV steps, rounded to the safe side (OV down, UV up).
+            AddDataMemory(Bq76952Registers.DmCovThreshold, 1, Clamp(c.CellOverVoltage_mV * 10 / 506, 20, 110));
+            AddDataMemory(Bq76952Registers.DmCovDelay, 2, Clamp(c.CellOverVoltageDelay_ms * 10 / 33 - 2, 1, 2047));
+            AddDataMemory(Bq76952Registers.DmCuvThreshold, 1, Clamp((c.CellUnderVoltage_mV * 10 + 505) / 506, 1, 90));
+            AddDataMemory(Bq76952Registers.DmCuvDelay, 2, Clamp(c.CellUnderVoltageDelay_ms * 10 / 33 - 2, 1, 2047));
+
+            // Current thresholds in 2 mV steps across the shunt: steps = I[mA] * R[uOhm] / 2e6.
+            AddDataMemory(Bq76952Registers.DmOccThreshold, 1, Clamp((int)((long)c.OverCurrentCharge_mA * c.SenseResistor_uOhm / 2000000L), 2, 62));
+            AddDataMemory(Bq76952Registers.DmOcd1Threshold, 1, Clamp((int)((long)c.OverCurrentDischarge_mA * c.SenseResistor_uOhm / 2000000L), 2, 100));
+            int scd = 0;
+            for (int i = 0; i < ShortCircuitSteps_mV.Length; i++)
+            {
+                if (ShortCircuitSteps_mV[i] <= c.ShortCircuitSense_mV)
+                {
+                    scd = i;
+                }
+            }
+            AddDataMemory(Bq76952Registers.DmScdThreshold, 1, scd);
+
+            AddDataMemory(Bq76952Registers.DmOtcThreshold, 1, Clamp(c.OverTemperatureCharge_dC / 10, -40, 120) & 0xFF);
+            AddDataMemory(Bq76952Registers.DmOtdThreshold, 1, Clamp(c.OverTemperatureDischarge_dC / 10, -40, 120) & 0xFF);
+            AddDataMemory(Bq76952Registers.DmUtcThreshold, 1, Clamp(c.UnderTemperatureCharge_dC / 10, -40, 120) & 0xFF);
+            AddDataMemory(Bq76952Registers.DmUtdThreshold, 1, Clamp(c.UnderTemperatureDischarge_dC / 10, -40, 120) & 0xFF);
+
+            AddDataMemory(Bq76952Registers.DmBalancingConfiguration, 1, 0x00); // host-controlled balancing only
+            AddDataMemory(Bq76952Registers.DmCellBalanceMaxCells, 1, c.MaxBalancingCells);
+        }
+
+        /// <summary>Number of data-memory values <see cref="Initialize"/> writes.</summary>
+        public int DataMemoryItemCount
+        {
+            get { return _dmCount; }
+        }
+
+        /// <summary>Address, length and value of data-memory item <paramref name="index"/> (for diagnostics and tests).</summary>
+        public void GetDataMemoryItem(int index, out int address, out int length, out int value)
+        {
+            address = _dmAddress[index];
+            length = _dmLength[index];
+            value = _dmValue[index];
+        }
+
+        private bool WriteDataMemory(int item)
+        {
+            int length = _dmLength[item];
+            int value = _dmValue[item];
+            for (int i = 0; i < length; i++)
+            {
+                _small[i] = (byte)(value >> (8 * i));
+            }
+            return WriteSubcommand(_dmAddress[item], _small, length);
+        }
+
+        private bool VerifyDataMemory(int item)
+        {
+            int length = _dmLength[item];
+            if (!ReadSubcommand(_dmAddress[item], _response, length))
+            {
+                return false;
+            }
+            int value = _dmValue[item];
+            for (int i = 0; i < length; i++)
+            {
+                if (_response[i] != (byte)(value >> (8 * i)))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private bool WaitForBatteryStatus(int bit, bool set)
+        {
+            for (int poll = 0; poll < _pollLimit; poll++)
+            {
+                if (ReadRegisters(Bq76952Registers.BatteryStatus, _small, 0, 2))
+                {
+                    int status = Bq76952Protocol.ReadUInt16(_small, 0);
+                    if (((status & bit) != 0) == set)
+                    {
+                        return true;
+                    }
+                }
+                _delay.Wait_us(_pollInterval_us);
+            }
+            return false;
+        }
+
+        private bool EnsureFetEnabled()
+        {
+            if (!ReadSubcommand(Bq76952Registers.ManufacturingStatus, _response, 2))
+            {
+                return false;
+            }
+            if ((_response[0] & Bq76952Registers.ManufacturingStatusFetEn) != 0)
+            {
+                return true;
+            }
+            // FET_ENABLE toggles; read back so a retried toggle cannot leave the FETs in test mode unnoticed.
+            if (!SendSubcommand(Bq76952Registers.FetEnable))
+            {
+                return false;
+            }
+            if (!ReadSubcommand(Bq76952Registers.ManufacturingStatus, _response, 2))
+            {
+                return false;
+            }
+            return (_response[0] & Bq76952Registers.ManufacturingStatusFetEn) != 0;
+        }
+
+        private bool ApplyFets(bool afterReset)
+        {
+            bool ok;
+            if (!_chargeFetRequested && !_dischargeFetRequested)
+            {
+                ok = SendSubcommand(Bq76952Registers.AllFetsOff);
+            }
+            else
+            {
+                // ALL_FETS_ON releases every host hold; the hold for a FET that must stay off follows at once.
+                ok = SendSubcommand(Bq76952Registers.AllFetsOn);
+                if (ok && !_chargeFetRequested)
+                {
+                    ok = SendSubcommand(Bq76952Registers.ChgPchgOff);
+                }
+                if (ok && !_dischargeFetRequested)
+                {
+                    ok = SendSubcommand(Bq76952Registers.DsgPdsgOff);
+                }
+            }
+            if (!ok || !ReadRegisters(Bq76952Registers.FetStatus, _small, 0, 1))
+            {
+                return false;
+            }
+            ChargeFetOn = (_small[0] & Bq76952Registers.FetStatusChg) != 0;
+            DischargeFetOn = (_small[0] & Bq76952Registers.FetStatusDsg) != 0;
+            // A FET asked on may be held off by the chip's own protection (that is success); one asked off must be off.
+            return (_chargeFetRequested || !ChargeFetOn) && (_dischargeFetRequested || !DischargeFetOn);
+        }
+
+        // ------------------------------------------------------------------ subcommands
+
+        private bool SendSubcommand(int code)
+        {
+            _command[0] = (byte)code;
+            _command[1] = (byte)(code >> 8);
+            if (!WriteRegisters(Bq76952Registers.SubcommandLow, _command, 0, 2))
+            {
+                return false;
+            }
+            return WaitForEcho(code);
+        }
+
+        private bool WaitForEcho(int code)
+        {
+            for (int poll = 0; poll < _pollLimit; poll++)
+            {
+                _delay.Wait_us(_pollInterval_us);
+                if (!ReadRegisters(Bq76952Registers.SubcommandLow, _small, 2, 2))
+                {
+                    return false;
+                }
+                // While the chip executes, 0x3E/0x3F read 0xFF.
+                if (_small[2] == (byte)code && _small[3] == (byte)(code >> 8))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /// <summary>Runs a read subcommand and copies the first <paramref name="count"/> response bytes after checking checksum and length.</summary>
+        private bool ReadSubcommand(int code, byte[] destination, int count)
+        {
+            for (int attempt = 0; attempt < _maxAttempts; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    _statistics.Retries++;
+                }
+                if (!SendSubcommand(code))
+                {
+                    continue;
+                }
+                if (!ReadRegisters(Bq76952Registers.TransferChecksum, _small, 0, 2))
+                {
+                    continue;
+                }
+                int dataLength = _small[1] - 4;
+                if (dataLength < count || dataLength > Bq76952Registers.TransferBufferSize)
+                {
+                    _statistics.CrcErrors++;
+                    continue;
+                }
+                byte checksum = _small[0];
+                if (dataLength > 0 && !ReadRegisters(Bq76952Registers.TransferBuffer, destination, 0, dataLength))
+                {
+                    continue;
+                }
+                int sum = (byte)code + (byte)(code >> 8);
+                for (int i = 0; i < dataLength; i++)
+                {
+                    sum += destination[i];
+                }
+                if ((byte)(~sum & 0xFF) != checksum)
+                {
+                    _statistics.CrcErrors++;
+                    continue;
+                }
+                return true;
+            }
+            _statistics.FailedTransfers++;
+            return false;
+        }
+
+        /// <summary>Writes a subcommand with data: code and data to 0x3E.., then checksum and length to 0x60/0x61.</summary>
+        private bool WriteSubcommand(int code, byte[] data, int count)
+        {
+            _command[0] = (byte)code;
+            _command[1] = (byte)(code >> 8);
+            for (int i = 0; i < count; i++)
+            {
+                _command[2 + i] = data[i];
+            }
+            if (!WriteRegisters(Bq76952Registers.SubcommandLow, _command, 0, 2 + count))
+            {
+                return false;
+            }
+            _small[2] = Bq76952Protocol.SubcommandChecksum(_command, 0, 2 + count);
+            _small[3] = Bq76952Protocol.SubcommandLength(count);
+            if (!WriteRegisters(Bq76952Registers.TransferChecksum, _small, 2, 2))
+            {
+                return false;
+            }
+            return WaitForEcho(code);
+        }
+
+        // ------------------------------------------------------------------ transfers
+
+        private void CountBytes(BusStatus status, int framedBytes)
+        {
+            // Address NACK: only the address byte went out. Otherwise count the whole framed transaction.
+            _statistics.BusBytes += status == BusStatus.AddressNack ? 1 : framedBytes;
+        }
+
+        /// <summary>Block read of <paramref name="count"/> registers from <paramref name="register"/> with retries.</summary>
+        private bool ReadRegisters(byte register, byte[] destination, int offset, int count)
+        {
+            int answerLength = _crcMode ? 2 * count : count;
+            for (int attempt = 0; attempt < _maxAttempts; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    _statistics.Retries++;
+                }
+                _frame[0] = register;
+                _statistics.Transfers++;
+                BusStatus status = _device.WriteRead(_frame, 0, 1, _answer, 0, answerLength);
+                _lastStatus = status;
+                CountBytes(status, 3 + answerLength);
+                if (status != BusStatus.Ok)
+                {
+                    continue;
+                }
+                if (_crcMode)
+                {
+                    if (!Bq76952Protocol.UnframeRead(_answer, 0, _address, register, destination, offset, count))
+                    {
+                        _statistics.CrcErrors++;
+                        continue;
+                    }
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
+                    {
+                        destination[offset + i] = _answer[i];
+                    }
+                }
+                return true;
+            }
+            _statistics.FailedTransfers++;
+            return false;
+        }
+
+        /// <summary>Register write of <paramref name="count"/> bytes with retries.</summary>
+        private bool WriteRegisters(byte register, byte[] data, int offset, int count)
+        {
+            int length = Bq76952Protocol.FrameWrite(_frame, _address, register, data, offset, count, _crcMode);
+            for (int attempt = 0; attempt < _maxAttempts; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    _statistics.Retries++;
+                }
+                _statistics.Transfers++;
+                BusStatus status = _device.Write(_frame, 0, length);
+                _lastStatus = status;
+                CountBytes(status, 1 + length);
+                if (status == BusStatus.Ok)
+                {
+                    return true;
+                }
+            }
+            _statistics.FailedTransfers++;
+            return false;
+        }
+    }
+}

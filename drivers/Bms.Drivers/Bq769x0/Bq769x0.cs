@@ -1,0 +1,899 @@
+using System;
+using Bms.Drivers.CellMonitoring;
+using Bms.Drivers.Common;
+using Bms.Hal;
+
+namespace Bms.Drivers.Bq769x0
+{
+    /// <summary>
+    /// Driver for the TI BQ76920 / BQ76930 / BQ76940 analog front ends (5 / 10 / 15 cells) over I2C, with or
+    /// without the chip's CRC-8. Reads cells, stack, thermistors and the coulomb counter in as few bus bytes as
+    /// the register map allows (a read plan built once at construction), checks every transfer, retries a
+    /// bounded number of times and marks what it could not read as invalid. Detects chip resets
+    /// (DEVICE_XREADY, stalled conversions with lost configuration) and re-applies the configuration.
+    /// Allocation-free after construction.
+    /// </summary>
+    public sealed class Bq769x0 : ICellMonitor
+    {
+        /// <summary>7-bit I2C address of most variants.</summary>
+        public const int DefaultI2cAddress = 0x08;
+
+        /// <summary>7-bit I2C address of the variants ordered with the alternative address.</summary>
+        public const int AlternativeI2cAddress = 0x18;
+
+        // A register read costs address+W, register, address+R on top of its data.
+        private const int ReadOverheadBytes = 3;
+        // Registers 0x00 .. CC_LO are mirrored locally; the plan reads only what it needs.
+        private const int MirroredRegisters = 0x34;
+        private const int MaxSegments = 16;
+        // Registers 0x00..0x0B are written as one block at configuration.
+        private const int ConfigBlockLength = 12;
+        private const byte ShutA = 0x02;
+        private const byte ShutB = 0x01;
+
+        private readonly II2cDevice _device;
+        private readonly IMonotonicClock _clock;
+        private readonly Bq769x0Variant _variant;
+        private readonly int _cellCount;
+        private readonly int _thermistorCount;
+        private readonly int[] _cellInput;
+        private readonly bool _crc;
+        private readonly int _bytesPerDataByte;
+        private readonly int _retries;
+        private readonly int _shunt_uOhm;
+        private readonly Ntc _thermistor;
+        private readonly int _pullUp_ohm;
+        private readonly long _regulator_uV;
+        private readonly int _currentMaxAge_ms;
+        private readonly int _ovThreshold_mV;
+        private readonly int _uvThreshold_mV;
+        private readonly byte _protect1;
+        private readonly byte _protect2;
+        private readonly byte _protect3;
+        private readonly byte _sysCtrl1;
+        private readonly IDigitalOutput _bootPin;
+        private readonly IDelay _delay;
+        private readonly int _bootPulse_us;
+        private readonly int _bootWait_ms;
+
+        private readonly int[] _segmentStart = new int[MaxSegments];
+        private readonly int[] _segmentLength = new int[MaxSegments];
+        private readonly int _segmentCount;
+
+        private readonly byte[] _registers = new byte[0x60];
+        private readonly bool[] _fresh = new bool[MirroredRegisters];
+        private readonly byte[] _configImage = new byte[ConfigBlockLength];
+        private readonly byte[] _writeBuffer = new byte[2 + 2 * ConfigBlockLength];
+        private readonly byte[] _readBuffer = new byte[2 * MirroredRegisters];
+        private readonly byte[] _scratch = new byte[4];
+        private readonly CellMonitorStatistics _statistics = new CellMonitorStatistics();
+
+        private bool _configured;
+        private int _gain_uV;
+        private int _offset_mV;
+        private int _ovTripRegister;
+        private int _uvTripRegister;
+        private byte _sysCtrl2;
+        private long _adcValidFrom_ms;
+        private long _lastCcConversion_ms;
+        private bool _conversionSeen;
+        private int _current_mA;
+
+        /// <summary>Creates the driver; nothing is sent until <see cref="Initialize"/>.</summary>
+        public Bq769x0(II2cDevice device, IMonotonicClock clock, Bq769x0Configuration configuration)
+            : this(device, clock, configuration, null, null)
+        {
+        }
+
+        /// <summary>
+        /// Creates the driver with a wake-up line: <paramref name="bootPin"/> drives the TS1 (BOOT) pin through the
+        /// board's boot circuit, so <see cref="Initialize"/> can wake a chip found in SHIP mode (where it is after
+        /// every power-on reset). <paramref name="delay"/> times the pulse.
+        /// </summary>
+        public Bq769x0(II2cDevice device, IMonotonicClock clock, Bq769x0Configuration configuration, IDigitalOutput bootPin, IDelay delay)
+        {
+            if (device == null || clock == null || configuration == null)
+            {
+                throw new ArgumentNullException(device == null ? "device" : (clock == null ? "clock" : "configuration"));
+            }
+            int groups = (int)configuration.Variant / 5;
+            if (groups < 1 || groups > 3 || (int)configuration.Variant != groups * 5)
+            {
+                throw new ArgumentException("unknown variant");
+            }
+            if (configuration.ThermistorCount < 0 || configuration.ThermistorCount > groups)
+            {
+                throw new ArgumentException("thermistor count exceeds the variant's TS inputs");
+            }
+            if (configuration.ShuntResistance_uOhm <= 0 || configuration.Retries < 0 || configuration.CurrentMaxAge_ms <= 0)
+            {
+                throw new ArgumentException("shunt, retries and current age must be positive");
+            }
+            if (configuration.ThermistorCount > 0 && configuration.Thermistor == null)
+            {
+                throw new ArgumentException("a thermistor model is needed");
+            }
+
+            _device = device;
+            _clock = clock;
+            _variant = configuration.Variant;
+            _cellCount = configuration.CellCount;
+            _cellInput = configuration.CellInputs == null
+                ? Bq769x0Conversions.DefaultCellInputs(configuration.Variant, configuration.CellCount)
+                : CheckedInputs(configuration.CellInputs, configuration.CellCount, groups);
+            _thermistorCount = configuration.ThermistorCount;
+            _crc = configuration.CrcEnabled;
+            _bytesPerDataByte = _crc ? 2 : 1;
+            _retries = configuration.Retries;
+            _shunt_uOhm = configuration.ShuntResistance_uOhm;
+            _thermistor = configuration.Thermistor;
+            _pullUp_ohm = configuration.ThermistorPullUp_ohm;
+            _regulator_uV = configuration.RegulatorVoltage_mV * 1000L;
+            _currentMaxAge_ms = configuration.CurrentMaxAge_ms;
+            _ovThreshold_mV = configuration.CellOverVoltage_mV;
+            _uvThreshold_mV = configuration.CellUnderVoltage_mV;
+
+            ComputeCurrentProtection(configuration, out _protect1, out _protect2);
+            _protect3 = (byte)((IndexAtOrBelow(Bq769x0Registers.UvDelay_s, configuration.UnderVoltageDelay_s) << 6)
+                             | (IndexAtOrBelow(Bq769x0Registers.OvDelay_s, configuration.OverVoltageDelay_s) << 4));
+            _sysCtrl1 = (byte)(Bq769x0Registers.Ctrl1AdcEn | (_thermistorCount > 0 ? Bq769x0Registers.Ctrl1TempSel : 0));
+
+            _bootPin = bootPin;
+            _delay = delay;
+            if (bootPin != null && delay == null)
+            {
+                throw new ArgumentException("a boot pin needs a delay to time its pulse");
+            }
+            _bootPulse_us = configuration.BootPulse_us;
+            _bootWait_ms = configuration.BootWait_ms;
+
+            _segmentCount = PlanReads();
+        }
+
+        /// <inheritdoc />
+        public int CellCount
+        {
+            get { return _cellCount; }
+        }
+
+        /// <inheritdoc />
+        public int TemperatureCount
+        {
+            get { return _thermistorCount; }
+        }
+
+        /// <inheritdoc />
+        public bool HasCurrentSense
+        {
+            get { return true; }
+        }
+
+        /// <inheritdoc />
+        public bool HasFetControl
+        {
+            get { return true; }
+        }
+
+        /// <inheritdoc />
+        public CellMonitorStatistics Statistics
+        {
+            get { return _statistics; }
+        }
+
+        /// <summary>Family member this driver talks to.</summary>
+        public Bq769x0Variant Variant
+        {
+            get { return _variant; }
+        }
+
+        /// <summary>true once the configuration was written and verified (false again after a failed re-configuration).</summary>
+        public bool IsConfigured
+        {
+            get { return _configured; }
+        }
+
+        /// <summary>Voltage ADC gain read from the chip's trim, µV per LSB (0 before <see cref="Initialize"/>).</summary>
+        public int Gain_uV
+        {
+            get { return _gain_uV; }
+        }
+
+        /// <summary>Voltage ADC offset read from the chip's trim, mV.</summary>
+        public int Offset_mV
+        {
+            get { return _offset_mV; }
+        }
+
+        /// <summary>Over-voltage threshold the chip actually applies (after rounding to its step).</summary>
+        public int OverVoltageTrip_mV
+        {
+            get { return Bq769x0Conversions.CellVoltage_mV(Bq769x0Conversions.OverVoltageTripCode(_ovTripRegister), _gain_uV, _offset_mV); }
+        }
+
+        /// <summary>Under-voltage threshold the chip actually applies (after rounding to its step).</summary>
+        public int UnderVoltageTrip_mV
+        {
+            get { return Bq769x0Conversions.CellVoltage_mV(Bq769x0Conversions.UnderVoltageTripCode(_uvTripRegister), _gain_uV, _offset_mV); }
+        }
+
+        /// <summary>Number of read transactions one <see cref="Measure"/> uses for the measurement block (status excluded).</summary>
+        public int ReadSegmentCount
+        {
+            get { return _segmentCount; }
+        }
+
+        /// <summary>Input (0..14, VC1..VC15) cell <paramref name="cell"/> (0 = cell 1) is measured on.</summary>
+        public int GetCellInput(int cell)
+        {
+            return _cellInput[cell];
+        }
+
+        /// <inheritdoc />
+        public bool Initialize()
+        {
+            _configured = false;
+            _conversionSeen = false;
+            if (!ReadTrim() && (!WakeFromShipMode() || !ReadTrim()))
+            {
+                return false;
+            }
+            _gain_uV = Bq769x0Conversions.GainFromTrim(_registers[Bq769x0Registers.AdcGain1], _registers[Bq769x0Registers.AdcGain2]);
+            _offset_mV = Bq769x0Conversions.OffsetFromTrim(_registers[Bq769x0Registers.AdcOffset]);
+            _ovTripRegister = Bq769x0Conversions.OverVoltageTripRegister(_ovThreshold_mV, _gain_uV, _offset_mV);
+            _uvTripRegister = Bq769x0Conversions.UnderVoltageTripRegister(_uvThreshold_mV, _gain_uV, _offset_mV);
+
+            // Clear every status flag, balancing off, FETs off (a reset opened them; only the firmware may close them again).
+            _sysCtrl2 = Bq769x0Registers.Ctrl2CcEn;
+            _configImage[Bq769x0Registers.SysStat] = Bq769x0Registers.StatAll;
+            _configImage[Bq769x0Registers.CellBal1] = 0;
+            _configImage[Bq769x0Registers.CellBal2] = 0;
+            _configImage[Bq769x0Registers.CellBal3] = 0;
+            _configImage[Bq769x0Registers.SysCtrl1] = _sysCtrl1;
+            _configImage[Bq769x0Registers.SysCtrl2] = _sysCtrl2;
+            _configImage[Bq769x0Registers.Protect1] = _protect1;
+            _configImage[Bq769x0Registers.Protect2] = _protect2;
+            _configImage[Bq769x0Registers.Protect3] = _protect3;
+            _configImage[Bq769x0Registers.OvTrip] = (byte)_ovTripRegister;
+            _configImage[Bq769x0Registers.UvTrip] = (byte)_uvTripRegister;
+            _configImage[Bq769x0Registers.CcCfg] = Bq769x0Registers.CcCfgRequired;
+            if (!WriteRegisters(Bq769x0Registers.SysStat, _configImage, 0, ConfigBlockLength))
+            {
+                return false;
+            }
+            if (!ConfigurationMatches())
+            {
+                return false;
+            }
+
+            long now = _clock.Now_ms;
+            _adcValidFrom_ms = now + Bq769x0Registers.ConversionPeriod_ms;
+            _lastCcConversion_ms = now;
+            _configured = true;
+            return true;
+        }
+
+        /// <summary>
+        /// Puts the chip into SHIP mode (everything off, FETs open, no I2C) with the two-write SHUT_A/SHUT_B sequence.
+        /// Only a pulse on TS1 wakes it again. false if a write failed.
+        /// </summary>
+        public bool EnterShipMode()
+        {
+            _configured = false;
+            _scratch[0] = _sysCtrl1;                                   // SHUT_A, SHUT_B = 0, 0
+            _scratch[1] = (byte)(_sysCtrl1 | ShutB);                   // 0, 1
+            _scratch[2] = (byte)(_sysCtrl1 | ShutA);                   // 1, 0
+            return WriteRegisters(Bq769x0Registers.SysCtrl1, _scratch, 0, 1)
+                && WriteRegisters(Bq769x0Registers.SysCtrl1, _scratch, 1, 1)
+                && WriteRegisters(Bq769x0Registers.SysCtrl1, _scratch, 2, 1);
+        }
+
+        /// <inheritdoc />
+        public bool Measure(CellMonitorReadings readings)
+        {
+            CheckReadings(readings);
+            long startBytes = _statistics.BusBytes;
+            readings.InvalidateAll();
+            int faults = CellMonitorFaults.None;
+            bool complete = false;
+
+            if (!_configured && !Initialize())
+            {
+                faults |= CellMonitorFaults.CommunicationError;
+            }
+            else
+            {
+                int status;
+                if (!ReadStatus(out status))
+                {
+                    faults |= CellMonitorFaults.CommunicationError;
+                }
+                else
+                {
+                    faults |= DecodeStatus(status);
+                    if ((status & Bq769x0Registers.StatDeviceXReady) != 0)
+                    {
+                        faults |= RecoverFromReset();
+                    }
+                    else
+                    {
+                        complete = ReadMeasurements(readings, status, ref faults);
+                    }
+                }
+            }
+
+            readings.Faults = faults;
+            _statistics.LastScanBusBytes = (int)(_statistics.BusBytes - startBytes);
+            return complete;
+        }
+
+        /// <summary>
+        /// Fast path for the 10 ms task: reads SYS_STAT (protection flags are OR-ed into
+        /// <see cref="CellMonitorReadings.Faults"/>), and the coulomb counter when CC_READY says a conversion is waiting;
+        /// between conversions the latest one is reported. 4 bus bytes (5 with CRC) per call, 12 (16) when a
+        /// conversion is taken. Does not configure the chip: false until <see cref="Initialize"/> succeeded.
+        /// </summary>
+        public bool ReadCurrent(CellMonitorReadings readings)
+        {
+            readings.CurrentValid = false;
+            if (!_configured)
+            {
+                return false;
+            }
+            int status;
+            if (!ReadStatus(out status))
+            {
+                readings.Faults |= CellMonitorFaults.CommunicationError;
+                return false;
+            }
+            int faults = DecodeStatus(status);
+            if ((status & Bq769x0Registers.StatDeviceXReady) != 0)
+            {
+                readings.Faults |= faults | RecoverFromReset();
+                return false;
+            }
+            bool ccRead = false;
+            if ((status & Bq769x0Registers.StatCcReady) != 0)
+            {
+                ccRead = ReadRegisters(Bq769x0Registers.CcHi, 2);
+                if (!ccRead)
+                {
+                    faults |= CellMonitorFaults.CommunicationError;
+                }
+            }
+            bool valid = UpdateCurrent(readings, status, ccRead, ref faults);
+            readings.Faults |= faults;
+            return valid;
+        }
+
+        /// <inheritdoc />
+        public bool SetBalancing(bool[] cellsToDischarge)
+        {
+            if (cellsToDischarge == null || cellsToDischarge.Length < _cellCount)
+            {
+                throw new ArgumentException("one flag per cell is needed");
+            }
+            _scratch[0] = 0;
+            _scratch[1] = 0;
+            _scratch[2] = 0;
+            for (int cell = 0; cell < _cellCount; cell++)
+            {
+                if (!cellsToDischarge[cell])
+                {
+                    continue;
+                }
+                int input = _cellInput[cell];
+                // Adjacent cells of one group of five must not bleed together; the later one waits.
+                if (cell > 0 && cellsToDischarge[cell - 1] && _cellInput[cell - 1] / 5 == input / 5)
+                {
+                    cellsToDischarge[cell] = false;
+                    continue;
+                }
+                _scratch[input / 5] |= (byte)(1 << (input % 5));
+            }
+            if (!_configured)
+            {
+                return false;
+            }
+            int groups = (int)_variant / 5;
+            if (!WriteRegisters(Bq769x0Registers.CellBal1, _scratch, 0, groups) || !ReadRegisters(Bq769x0Registers.CellBal1, groups))
+            {
+                return false;
+            }
+            for (int group = 0; group < groups; group++)
+            {
+                if ((_registers[Bq769x0Registers.CellBal1 + group] & 0x1F) != _scratch[group])
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /// <inheritdoc />
+        public bool SetProtectionFets(bool chargeOn, bool dischargeOn)
+        {
+            if (!_configured)
+            {
+                return false;
+            }
+            _sysCtrl2 = (byte)(Bq769x0Registers.Ctrl2CcEn
+                | (dischargeOn ? Bq769x0Registers.Ctrl2DsgOn : 0)
+                | (chargeOn ? Bq769x0Registers.Ctrl2ChgOn : 0));
+            _scratch[0] = _sysCtrl2;
+            if (!WriteRegisters(Bq769x0Registers.SysCtrl2, _scratch, 0, 1) || !ReadRegisters(Bq769x0Registers.SysCtrl2, 1))
+            {
+                return false;
+            }
+            // The chip refuses to close a FET while its protection flag is latched: the read-back tells.
+            const int fetBits = Bq769x0Registers.Ctrl2ChgOn | Bq769x0Registers.Ctrl2DsgOn;
+            return (_registers[Bq769x0Registers.SysCtrl2] & fetBits) == (_sysCtrl2 & fetBits);
+        }
+
+        /// <summary>The BQ769x0 has no open-wire test: clears <paramref name="openWire"/> and returns false.</summary>
+        public bool CheckOpenWires(bool[] openWire)
+        {
+            if (openWire != null)
+            {
+                for (int i = 0; i < openWire.Length; i++)
+                {
+                    openWire[i] = false;
+                }
+            }
+            return false;
+        }
+
+        /// <summary>
+        /// Clears the chip's latched protection flags (OV, UV, SCD, OCD, OVRD_ALERT) so the FETs can be closed
+        /// again. Call only once the firmware has decided it is safe. false if the write failed.
+        /// </summary>
+        public bool ClearProtectionFlags()
+        {
+            return ClearStatusBits(Bq769x0Registers.StatOv | Bq769x0Registers.StatUv | Bq769x0Registers.StatScd
+                | Bq769x0Registers.StatOcd | Bq769x0Registers.StatOvrdAlert);
+        }
+
+        private bool ReadTrim()
+        {
+            return ReadRegisters(Bq769x0Registers.AdcGain1, 2) && ReadRegisters(Bq769x0Registers.AdcGain2, 1);
+        }
+
+        // A chip that does not answer may be in SHIP mode: a rising edge on TS1 boots it.
+        private bool WakeFromShipMode()
+        {
+            if (_bootPin == null)
+            {
+                return false;
+            }
+            _bootPin.Write(true);
+            _delay.Wait_us(_bootPulse_us);
+            _bootPin.Write(false);
+            _delay.Wait_us(_bootWait_ms * 1000);
+            return true;
+        }
+
+        private bool ReadMeasurements(CellMonitorReadings readings, int status, ref int faults)
+        {
+            for (int i = 0; i < MirroredRegisters; i++)
+            {
+                _fresh[i] = false;
+            }
+            bool complete = true;
+            for (int s = 0; s < _segmentCount; s++)
+            {
+                if (ReadRegisters(_segmentStart[s], _segmentLength[s]))
+                {
+                    for (int r = 0; r < _segmentLength[s]; r++)
+                    {
+                        _fresh[_segmentStart[s] + r] = true;
+                    }
+                }
+                else
+                {
+                    complete = false;
+                    faults |= CellMonitorFaults.CommunicationError;
+                }
+            }
+
+            bool currentValid = UpdateCurrent(readings, status, _fresh[Bq769x0Registers.CcHi], ref faults);
+            complete &= currentValid;
+
+            // Voltages and temperatures count only once the chip is known to convert since its configuration.
+            bool converting = _conversionSeen && _clock.Now_ms >= _adcValidFrom_ms;
+            if (!converting)
+            {
+                return false;
+            }
+
+            for (int cell = 0; cell < _cellCount; cell++)
+            {
+                int register = Bq769x0Registers.Vc1Hi + 2 * _cellInput[cell];
+                if (_fresh[register])
+                {
+                    int raw = ((_registers[register] & 0x3F) << 8) | _registers[register + 1];
+                    readings.CellVoltage_mV[cell] = Bq769x0Conversions.CellVoltage_mV(raw, _gain_uV, _offset_mV);
+                    readings.CellValid[cell] = true;
+                }
+                else
+                {
+                    complete = false;
+                }
+            }
+
+            if (_fresh[Bq769x0Registers.BatHi])
+            {
+                int raw = (_registers[Bq769x0Registers.BatHi] << 8) | _registers[Bq769x0Registers.BatHi + 1];
+                readings.StackVoltage_mV = Bq769x0Conversions.StackVoltage_mV(raw, _gain_uV, _offset_mV, _cellCount);
+                readings.StackVoltageValid = true;
+            }
+            else
+            {
+                complete = false;
+            }
+
+            for (int k = 0; k < _thermistorCount; k++)
+            {
+                int register = Bq769x0Registers.Ts1Hi + 2 * k;
+                int temperature_dC;
+                if (_fresh[register]
+                    && _thermistor.TryGetTemperatureFromDivider(
+                        Bq769x0Conversions.ThermistorVoltage_uV(((_registers[register] & 0x3F) << 8) | _registers[register + 1]),
+                        _regulator_uV, _pullUp_ohm, out temperature_dC))
+                {
+                    readings.Temperature_dC[k] = temperature_dC;
+                    readings.TemperatureValid[k] = true;
+                }
+                else
+                {
+                    // unread, or an open / shorted thermistor: not a temperature
+                    complete = false;
+                }
+            }
+            return complete;
+        }
+
+        // Takes a new coulomb-counter conversion when CC_READY says there is one, then decides whether the
+        // present value is current enough to report.
+        private bool UpdateCurrent(CellMonitorReadings readings, int status, bool ccRead, ref int faults)
+        {
+            long now = _clock.Now_ms;
+            if (ccRead)
+            {
+                _current_mA = Bq769x0Conversions.Current_mA(
+                    (_registers[Bq769x0Registers.CcHi] << 8) | _registers[Bq769x0Registers.CcHi + 1], _shunt_uOhm);
+                if ((status & Bq769x0Registers.StatCcReady) != 0)
+                {
+                    _lastCcConversion_ms = now;
+                    _conversionSeen = true;
+                    if (!ClearStatusBits(Bq769x0Registers.StatCcReady))
+                    {
+                        faults |= CellMonitorFaults.CommunicationError;
+                    }
+                }
+            }
+
+            if (now - _lastCcConversion_ms > _currentMaxAge_ms)
+            {
+                // No conversion for too long: the chip stopped converting. Check whether it lost its configuration.
+                _conversionSeen = false;
+                faults |= CellMonitorFaults.DeviceFault;
+                if (ReadRegisters(Bq769x0Registers.CellBal1, ConfigBlockLength - 1) && !ConfigurationMatchesMirror())
+                {
+                    faults |= RecoverFromReset();
+                }
+                return false;
+            }
+            // Between conversions the register still holds the latest one (what a re-read would return);
+            // a conversion that is ready but could not be read makes the current invalid.
+            if (!_conversionSeen || (!ccRead && (status & Bq769x0Registers.StatCcReady) != 0))
+            {
+                return false;
+            }
+            readings.Current_mA = _current_mA;
+            readings.CurrentValid = true;
+            return true;
+        }
+
+        private int RecoverFromReset()
+        {
+            _statistics.ResetsDetected++;
+            int faults = CellMonitorFaults.DeviceReset;
+            if (!Initialize())
+            {
+                faults |= CellMonitorFaults.CommunicationError;
+            }
+            return faults;
+        }
+
+        private static int DecodeStatus(int status)
+        {
+            int faults = CellMonitorFaults.None;
+            if ((status & Bq769x0Registers.StatOv) != 0)
+            {
+                faults |= CellMonitorFaults.CellOverVoltage;
+            }
+            if ((status & Bq769x0Registers.StatUv) != 0)
+            {
+                faults |= CellMonitorFaults.CellUnderVoltage;
+            }
+            if ((status & Bq769x0Registers.StatScd) != 0)
+            {
+                faults |= CellMonitorFaults.ShortCircuit;
+            }
+            if ((status & Bq769x0Registers.StatOcd) != 0)
+            {
+                faults |= CellMonitorFaults.OverCurrentDischarge;
+            }
+            if ((status & Bq769x0Registers.StatOvrdAlert) != 0)
+            {
+                faults |= CellMonitorFaults.DeviceFault;
+            }
+            if ((status & Bq769x0Registers.StatDeviceXReady) != 0)
+            {
+                faults |= CellMonitorFaults.DeviceReset;
+            }
+            return faults;
+        }
+
+        private bool ReadStatus(out int status)
+        {
+            status = 0;
+            if (!ReadRegisters(Bq769x0Registers.SysStat, 1))
+            {
+                return false;
+            }
+            status = _registers[Bq769x0Registers.SysStat];
+            return true;
+        }
+
+        private bool ClearStatusBits(int bits)
+        {
+            _scratch[3] = (byte)bits;
+            return WriteRegisters(Bq769x0Registers.SysStat, _scratch, 3, 1);
+        }
+
+        private bool ConfigurationMatches()
+        {
+            return ReadRegisters(Bq769x0Registers.CellBal1, ConfigBlockLength - 1) && ConfigurationMatchesMirror();
+        }
+
+        // Compares the mirrored registers 0x01..0x0B with what was written, on the bits the chip keeps as written.
+        private bool ConfigurationMatchesMirror()
+        {
+            for (int register = Bq769x0Registers.CellBal1; register < ConfigBlockLength; register++)
+            {
+                int mask = WritableMask(register);
+                if ((_registers[register] & mask) != (_configImage[register] & mask))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private static int WritableMask(int register)
+        {
+            switch (register)
+            {
+                case Bq769x0Registers.CellBal1:
+                case Bq769x0Registers.CellBal2:
+                case Bq769x0Registers.CellBal3:
+                    return 0x00; // balancing changes at run time; SetBalancing checks it itself
+                case Bq769x0Registers.SysCtrl1:
+                    return Bq769x0Registers.Ctrl1AdcEn | Bq769x0Registers.Ctrl1TempSel;
+                case Bq769x0Registers.SysCtrl2:
+                    return Bq769x0Registers.Ctrl2CcEn | Bq769x0Registers.Ctrl2DelayDis; // FET bits follow protections
+                case Bq769x0Registers.Protect1:
+                    return 0x9F;
+                case Bq769x0Registers.Protect2:
+                    return 0x7F;
+                case Bq769x0Registers.Protect3:
+                    return 0xF0;
+                case Bq769x0Registers.CcCfg:
+                    return 0x3F;
+                default:
+                    return 0xFF;
+            }
+        }
+
+        // One register read with bounded retries. The data lands in the register mirror at its own address.
+        private bool ReadRegisters(int register, int count)
+        {
+            int readCount = count * _bytesPerDataByte;
+            _writeBuffer[0] = (byte)register;
+            for (int attempt = 0; attempt <= _retries; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    _statistics.Retries++;
+                }
+                _statistics.Transfers++;
+                _statistics.BusBytes += ReadOverheadBytes + readCount;
+                BusStatus result = _device.WriteRead(_writeBuffer, 0, 1, _readBuffer, 0, readCount);
+                if (result != BusStatus.Ok)
+                {
+                    continue;
+                }
+                if (_crc && !ReadCrcValid(count))
+                {
+                    _statistics.CrcErrors++;
+                    continue;
+                }
+                for (int i = 0; i < count; i++)
+                {
+                    _registers[register + i] = _readBuffer[i * _bytesPerDataByte];
+                }
+                return true;
+            }
+            _statistics.FailedTransfers++;
+            return false;
+        }
+
+        // On a read the first CRC covers address+R and the first data byte, each later CRC its own byte only.
+        private bool ReadCrcValid(int count)
+        {
+            byte crc = Crc8.Update(Crc8.Update(0, (byte)((_device.Address << 1) | 1)), _readBuffer[0]);
+            if (crc != _readBuffer[1])
+            {
+                return false;
+            }
+            for (int i = 1; i < count; i++)
+            {
+                if (Crc8.Update(0, _readBuffer[2 * i]) != _readBuffer[2 * i + 1])
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        // One register write with bounded retries. With CRC the first CRC covers address+W, register and the
+        // first data byte, each later CRC its own byte only.
+        private bool WriteRegisters(int register, byte[] values, int offset, int count)
+        {
+            _writeBuffer[0] = (byte)register;
+            int length = 1;
+            for (int i = 0; i < count; i++)
+            {
+                byte value = values[offset + i];
+                _writeBuffer[length++] = value;
+                if (_crc)
+                {
+                    byte crc = i == 0
+                        ? Crc8.Update(Crc8.Update(Crc8.Update(0, (byte)(_device.Address << 1)), (byte)register), value)
+                        : Crc8.Update(0, value);
+                    _writeBuffer[length++] = crc;
+                }
+            }
+            for (int attempt = 0; attempt <= _retries; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    _statistics.Retries++;
+                }
+                _statistics.Transfers++;
+                _statistics.BusBytes += 1 + length;
+                if (_device.Write(_writeBuffer, 0, length) == BusStatus.Ok)
+                {
+                    return true;
+                }
+            }
+            _statistics.FailedTransfers++;
+            return false;
+        }
+
+        // Groups the registers a scan needs into reads; a gap is read through when that costs fewer bytes
+        // than starting another transaction.
+        private int PlanReads()
+        {
+            var needed = new bool[MirroredRegisters];
+            for (int cell = 0; cell < _cellCount; cell++)
+            {
+                MarkPair(needed, Bq769x0Registers.Vc1Hi + 2 * _cellInput[cell]);
+            }
+            MarkPair(needed, Bq769x0Registers.BatHi);
+            for (int k = 0; k < _thermistorCount; k++)
+            {
+                MarkPair(needed, Bq769x0Registers.Ts1Hi + 2 * k);
+            }
+            MarkPair(needed, Bq769x0Registers.CcHi);
+
+            int count = 0;
+            int register = Bq769x0Registers.Vc1Hi;
+            while (register < MirroredRegisters)
+            {
+                if (!needed[register])
+                {
+                    register++;
+                    continue;
+                }
+                int start = register;
+                int end = register; // last needed register of this read
+                int probe = register + 1;
+                while (probe < MirroredRegisters)
+                {
+                    if (needed[probe])
+                    {
+                        end = probe;
+                        probe++;
+                        continue;
+                    }
+                    int gapEnd = probe;
+                    while (gapEnd < MirroredRegisters && !needed[gapEnd])
+                    {
+                        gapEnd++;
+                    }
+                    if (gapEnd >= MirroredRegisters || (gapEnd - probe) * _bytesPerDataByte > ReadOverheadBytes)
+                    {
+                        break;
+                    }
+                    probe = gapEnd;
+                }
+                _segmentStart[count] = start;
+                _segmentLength[count] = end - start + 1;
+                count++;
+                register = end + 1;
+            }
+            return count;
+        }
+
+        private static void MarkPair(bool[] needed, int register)
+        {
+            needed[register] = true;
+            needed[register + 1] = true;
+        }
+
+        private void ComputeCurrentProtection(Bq769x0Configuration configuration, out byte protect1, out byte protect2)
+        {
+            int scd_mV = (int)((long)configuration.ShortCircuitDischarge_mA * _shunt_uOhm / 1000000L);
+            int ocd_mV = (int)((long)configuration.OverCurrentDischarge_mA * _shunt_uOhm / 1000000L);
+            // The upper range (RSNS = 1) when both thresholds fit in it, for finer steps where they matter.
+            bool high = scd_mV >= Bq769x0Registers.ScdThresholdHigh_mV[0] && ocd_mV >= Bq769x0Registers.OcdThresholdHigh_mV[0];
+            int scd = IndexAtOrBelow(high ? Bq769x0Registers.ScdThresholdHigh_mV : Bq769x0Registers.ScdThresholdLow_mV, scd_mV);
+            int ocd = IndexAtOrBelow(high ? Bq769x0Registers.OcdThresholdHigh_mV : Bq769x0Registers.OcdThresholdLow_mV, ocd_mV);
+            int scdDelay = IndexAtOrBelow(Bq769x0Registers.ScdDelay_us, configuration.ShortCircuitDelay_us);
+            int ocdDelay = IndexAtOrBelow(Bq769x0Registers.OcdDelay_ms, configuration.OverCurrentDischargeDelay_ms);
+            protect1 = (byte)((high ? Bq769x0Registers.Protect1Rsns : 0) | (scdDelay << 3) | scd);
+            protect2 = (byte)((ocdDelay << 4) | ocd);
+        }
+
+        // Index of the largest entry not above value (0 when every entry is above it).
+        private static int IndexAtOrBelow(int[] ascending, int value)
+        {
+            int index = 0;
+            for (int i = 0; i < ascending.Length; i++)
+            {
+                if (ascending[i] <= value)
+                {
+                    index = i;
+                }
+            }
+            return index;
+        }
+
+        private static int[] CheckedInputs(int[] inputs, int cellCount, int groups)
+        {
+            if (inputs.Length != cellCount)
+            {
+                throw new ArgumentException("one input per cell is needed");
+            }
+            var copy = new int[cellCount];
+            for (int i = 0; i < cellCount; i++)
+            {
+                if (inputs[i] < 0 || inputs[i] >= groups * 5 || (i > 0 && inputs[i] <= inputs[i - 1]))
+                {
+                    throw new ArgumentException("cell inputs must be increasing and inside the variant");
+                }
+                copy[i] = inputs[i];
+            }
+            return copy;
+        }
+
+        private void CheckReadings(CellMonitorReadings readings)
+        {
+            if (readings == null || readings.CellVoltage_mV.Length < _cellCount || readings.Temperature_dC.Length < _thermistorCount)
+            {
+                throw new ArgumentException("readings are smaller than this monitor's cell and temperature counts");
+            }
+        }
+    }
+}

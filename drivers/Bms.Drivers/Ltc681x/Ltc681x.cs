@@ -1,0 +1,879 @@
+using System;
+using Bms.Drivers.CellMonitoring;
+using Bms.Drivers.Common;
+using Bms.Hal;
+
+namespace Bms.Drivers.Ltc681x
+{
+    /// <summary>
+    /// Driver for a daisy chain of LTC6811-1 / LTC6812-1 / LTC6813-1 / ADBMS1818 battery-stack monitors behind
+    /// one LTC6820 isoSPI bridge on an SPI bus. Device 0 is the one wired to the LTC6820 (bottom of the stack).
+    /// <para>
+    /// One <see cref="Measure"/> = wake (if the isoSPI ports or cores sleep) → RDCFGA (detects chips that lost
+    /// their configuration: re-written and counted) → CLRCELL → ADCV → wait → RDCV of every group holding a
+    /// used cell → CLRAUX → ADAX → wait → RDAUX of every group holding a thermistor. Clearing before converting
+    /// means a conversion that never ran reads 0xFFFF (invalid) instead of an old value looking fresh.
+    /// Every answer is checked per device against its PEC; a failed read is repeated (bounded) and devices whose
+    /// data never arrived intact have their cells/temperatures marked invalid. Allocation-free after construction.
+    /// </para>
+    /// </summary>
+    public sealed class Ltc681x : ICellMonitor, IDisposable
+    {
+        /// <summary>isoSPI core wake-up time from SLEEP, per device (datasheet tWAKE max).</summary>
+        public const int WakeFromSleep_us = 400;
+
+        /// <summary>isoSPI port wake-up time from IDLE, per device (datasheet tREADY max).</summary>
+        public const int WakeFromIdle_us = 10;
+
+        /// <summary>Reference power-up time after REFON is set (datasheet tREFUP max).</summary>
+        public const int ReferencePowerUp_us = 4400;
+
+        /// <summary>Port activity gap after which the driver wakes the isoSPI ports again (tIDLE min 4.3 ms, less margin).</summary>
+        public const long IdleGuard_us = 4000;
+
+        /// <summary>Command gap after which the driver assumes the watchdog put the cores to sleep (tSLEEP min 1.8 s, less margin).</summary>
+        public const long SleepGuard_us = 1500000;
+
+        /// <summary>Open-wire criterion: PU − PD of cell n+1 below this (100 µV units, −400 mV) means wire n is open.</summary>
+        public const int OpenWireDelta_code = -4000;
+
+        /// <summary>A cell code that is not a conversion result (after reset or CLRCELL).</summary>
+        public const int InvalidCode = 0xFFFF;
+
+        private const int NominalReference_code = 30000;
+        private const int ReferenceLow_code = 29000;
+        private const int ReferenceHigh_code = 31000;
+        private const int MaxInputs = 18;
+        private const int MaxAuxWords = 12;
+
+        private readonly ISpiDevice _spi;
+        private readonly IDelay _delay;
+        private readonly IMonotonicClock _clock;
+        private readonly Ltc681xVariant _variant;
+        private readonly int _devices;
+        private readonly int _inputs;
+        private readonly bool _hasConfigB;
+        private readonly int[] _cellsUsed;
+        private readonly int[] _cellOffset;
+        private readonly int _cellCount;
+        private readonly int _cellGroupsToRead;
+        private readonly int[] _thermistorGpio;
+        private readonly int _auxGroupMask;
+        private readonly int _maxRetries;
+        private readonly int _vuv;
+        private readonly int _vov;
+        private readonly int _dcto;
+        private readonly CellMonitorStatistics _statistics = new CellMonitorStatistics();
+        private readonly Ntc _thermistor;
+        private readonly int _pullUp_ohm;
+
+        private readonly byte[] _tx;
+        private readonly byte[] _rx;
+        private readonly byte[] _groupData;
+        private readonly bool[] _deviceOk;
+        private readonly bool[] _deviceSilent;
+        private readonly byte[] _configA;
+        private readonly byte[] _configB;
+        private readonly int[] _dischargeMask;
+        private readonly int[] _codes;
+        private readonly int[] _pullUpCodes;
+        private readonly int[] _pullDownCodes;
+        private readonly int[] _auxCodes;
+        private readonly bool[] _deviceReset;
+
+        private long _lastActivity_us;
+        private long _lastCommand_us;
+        private bool _awake;
+        private bool _openWireLatched;
+        private int _scanFaults;
+        private bool _configDrift;
+        private long _balancingSetAt_us;
+
+        /// <summary>Creates the driver and all its buffers. Nothing is sent until <see cref="Initialize"/>.</summary>
+        /// <param name="spi">The SPI device of the LTC6820 (one chip-select frame per call).</param>
+        /// <param name="delay">Waits for wake-up and conversion times.</param>
+        /// <param name="clock">Tells the driver how long the chain has been quiet (isoSPI idle / watchdog sleep).</param>
+        /// <param name="configuration">Chain description; copied.</param>
+        public Ltc681x(ISpiDevice spi, IDelay delay, IMonotonicClock clock, Ltc681xConfiguration configuration)
+        {
+            if (spi == null || delay == null || clock == null || configuration == null)
+            {
+                throw new ArgumentNullException();
+            }
+            _spi = spi;
+            _delay = delay;
+            _clock = clock;
+            _variant = configuration.Variant;
+            _devices = configuration.DeviceCount;
+            _inputs = Ltc681xVariantInfo.CellInputs(_variant);
+            _hasConfigB = Ltc681xVariantInfo.HasConfigurationB(_variant);
+            _maxRetries = configuration.MaxRetries < 0 ? 0 : configuration.MaxRetries;
+            if (configuration.DischargeTimeoutCode < 0 || configuration.DischargeTimeoutCode > 15)
+            {
+                throw new ArgumentException("DischargeTimeoutCode must be 0..15");
+            }
+            _dcto = configuration.DischargeTimeoutCode;
+            if (configuration.UnderVoltageThreshold_mV >= configuration.OverVoltageThreshold_mV)
+            {
+                throw new ArgumentException("UnderVoltageThreshold_mV must be below OverVoltageThreshold_mV");
+            }
+            _vuv = Ltc681xCommands.EncodeUnderVoltage(configuration.UnderVoltageThreshold_mV);
+            _vov = Ltc681xCommands.EncodeOverVoltage(configuration.OverVoltageThreshold_mV);
+
+            _cellsUsed = new int[_devices];
+            _cellOffset = new int[_devices];
+            int maxUsed = 0;
+            for (int d = 0; d < _devices; d++)
+            {
+                int used = configuration.CellsPerDevice[d];
+                if (used < 1 || used > _inputs)
+                {
+                    throw new ArgumentException("CellsPerDevice entries must be 1..cell inputs of the variant");
+                }
+                _cellsUsed[d] = used;
+                _cellOffset[d] = _cellCount;
+                _cellCount += used;
+                if (used > maxUsed)
+                {
+                    maxUsed = used;
+                }
+            }
+            _cellGroupsToRead = (maxUsed + 2) / 3;
+
+            int gpioMask = configuration.ThermistorGpioMask;
+            int gpios = Ltc681xVariantInfo.GpioCount(_variant);
+            if (gpioMask < 0 || (gpioMask >> gpios) != 0)
+            {
+                throw new ArgumentException("ThermistorGpioMask names a GPIO the variant does not have");
+            }
+            int thermistors = 0;
+            for (int g = 0; g < gpios; g++)
+            {
+                if ((gpioMask & (1 << g)) != 0)
+                {
+                    thermistors++;
+                }
+            }
+            _thermistorGpio = new int[thermistors];
+            int t = 0;
+            for (int g = 0; g < gpios; g++)
+            {
+                if ((gpioMask & (1 << g)) != 0)
+                {
+                    _thermistorGpio[t++] = g + 1;
+                    int word;
+                    _auxGroupMask |= 1 << Ltc681xVariantInfo.AuxGroupOfGpio(g + 1, out word);
+                }
+            }
+
+            _thermistor = new Ntc(configuration.ThermistorNominal_ohm, configuration.ThermistorBeta_K);
+            if (configuration.ThermistorPullUp_ohm <= 0)
+            {
+                throw new ArgumentException("ThermistorPullUp_ohm must be positive");
+            }
+            _pullUp_ohm = configuration.ThermistorPullUp_ohm;
+
+            int frame = 4 + 8 * _devices;
+            _tx = new byte[frame];
+            _rx = new byte[frame];
+            _groupData = new byte[6 * _devices];
+            _deviceOk = new bool[_devices];
+            _deviceSilent = new bool[_devices];
+            _deviceReset = new bool[_devices];
+            _configA = new byte[6 * _devices];
+            _configB = new byte[6 * _devices];
+            _dischargeMask = new int[_devices];
+            _codes = new int[MaxInputs * _devices];
+            _pullUpCodes = new int[MaxInputs * _devices];
+            _pullDownCodes = new int[MaxInputs * _devices];
+            _auxCodes = new int[MaxAuxWords * _devices];
+            BuildConfiguration();
+        }
+
+        /// <inheritdoc />
+        public int CellCount { get { return _cellCount; } }
+
+        /// <inheritdoc />
+        public int TemperatureCount { get { return _thermistorGpio.Length * _devices; } }
+
+        /// <summary>Thermistors per device; temperature channel = device × this + rank of the GPIO in the mask.</summary>
+        public int ThermistorsPerDevice { get { return _thermistorGpio.Length; } }
+
+        /// <inheritdoc />
+        public bool HasCurrentSense { get { return false; } }
+
+        /// <inheritdoc />
+        public bool HasFetControl { get { return false; } }
+
+        /// <inheritdoc />
+        public CellMonitorStatistics Statistics { get { return _statistics; } }
+
+        /// <summary>Devices in the chain.</summary>
+        public int DeviceCount { get { return _devices; } }
+
+        /// <summary>Raw 16-bit cell code (100 µV LSB, 0xFFFF = none) of the last read, device-local input 0-based.</summary>
+        public int RawCellCode(int device, int input)
+        {
+            return _codes[device * MaxInputs + input];
+        }
+
+        /// <summary>
+        /// Converts a cell code to millivolts, rounding half up (code 37004 → 3700 mV, 37005 → 3701 mV).
+        /// The caller must have rejected <see cref="InvalidCode"/>.
+        /// </summary>
+        public static int CodeToMillivolts(int code)
+        {
+            return (code + 5) / 10;
+        }
+
+        /// <inheritdoc />
+        public bool Initialize()
+        {
+            _awake = false;
+            _openWireLatched = false;
+            bool written = WriteConfiguration();
+            _delay.Wait_us(ReferencePowerUp_us);
+            int resets = VerifyConfiguration(false);
+            return written && resets == 0 && AllOk();
+        }
+
+        /// <inheritdoc />
+        public bool Measure(CellMonitorReadings readings)
+        {
+            if (readings == null || readings.CellVoltage_mV.Length < _cellCount || readings.Temperature_dC.Length < TemperatureCount)
+            {
+                throw new ArgumentException("readings too small for this chain");
+            }
+            long startBytes = _statistics.BusBytes;
+            readings.InvalidateAll();
+            _scanFaults = 0;
+
+            int resets = VerifyConfiguration(true);
+            if (resets > 0 || _configDrift)
+            {
+                if (resets > 0)
+                {
+                    _statistics.ResetsDetected += resets;
+                    _scanFaults |= CellMonitorFaults.DeviceReset;
+                }
+                ForgetExpiredBalancing();
+                WriteConfiguration();
+                _delay.Wait_us(ReferencePowerUp_us);
+                if (VerifyConfiguration(false) != 0)
+                {
+                    _scanFaults |= CellMonitorFaults.DeviceFault;
+                }
+            }
+
+            bool complete = ConvertAndReadCells(Ltc681xCommands.Adcv(Ltc681xCommands.ModeNormal, false, Ltc681xCommands.AllChannels), 1, _codes);
+            int valid = 0;
+            for (int d = 0; d < _devices; d++)
+            {
+                int baseIndex = d * MaxInputs;
+                for (int c = 0; c < _cellsUsed[d]; c++)
+                {
+                    int code = _codes[baseIndex + c];
+                    int cell = _cellOffset[d] + c;
+                    if (code != InvalidCode)
+                    {
+                        readings.CellVoltage_mV[cell] = CodeToMillivolts(code);
+                        readings.CellValid[cell] = true;
+                        valid++;
+                    }
+                }
+            }
+            complete &= valid == _cellCount;
+
+            if (_thermistorGpio.Length > 0)
+            {
+                complete &= MeasureTemperatures(readings);
+            }
+
+            if (_openWireLatched)
+            {
+                _scanFaults |= CellMonitorFaults.OpenWire;
+            }
+            readings.Faults = _scanFaults;
+            _statistics.LastScanBusBytes = (int)(_statistics.BusBytes - startBytes);
+            return complete && (_scanFaults & (CellMonitorFaults.CommunicationError | CellMonitorFaults.DeviceMissing)) == 0;
+        }
+
+        /// <inheritdoc />
+        public bool ReadCurrent(CellMonitorReadings readings)
+        {
+            return false;
+        }
+
+        /// <inheritdoc />
+        public bool SetProtectionFets(bool chargeOn, bool dischargeOn)
+        {
+            return false;
+        }
+
+        /// <summary>
+        /// Switches the discharge resistors (DCC bits) of the given cells on and all others off, with the
+        /// configured discharge timeout (DCTO) so that the chips stop on their own if the firmware stops
+        /// refreshing. Conversions use DCP = 0, so the chip pauses discharge while it measures. Verified by
+        /// reading the configuration back. Entries past <see cref="CellCount"/> are cleared.
+        /// </summary>
+        public bool SetBalancing(bool[] cellsToDischarge)
+        {
+            if (cellsToDischarge == null || cellsToDischarge.Length < _cellCount)
+            {
+                throw new ArgumentException("cellsToDischarge must have CellCount entries");
+            }
+            for (int i = _cellCount; i < cellsToDischarge.Length; i++)
+            {
+                cellsToDischarge[i] = false;
+            }
+            for (int d = 0; d < _devices; d++)
+            {
+                int mask = 0;
+                for (int c = 0; c < _cellsUsed[d]; c++)
+                {
+                    if (cellsToDischarge[_cellOffset[d] + c])
+                    {
+                        mask |= 1 << c;
+                    }
+                }
+                _dischargeMask[d] = mask;
+            }
+            BuildConfiguration();
+            _balancingSetAt_us = _clock.Now_us;
+            bool written = WriteConfiguration();
+            int resets = VerifyConfiguration(false);
+            return written && resets == 0 && AllOk();
+        }
+
+        /// <summary>
+        /// A chip that reset lost its DCC bits; restoring them is right only while the discharge timeout of
+        /// the last <see cref="SetBalancing"/> has not run out (after that the chip would have stopped anyway).
+        /// </summary>
+        private void ForgetExpiredBalancing()
+        {
+            if (_dcto == 0)
+            {
+                return;
+            }
+            long timeout_us = (long)Ltc681xCommands.DischargeTimeout_s(_dcto) * 1000000;
+            if (_clock.Now_us - _balancingSetAt_us >= timeout_us)
+            {
+                for (int d = 0; d < _devices; d++)
+                {
+                    _dischargeMask[d] = 0;
+                }
+                BuildConfiguration();
+            }
+        }
+
+        /// <summary>The DCC mask (bit 0 = C1) the driver last asked device <paramref name="device"/> for.</summary>
+        public int DischargeMask(int device)
+        {
+            return _dischargeMask[device];
+        }
+
+        /// <summary>
+        /// Open sense-wire test per the datasheet: ADOW with pull-up current twice, read all cells (PU); ADOW
+        /// with pull-down current twice, read again (PD). Per device with n used cells: wire 0 is open when
+        /// PU(C1) = 0; wire k (1..n−1) when PU(k+1) − PD(k+1) &lt; −400 mV; wire n when PD(n) = 0. A wire shared
+        /// by two devices (top of one, bottom of the next) is reported open if either side sees it.
+        /// false if any device could not be read (then the result is incomplete).
+        /// </summary>
+        public bool CheckOpenWires(bool[] openWire)
+        {
+            if (openWire == null || openWire.Length < _cellCount + 1)
+            {
+                throw new ArgumentException("openWire must have CellCount + 1 entries");
+            }
+            for (int i = 0; i < openWire.Length; i++)
+            {
+                openWire[i] = false;
+            }
+            bool complete = ConvertAndReadCells(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, true, false, Ltc681xCommands.AllChannels), 2, _pullUpCodes);
+            complete &= ConvertAndReadCells(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, false, false, Ltc681xCommands.AllChannels), 2, _pullDownCodes);
+
+            bool anyOpen = false;
+            for (int d = 0; d < _devices; d++)
+            {
+                int n = _cellsUsed[d];
+                int b = d * MaxInputs;
+                bool deviceComplete = true;
+                for (int c = 0; c < n; c++)
+                {
+                    if (_pullUpCodes[b + c] == InvalidCode || _pullDownCodes[b + c] == InvalidCode)
+                    {
+                        deviceComplete = false;
+                    }
+                }
+                if (!deviceComplete)
+                {
+                    complete = false;
+                    continue;
+                }
+                int wire0 = _cellOffset[d];
+                if (_pullUpCodes[b] == 0)
+                {
+                    openWire[wire0] = true;
+                }
+                for (int k = 1; k < n; k++)
+                {
+                    if (_pullUpCodes[b + k] - _pullDownCodes[b + k] < OpenWireDelta_code)
+                    {
+                        openWire[wire0 + k] = true;
+                    }
+                }
+                if (_pullDownCodes[b + n - 1] == 0)
+                {
+                    openWire[wire0 + n] = true;
+                }
+            }
+            for (int i = 0; i <= _cellCount; i++)
+            {
+                anyOpen |= openWire[i];
+            }
+            _openWireLatched = anyOpen;
+            return complete;
+        }
+
+        /// <summary>Nothing to release: the SPI device belongs to the caller.</summary>
+        public void Dispose()
+        {
+        }
+
+        // ---- scan steps -------------------------------------------------------------------------------
+
+        /// <summary>CLRCELL, then <paramref name="repetitions"/> × (conversion command + wait), then reads every cell group.</summary>
+        private bool ConvertAndReadCells(int conversionCommand, int repetitions, int[] codes)
+        {
+            for (int i = 0; i < codes.Length; i++)
+            {
+                codes[i] = InvalidCode;
+            }
+            bool sent = SendCommand(Ltc681xCommands.CLRCELL);
+            for (int r = 0; r < repetitions; r++)
+            {
+                sent &= SendCommand(conversionCommand);
+                _delay.Wait_us(Ltc681xVariantInfo.CellConversionWait_us(_variant));
+            }
+            bool complete = sent;
+            for (int g = 0; g < _cellGroupsToRead; g++)
+            {
+                complete &= ReadGroup(Ltc681xCommands.ReadCellGroup(g));
+                for (int d = 0; d < _devices; d++)
+                {
+                    if (!_deviceOk[d])
+                    {
+                        continue;
+                    }
+                    for (int w = 0; w < 3; w++)
+                    {
+                        int o = d * 6 + 2 * w;
+                        codes[d * MaxInputs + g * 3 + w] = _groupData[o] | (_groupData[o + 1] << 8);
+                    }
+                }
+            }
+            return complete;
+        }
+
+        private bool MeasureTemperatures(CellMonitorReadings readings)
+        {
+            for (int i = 0; i < _auxCodes.Length; i++)
+            {
+                _auxCodes[i] = InvalidCode;
+            }
+            bool complete = SendCommand(Ltc681xCommands.CLRAUX);
+            complete &= SendCommand(Ltc681xCommands.Adax(Ltc681xCommands.ModeNormal, Ltc681xCommands.AllChannels));
+            _delay.Wait_us(Ltc681xVariantInfo.AuxConversionWait_us(_variant));
+            for (int g = 0; g < 4; g++)
+            {
+                if ((_auxGroupMask & (1 << g)) == 0)
+                {
+                    continue;
+                }
+                complete &= ReadGroup(Ltc681xCommands.ReadAuxGroup(g));
+                for (int d = 0; d < _devices; d++)
+                {
+                    if (!_deviceOk[d])
+                    {
+                        continue;
+                    }
+                    for (int w = 0; w < 3; w++)
+                    {
+                        int o = d * 6 + 2 * w;
+                        _auxCodes[d * MaxAuxWords + g * 3 + w] = _groupData[o] | (_groupData[o + 1] << 8);
+                    }
+                }
+            }
+
+            int perDevice = _thermistorGpio.Length;
+            int validCount = 0;
+            for (int d = 0; d < _devices; d++)
+            {
+                // The divider is fed from VREF2: use its measured value when group B was read anyway.
+                int reference = _auxCodes[d * MaxAuxWords + 5];
+                if (reference != InvalidCode && (reference < ReferenceLow_code || reference > ReferenceHigh_code))
+                {
+                    // VREF2 far from 3 V: the chip's reference or ADC is broken, a datasheet diagnostic.
+                    _scanFaults |= CellMonitorFaults.DeviceFault;
+                }
+                if (reference == InvalidCode || reference < ReferenceLow_code || reference > ReferenceHigh_code)
+                {
+                    reference = NominalReference_code;
+                }
+                for (int t = 0; t < perDevice; t++)
+                {
+                    int word;
+                    int group = Ltc681xVariantInfo.AuxGroupOfGpio(_thermistorGpio[t], out word);
+                    int code = _auxCodes[d * MaxAuxWords + group * 3 + word];
+                    int channel = d * perDevice + t;
+                    if (code == InvalidCode)
+                    {
+                        continue;
+                    }
+                    int temperature_dC;
+                    // Ratio of the node to VREF2, so reference drift cancels; open/shorted sensors are refused.
+                    if (_thermistor.TryGetTemperatureFromDivider(code, reference, _pullUp_ohm, out temperature_dC))
+                    {
+                        readings.Temperature_dC[channel] = temperature_dC;
+                        readings.TemperatureValid[channel] = true;
+                        validCount++;
+                    }
+                }
+            }
+            return complete && validCount == TemperatureCount;
+        }
+
+        // ---- configuration ----------------------------------------------------------------------------
+
+        private void BuildConfiguration()
+        {
+            for (int d = 0; d < _devices; d++)
+            {
+                int a = d * 6;
+                int dcc = _dischargeMask[d];
+                // GPIO pull-downs off on every pin (they are analog inputs), reference kept on, ADCOPT = 0.
+                _configA[a] = 0xF8 | 0x04;
+                _configA[a + 1] = (byte)_vuv;
+                _configA[a + 2] = (byte)(((_vov & 0x0F) << 4) | ((_vuv >> 8) & 0x0F));
+                _configA[a + 3] = (byte)(_vov >> 4);
+                _configA[a + 4] = (byte)dcc;
+                _configA[a + 5] = (byte)((_dcto << 4) | ((dcc >> 8) & 0x0F));
+                if (_hasConfigB)
+                {
+                    _configB[a] = (byte)((((dcc >> 12) & 0x0F) << 4) | 0x0F);
+                    _configB[a + 1] = (byte)((dcc >> 16) & 0x03);
+                    _configB[a + 2] = 0;
+                    _configB[a + 3] = 0;
+                    _configB[a + 4] = 0;
+                    _configB[a + 5] = 0;
+                }
+            }
+        }
+
+        private bool WriteConfiguration()
+        {
+            bool ok = WriteGroup(Ltc681xCommands.WRCFGA, _configA);
+            if (_hasConfigB)
+            {
+                ok &= WriteGroup(Ltc681xCommands.WRCFGB, _configB);
+            }
+            return ok;
+        }
+
+        /// <summary>
+        /// Reads configuration group A (and B for the DCC bits of cells 13–18) and compares it with what was
+        /// written. Returns the number of devices that lost REFON/ADCOPT/VUV/VOV (a reset or watchdog timeout).
+        /// Devices that kept those but lost their DCC bits had their discharge timer expire: the driver adopts
+        /// that (balancing stays off until the next <see cref="SetBalancing"/>).
+        /// </summary>
+        private int VerifyConfiguration(bool adoptExpiredDischarge)
+        {
+            int resets = 0;
+            _configDrift = false;
+            ReadGroup(Ltc681xCommands.RDCFGA);
+            for (int d = 0; d < _devices; d++)
+            {
+                _deviceReset[d] = false;
+                if (!_deviceOk[d])
+                {
+                    continue;
+                }
+                int a = d * 6;
+                bool lost = (_groupData[a] & 0x05) != (_configA[a] & 0x05)
+                    || _groupData[a + 1] != _configA[a + 1]
+                    || _groupData[a + 2] != _configA[a + 2]
+                    || _groupData[a + 3] != _configA[a + 3];
+                if (lost)
+                {
+                    _deviceReset[d] = true;
+                    resets++;
+                    continue;
+                }
+                int dccLow = _groupData[a + 4] | ((_groupData[a + 5] & 0x0F) << 8);
+                if (dccLow != (_dischargeMask[d] & 0xFFF))
+                {
+                    if (adoptExpiredDischarge && dccLow == 0)
+                    {
+                        _dischargeMask[d] = 0;
+                        _configA[a + 4] = 0;
+                        _configA[a + 5] = (byte)(_configA[a + 5] & 0xF0);
+                        if (_hasConfigB)
+                        {
+                            _configB[a] = (byte)(_configB[a] & 0x0F);
+                            _configB[a + 1] = 0;
+                        }
+                    }
+                    else if (adoptExpiredDischarge)
+                    {
+                        // The chip holds other DCC bits than asked for (a lost write): not a reset, but re-written.
+                        _configDrift = true;
+                    }
+                    else
+                    {
+                        _deviceOk[d] = false;
+                    }
+                }
+            }
+            bool allA = AllOk();
+            if (_hasConfigB && !adoptExpiredDischarge && UsesConfigurationBCells())
+            {
+                ReadGroup(Ltc681xCommands.RDCFGB);
+                for (int d = 0; d < _devices; d++)
+                {
+                    if (!_deviceOk[d] || _deviceReset[d])
+                    {
+                        continue;
+                    }
+                    int a = d * 6;
+                    int high = ((_groupData[a] >> 4) & 0x0F) | ((_groupData[a + 1] & 0x03) << 4);
+                    if (high != ((_dischargeMask[d] >> 12) & 0x3F))
+                    {
+                        _deviceOk[d] = false;
+                    }
+                }
+                allA &= AllOk();
+            }
+            if (!allA)
+            {
+                _scanFaults |= CellMonitorFaults.CommunicationError;
+            }
+            return resets;
+        }
+
+        private bool UsesConfigurationBCells()
+        {
+            for (int d = 0; d < _devices; d++)
+            {
+                if (_cellsUsed[d] > 12)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        // ---- bus layer --------------------------------------------------------------------------------
+
+        private bool AllOk()
+        {
+            for (int d = 0; d < _devices; d++)
+            {
+                if (!_deviceOk[d])
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /// <summary>
+        /// Wakes what the clock says has gone quiet: after the watchdog time the cores sleep (a pulse, then
+        /// tWAKE per device as the wake-up ripples up the chain); after the isoSPI idle time only the ports
+        /// sleep (a pulse, then tREADY per device). One dummy byte is the pulse. The LTC6820 itself adds one
+        /// tREADY.
+        /// </summary>
+        private void EnsureAwake(bool forceSleepWake)
+        {
+            long now = _clock.Now_us;
+            if (forceSleepWake || !_awake || now - _lastCommand_us >= SleepGuard_us)
+            {
+                int remaining = _devices * WakeFromSleep_us + WakeFromIdle_us;
+                while (remaining > 0)
+                {
+                    // Keep pulsing so the ports of devices already awake do not idle out on long chains.
+                    int step = remaining > 3000 ? 3000 : remaining;
+                    Pulse();
+                    _delay.Wait_us(step);
+                    remaining -= step;
+                }
+                _awake = true;
+                _lastActivity_us = _clock.Now_us;
+                _lastCommand_us = _lastActivity_us;
+            }
+            else if (now - _lastActivity_us >= IdleGuard_us)
+            {
+                Pulse();
+                _delay.Wait_us((_devices + 1) * WakeFromIdle_us);
+                _lastActivity_us = _clock.Now_us;
+            }
+        }
+
+        private void Pulse()
+        {
+            _tx[0] = 0xFF;
+            Transfer(1);
+        }
+
+        private bool Transfer(int count)
+        {
+            _statistics.Transfers++;
+            _statistics.BusBytes += count;
+            BusStatus status = _spi.TransferFullDuplex(_tx, 0, _rx, 0, count);
+            _lastActivity_us = _clock.Now_us;
+            return status == BusStatus.Ok;
+        }
+
+        /// <summary>A command without data (conversion start, clear). The chip gives no acknowledge; only a bus error is retried.</summary>
+        private bool SendCommand(int command)
+        {
+            for (int attempt = 0; attempt <= _maxRetries; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    _statistics.Retries++;
+                }
+                EnsureAwake(false);
+                Ltc681xCommands.Encode(command, _tx, 0);
+                if (Transfer(4))
+                {
+                    _lastCommand_us = _lastActivity_us;
+                    return true;
+                }
+            }
+            _statistics.FailedTransfers++;
+            _scanFaults |= CellMonitorFaults.CommunicationError;
+            return false;
+        }
+
+        /// <summary>Broadcast write of 6 bytes per device; <paramref name="data"/> is indexed by device (device 0 = nearest).</summary>
+        private bool WriteGroup(int command, byte[] data)
+        {
+            int frame = 4 + 8 * _devices;
+            for (int attempt = 0; attempt <= _maxRetries; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    _statistics.Retries++;
+                }
+                EnsureAwake(false);
+                Ltc681xCommands.Encode(command, _tx, 0);
+                // The farthest device's data goes first: it has the longest way to shift.
+                for (int k = 0; k < _devices; k++)
+                {
+                    int device = _devices - 1 - k;
+                    int o = 4 + 8 * k;
+                    for (int i = 0; i < 6; i++)
+                    {
+                        _tx[o + i] = data[device * 6 + i];
+                    }
+                    Pec15.Append(_tx, o, 6);
+                }
+                if (Transfer(frame))
+                {
+                    _lastCommand_us = _lastActivity_us;
+                    return true;
+                }
+            }
+            _statistics.FailedTransfers++;
+            _scanFaults |= CellMonitorFaults.CommunicationError;
+            return false;
+        }
+
+        /// <summary>
+        /// Broadcast read of one register group into <see cref="_groupData"/> (6 bytes per device, device 0 =
+        /// nearest, whose block comes first). Each device's block is accepted on its own PEC; only devices still
+        /// missing are taken from a repetition. Sets <see cref="_deviceOk"/>; true when every device answered.
+        /// </summary>
+        private bool ReadGroup(int command)
+        {
+            int frame = 4 + 8 * _devices;
+            for (int d = 0; d < _devices; d++)
+            {
+                _deviceOk[d] = false;
+                _deviceSilent[d] = false;
+            }
+            bool forceWake = false;
+            for (int attempt = 0; attempt <= _maxRetries; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    _statistics.Retries++;
+                }
+                EnsureAwake(forceWake);
+                Ltc681xCommands.Encode(command, _tx, 0);
+                for (int i = 4; i < frame; i++)
+                {
+                    _tx[i] = 0xFF;
+                }
+                bool busOk = Transfer(frame);
+                bool all = true;
+                bool anySilent = false;
+                bool anyAnswer = false;
+                for (int d = 0; d < _devices; d++)
+                {
+                    if (_deviceOk[d])
+                    {
+                        continue;
+                    }
+                    int o = 4 + 8 * d;
+                    if (busOk && Pec15.Check(_rx, o, 6))
+                    {
+                        for (int i = 0; i < 6; i++)
+                        {
+                            _groupData[d * 6 + i] = _rx[o + i];
+                        }
+                        _deviceOk[d] = true;
+                        _deviceSilent[d] = false;
+                        anyAnswer = true;
+                        continue;
+                    }
+                    all = false;
+                    if (busOk)
+                    {
+                        _statistics.CrcErrors++;
+                        bool silent = true;
+                        for (int i = 0; i < 8; i++)
+                        {
+                            if (_rx[o + i] != 0xFF)
+                            {
+                                silent = false;
+                            }
+                        }
+                        _deviceSilent[d] = silent;
+                        anySilent |= silent;
+                    }
+                }
+                if (anyAnswer)
+                {
+                    _lastCommand_us = _lastActivity_us;
+                }
+                if (all)
+                {
+                    return true;
+                }
+                // A silent device may have slept (watchdog): the repetition starts with a full wake-up.
+                forceWake = anySilent;
+            }
+            _statistics.FailedTransfers++;
+            _scanFaults |= CellMonitorFaults.CommunicationError;
+            for (int d = 0; d < _devices; d++)
+            {
+                if (_deviceSilent[d])
+                {
+                    _scanFaults |= CellMonitorFaults.DeviceMissing;
+                }
+            }
+            return false;
+        }
+    }
+}
