@@ -31,16 +31,21 @@ internal static class NanoCompilation
     public static Result Compile(string source, string assemblyName = "Snippet", bool allowUnsafe = false, bool optimize = true,
         IEnumerable<string>? preprocessorSymbols = null, IEnumerable<MetadataReference>? extraReferences = null,
         LanguageVersion languageVersion = LanguageVersion.CSharp7_3)
+        => Compile(new[] { source }, assemblyName, OutputKind.DynamicallyLinkedLibrary, allowUnsafe, optimize, preprocessorSymbols, extraReferences, languageVersion);
+
+    public static Result Compile(IEnumerable<string> sources, string assemblyName, OutputKind outputKind, bool allowUnsafe = false, bool optimize = true,
+        IEnumerable<string>? preprocessorSymbols = null, IEnumerable<MetadataReference>? extraReferences = null,
+        LanguageVersion languageVersion = LanguageVersion.CSharp7_3)
     {
         var parseOptions = new CSharpParseOptions(languageVersion, preprocessorSymbols: preprocessorSymbols);
-        SyntaxTree tree = CSharpSyntaxTree.ParseText(source, parseOptions);
+        var trees = sources.Select(source => CSharpSyntaxTree.ParseText(source, parseOptions)).ToList();
         var references = new List<MetadataReference> { MetadataReference.CreateFromFile(NanoMscorlibPath) };
         references.AddRange(extraReferences ?? Array.Empty<MetadataReference>());
-        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
+        var options = new CSharpCompilationOptions(outputKind,
             optimizationLevel: optimize ? OptimizationLevel.Release : OptimizationLevel.Debug,
             allowUnsafe: allowUnsafe, deterministic: true,
             generalDiagnosticOption: ReportDiagnostic.Error); // warnings are errors, as in the MCU build
-        var compilation = CSharpCompilation.Create(assemblyName, new[] { tree }, references, options);
+        var compilation = CSharpCompilation.Create(assemblyName, trees, references, options);
         using var stream = new MemoryStream();
         var emitted = compilation.Emit(stream);
         var errors = emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();

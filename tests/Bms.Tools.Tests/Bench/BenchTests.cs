@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Bms.Drivers.CellMonitoring;
+using Bms.Replay.Bench;
+
+namespace Bms.Tools.Tests.Bench;
+
+public class NanoRamEstimatorTests
+{
+    [Fact]
+    public void Readings_buffer_is_sized_by_the_nanoCLR_block_model()
+    {
+        var readings = new CellMonitorReadings(16, 3);
+        RamEstimate estimate = NanoRamEstimator.Estimate(readings);
+        // Object: header + 9 fields, 12 bytes each = 120.
+        // int[16]: 20 + 64 = 84 (7 blocks); bool[16]: 20 + 16 = 36; int[3]: 20 + 12 = 32 -> 36; bool[3]: 20 + 3 = 23 -> 24.
+        Assert.Equal(120 + 84 + 36 + 36 + 24, estimate.InstanceBytes);
+        Assert.Equal(5, estimate.InstanceObjects);
+        Assert.Contains(estimate.ByType, e => e.Type == "Int32[]" && e.Count == 2 && e.Bytes == 84 + 36);
+    }
+
+    [Fact]
+    public void Host_objects_are_not_counted()
+    {
+        // A host-side object graph (not an MCU type): nothing of it is on the device.
+        var estimate = NanoRamEstimator.Estimate(new Bms.Emulators.Common.EmulatedPack(16, 3));
+        Assert.Equal(0, estimate.InstanceBytes);
+    }
+}
+
+public class BenchRunnerTests
+{
+    private static readonly BenchOptions Quick = new() { WarmupTicks = 20, AllocationTicks = 500, IlTicks = 20, ReplayHours = 0.01, TopMethods = 5 };
+
+    [Theory]
+    [InlineData(BenchTargets.Bq76952Pack, 16)]
+    [InlineData(BenchTargets.Ltc6813Chain, 36)]
+    [InlineData(BenchTargets.Bq76940Pack, 15)]
+    public void Every_configuration_runs_and_reports_its_figures(string key, int cells)
+    {
+        BenchResult result = BenchRunner.Run(key, Quick);
+        Assert.Equal(cells, result.Cells);
+        Assert.True(result.IlInstructionsPerTick > 100, $"IL per tick {result.IlInstructionsPerTick}");
+        Assert.True(result.IlInstructionsWorstTick >= result.IlInstructionsPerTick);
+        Assert.NotEmpty(result.TopMethods);
+        Assert.All(result.TopMethods, m => Assert.StartsWith("Bms.", m.Method));
+        Assert.True(result.BusBytesPerScan > 0);
+        Assert.True(result.MinimumBusBytesPerScan > 0);
+        Assert.True(result.RamInstanceBytes > 0);
+        Assert.True(result.CellSamplesPerSecond > 0);
+        Assert.Equal(0, result.FirmwareAllocatedBytesPerTick); // the zero-allocation rule, also in the quick run
+    }
+
+    [Fact]
+    public void Instruction_counts_are_deterministic()
+    {
+        var first = BenchRunner.CountInstructions(BenchTargets.Bq76952Pack, Quick);
+        var second = BenchRunner.CountInstructions(BenchTargets.Bq76952Pack, Quick);
+        Assert.Equal(first.MeanPerTick, second.MeanPerTick);
+        Assert.Equal(first.WorstTick, second.WorstTick);
+    }
+
+    [Fact]
+    public void Bus_time_uses_9_clocks_per_I2C_byte_and_8_per_SPI_byte()
+    {
+        Assert.Equal(100 * 9 / 400.0, BenchRunner.BusTime_ms(BenchBus.I2c400kHz, 100), 9);
+        Assert.Equal(100 * 8 / 1000.0, BenchRunner.BusTime_ms(BenchBus.Spi1MHz, 100), 9);
+    }
+
+    [Fact]
+    public void Missed_targets_are_named_and_fail_the_exit_code()
+    {
+        var over = new BenchResult
+        {
+            Configuration = BenchTargets.Bq76952Pack, Composition = "test", Cells = 16,
+            FirmwareAllocatedBytesPerTick = 24, IlInstructionsPerTick = 12_000, BusBytesPerScan = 130, MinimumBusBytesPerScan = 100,
+            ReplaySecondsFor24h = 12,
+        };
+        Assert.Equal(4, over.Misses().Count);
+        var chain = new BenchResult { Configuration = BenchTargets.Ltc6813Chain, Composition = "test", Cells = 36, IlInstructionsPerTick = 12_000, BusBytesPerScan = 120, MinimumBusBytesPerScan = 100, ReplaySecondsFor24h = 100 };
+        Assert.Empty(chain.Misses()); // 20,000 budget for the chain; the 24 h target is the 16-cell pack's
+    }
+
+    [Fact]
+    public void Execute_prints_tables_and_writes_json()
+    {
+        string json = Path.Combine(Path.GetTempPath(), $"bench-{Guid.NewGuid():N}.json");
+        try
+        {
+            var output = new StringWriter();
+            int exit = BenchCommand.Execute(new[] { BenchTargets.Bq76952Pack }, Quick, json, output, new StringWriter());
+            Assert.Contains("== bq76952-16", output.ToString());
+            Assert.Contains("IL instructions / 100 ms tick", output.ToString());
+            using var document = JsonDocument.Parse(File.ReadAllText(json));
+            var first = document.RootElement[0];
+            Assert.Equal("bq76952-16", first.GetProperty("Configuration").GetString());
+            Assert.True(first.GetProperty("il").GetProperty("instructionsPerTick").GetDouble() > 0);
+            Assert.Equal(first.GetProperty("misses").GetArrayLength() == 0 ? 0 : 1, exit);
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+}

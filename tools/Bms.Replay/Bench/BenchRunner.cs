@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Reflection;
+using Bms.IlTools.Counting;
+
+namespace Bms.Replay.Bench;
+
+/// <summary>How long each measurement runs.</summary>
+public sealed class BenchOptions
+{
+    /// <summary>Ticks run after start-up before anything is measured (the firmware settles, buffers fill).</summary>
+    public int WarmupTicks { get; init; } = 100;
+
+    /// <summary>Steady-state ticks over which allocations are measured (at least 10,000 for the report).</summary>
+    public int AllocationTicks { get; init; } = 10_000;
+
+    /// <summary>Ticks of the instrumented run (an instrumented tick is ~10× slower).</summary>
+    public int IlTicks { get; init; } = 200;
+
+    /// <summary>Virtual hours replayed for the throughput figure (24 for the report).</summary>
+    public double ReplayHours { get; init; } = 24;
+
+    /// <summary>Methods listed by IL instructions.</summary>
+    public int TopMethods { get; init; } = 12;
+}
+
+/// <summary>Runs the measurements of one configuration (see <see cref="BenchResult"/>).</summary>
+public static class BenchRunner
+{
+    public const int TicksPerHour = 36_000;
+
+    public static string[] McuAssemblyPaths() => new[]
+    {
+        typeof(Bms.Hal.II2cDevice).Assembly.Location,
+        typeof(Bms.Drivers.CellMonitoring.ICellMonitor).Assembly.Location,
+        typeof(Bms.Firmware.Measurement.MeasurementSnapshot).Assembly.Location,
+    };
+
+    public static BenchResult Run(string key, BenchOptions options, Action<string>? progress = null)
+    {
+        progress?.Invoke($"{key}: steady-state allocation over {options.AllocationTicks} ticks");
+        IBenchTarget target = BenchTargets.Create(key);
+        target.Start();
+        long sample = 0;
+        for (int i = 0; i < options.WarmupTicks; i++) { target.SetSample(sample++); target.Tick(); }
+
+        var statistics = target.BusStatistics;
+        long busBefore = statistics.BusBytes;
+        long hostBefore = target.HostAllocatedBytes;
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < options.AllocationTicks; i++) { target.SetSample(sample++); target.Tick(); }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        long host = target.HostAllocatedBytes - hostBefore;
+        double busPerTick = (double)(statistics.BusBytes - busBefore) / options.AllocationTicks;
+        int scanBytes = statistics.LastScanBusBytes;
+
+        progress?.Invoke($"{key}: RAM estimate");
+        RamEstimate ram = NanoRamEstimator.Estimate(target.RamRoot);
+
+        progress?.Invoke($"{key}: instrumented run over {options.IlTicks} ticks");
+        var il = CountInstructions(key, options);
+
+        progress?.Invoke($"{key}: replay throughput over {options.ReplayHours} h of virtual time");
+        var (wallSeconds, ticks) = ReplayThroughput(key, options.ReplayHours);
+
+        double perTickDivisor = options.AllocationTicks;
+        return new BenchResult
+        {
+            Configuration = key,
+            Composition = target.Composition,
+            Cells = target.CellCount,
+            Temperatures = target.TemperatureCount,
+            AllocationTicks = options.AllocationTicks,
+            AllocatedBytesPerTick = allocated / perTickDivisor,
+            HostAllocatedBytesPerTick = host / perTickDivisor,
+            FirmwareAllocatedBytesPerTick = (allocated - host) / perTickDivisor,
+            FirmwareAllocationSitesPerTick = il.AllocationsPerTick,
+            IlTicks = options.IlTicks,
+            IlInstructionsPerTick = il.MeanPerTick,
+            IlInstructionsWorstTick = il.WorstTick,
+            TopMethods = il.Top,
+            Bus = target.Bus == BenchBus.I2c400kHz ? "I2C 400 kHz" : "SPI 1 MHz",
+            BusBytesPerScan = scanBytes,
+            MinimumBusBytesPerScan = target.MinimumBusBytesPerScan,
+            BusBytesPerTick = busPerTick,
+            BusTimePerScan_ms = BusTime_ms(target.Bus, scanBytes),
+            MinimumBusTimePerScan_ms = BusTime_ms(target.Bus, target.MinimumBusBytesPerScan),
+            RamInstanceBytes = ram.InstanceBytes,
+            RamInstanceObjects = ram.InstanceObjects,
+            RamStaticBytes = ram.StaticBytes,
+            RamByType = ram.ByType.Take(12).Select(e => new RamShare(e.Type, e.Bytes, e.Count)).ToList(),
+            ReplayedHours = ticks / (double)TicksPerHour,
+            ReplayWallSeconds = wallSeconds,
+            CellSamplesPerSecond = ticks * (double)target.CellCount / wallSeconds,
+            ReplaySecondsFor24h = wallSeconds * (24.0 * TicksPerHour / ticks),
+        };
+    }
+
+    /// <summary>Bus clock time of <paramref name="bytes"/>: I2C needs 9 clocks a byte (ACK), SPI 8.</summary>
+    public static double BusTime_ms(BenchBus bus, int bytes) => bus switch
+    {
+        BenchBus.I2c400kHz => bytes * 9 / 400.0,
+        _ => bytes * 8 / 1000.0,
+    };
+
+    public sealed record IlFigures(double MeanPerTick, long WorstTick, double AllocationsPerTick, IReadOnlyList<MethodCost> Top);
+
+    /// <summary>
+    /// Runs the configuration with instrumented copies of Bms.Hal, Bms.Drivers and Bms.Firmware (this assembly and the
+    /// emulators are loaded beside them, so the whole composition binds to the instrumented types) and counts the
+    /// IL instructions those assemblies execute per 100 ms tick.
+    /// </summary>
+    public static IlFigures CountInstructions(string key, BenchOptions options)
+    {
+        using var context = new IlCountingContext(McuAssemblyPaths(), new[] { AppContext.BaseDirectory });
+        Assembly isolated = context.LoadFromAssemblyName(typeof(BenchTargets).Assembly.GetName());
+        Type factory = isolated.GetType(typeof(BenchTargets).FullName!, throwOnError: true)!;
+        Type targetInterface = isolated.GetType(typeof(IBenchTarget).FullName!, throwOnError: true)!;
+        object target = factory.GetMethod(nameof(BenchTargets.Create))!.Invoke(null, new object[] { key })!;
+        MethodInfo start = targetInterface.GetMethod(nameof(IBenchTarget.Start))!;
+        MethodInfo setSample = targetInterface.GetMethod(nameof(IBenchTarget.SetSample))!;
+        MethodInfo tick = targetInterface.GetMethod(nameof(IBenchTarget.Tick))!;
+
+        start.Invoke(target, null);
+        long sample = 0;
+        for (int i = 0; i < options.WarmupTicks; i++) { setSample.Invoke(target, new object[] { sample++ }); tick.Invoke(target, null); }
+        context.Reset();
+
+        long worst = 0, previous = 0;
+        for (int i = 0; i < options.IlTicks; i++)
+        {
+            setSample.Invoke(target, new object[] { sample++ });
+            tick.Invoke(target, null);
+            long total = context.TotalInstructions();
+            worst = Math.Max(worst, total - previous);
+            previous = total;
+        }
+        IReadOnlyList<MethodCount> counts = context.Snapshot();
+        double ticks = options.IlTicks;
+        var top = counts.Where(c => c.Instructions > 0).OrderByDescending(c => c.Instructions).Take(options.TopMethods)
+            .Select(c => new MethodCost($"{c.Method.Assembly}: {c.Method.FullName}", c.Instructions / ticks, c.Calls / ticks, c.Allocations / ticks))
+            .ToList();
+        return new IlFigures(previous / ticks, worst, counts.Sum(c => c.Allocations) / ticks, top);
+    }
+
+    /// <summary>
+    /// Wall-clock time to replay <paramref name="hours"/> of a pack at 10 Hz (pack values set every 100 ms, the
+    /// firmware polled at its 10 ms period) on the calling thread: chip emulation and firmware together.
+    /// </summary>
+    public static (double WallSeconds, long Ticks) ReplayThroughput(string key, double hours)
+    {
+        IBenchTarget target = BenchTargets.Create(key);
+        target.Start();
+        long ticks = Math.Max(1, (long)(hours * TicksPerHour));
+        var stopwatch = Stopwatch.StartNew();
+        for (long sample = 0; sample < ticks; sample++)
+        {
+            target.SetSample(sample);
+            target.Tick();
+        }
+        stopwatch.Stop();
+        return (stopwatch.Elapsed.TotalSeconds, ticks);
+    }
+}
