@@ -49,12 +49,18 @@ public static class BenchCommand
         };
         hours.Validators.Add(r => { double h = r.GetValueOrDefault<double>(); if (!(h > 0 && h <= 240)) r.AddError("--replay-hours must be in (0, 240]"); });
 
+        var driverOnly = new Option<bool>("--driver-only")
+        {
+            Description = "Measures the AFE driver alone (scan every 100 ms, current every 10 ms) instead of the whole firmware.",
+        };
+
         var command = new Command("bench", "Measures heap allocation, IL instructions, bus use, RAM and replay throughput per AFE configuration against the targets.");
         command.Options.Add(json);
         command.Options.Add(config);
         command.Options.Add(ticks);
         command.Options.Add(ilTicks);
         command.Options.Add(hours);
+        command.Options.Add(driverOnly);
         command.SetAction(parseResult =>
         {
             var keys = parseResult.GetValue(config) is { Length: > 0 } chosen ? chosen : BenchTargets.Keys.ToArray();
@@ -63,6 +69,7 @@ public static class BenchCommand
                 AllocationTicks = parseResult.GetValue(ticks),
                 IlTicks = parseResult.GetValue(ilTicks),
                 ReplayHours = parseResult.GetValue(hours),
+                DriverOnly = parseResult.GetValue(driverOnly),
             };
             return Execute(keys, options, parseResult.GetValue(json), Console.Out, Console.Error);
         });

@@ -21,6 +21,9 @@ public sealed class BenchOptions
 
     /// <summary>Methods listed by IL instructions.</summary>
     public int TopMethods { get; init; } = 12;
+
+    /// <summary>Measure the AFE driver alone instead of the whole firmware.</summary>
+    public bool DriverOnly { get; init; }
 }
 
 /// <summary>Runs the measurements of one configuration (see <see cref="BenchResult"/>).</summary>
@@ -38,7 +41,7 @@ public static class BenchRunner
     public static BenchResult Run(string key, BenchOptions options, Action<string>? progress = null)
     {
         progress?.Invoke($"{key}: steady-state allocation over {options.AllocationTicks} ticks");
-        IBenchTarget target = BenchTargets.Create(key);
+        IBenchTarget target = BenchTargets.Create(key, options.DriverOnly, metered: true);
         target.Start();
         long sample = 0;
         for (int i = 0; i < options.WarmupTicks; i++) { target.SetSample(sample++); target.Tick(); }
@@ -60,7 +63,7 @@ public static class BenchRunner
         var il = CountInstructions(key, options);
 
         progress?.Invoke($"{key}: replay throughput over {options.ReplayHours} h of virtual time");
-        var (wallSeconds, ticks) = ReplayThroughput(key, options.ReplayHours);
+        var (wallSeconds, ticks) = ReplayThroughput(key, options.ReplayHours, options.DriverOnly);
 
         double perTickDivisor = options.AllocationTicks;
         return new BenchResult
@@ -115,7 +118,7 @@ public static class BenchRunner
         Assembly isolated = context.LoadFromAssemblyName(typeof(BenchTargets).Assembly.GetName());
         Type factory = isolated.GetType(typeof(BenchTargets).FullName!, throwOnError: true)!;
         Type targetInterface = isolated.GetType(typeof(IBenchTarget).FullName!, throwOnError: true)!;
-        object target = factory.GetMethod(nameof(BenchTargets.Create))!.Invoke(null, new object[] { key })!;
+        object target = factory.GetMethod(nameof(BenchTargets.Create))!.Invoke(null, new object[] { key, options.DriverOnly, false })!;
         MethodInfo start = targetInterface.GetMethod(nameof(IBenchTarget.Start))!;
         MethodInfo setSample = targetInterface.GetMethod(nameof(IBenchTarget.SetSample))!;
         MethodInfo tick = targetInterface.GetMethod(nameof(IBenchTarget.Tick))!;
@@ -146,9 +149,9 @@ public static class BenchRunner
     /// Wall-clock time to replay <paramref name="hours"/> of a pack at 10 Hz (pack values set every 100 ms, the
     /// firmware polled at its 10 ms period) on the calling thread: chip emulation and firmware together.
     /// </summary>
-    public static (double WallSeconds, long Ticks) ReplayThroughput(string key, double hours)
+    public static (double WallSeconds, long Ticks) ReplayThroughput(string key, double hours, bool driverOnly)
     {
-        IBenchTarget target = BenchTargets.Create(key);
+        IBenchTarget target = BenchTargets.Create(key, driverOnly, metered: false);
         target.Start();
         long ticks = Math.Max(1, (long)(hours * TicksPerHour));
         var stopwatch = Stopwatch.StartNew();
