@@ -19,6 +19,8 @@ namespace Bms.Drivers.Bq76952
         private const int RegisterSpace = 0x80;
         private const int MaxFrame = 2 + 2 * 40;
         private const int DataMemoryItemsMax = 24;
+        private const int AlarmMask = 0xF800 | Bq76952Registers.AlarmFullScan | Bq76952Registers.AlarmAdScan;
+        private const int ConversionAlarms = Bq76952Registers.AlarmFullScan | Bq76952Registers.AlarmAdScan;
 
         private static readonly int[] ShortCircuitSteps_mV = { 10, 20, 40, 60, 80, 100, 125, 150, 175, 200, 250, 300, 350, 400, 450, 500 };
 
@@ -62,6 +64,7 @@ namespace Bms.Drivers.Bq76952
         private bool _configured;
         private bool _disposed;
         private int _scansWithoutConversion;
+        private bool _awaitingFirstConversion;
         private bool _chargeFetRequested;
         private bool _dischargeFetRequested;
         private int _balancingMask;
@@ -307,6 +310,13 @@ namespace Bms.Drivers.Bq76952
                 return false;
             }
 
+            // Alarm Enable takes the Default Alarm Mask at reset; set it directly too so FULLSCAN latches now.
+            _small[0] = AlarmMask & 0xFF;
+            _small[1] = AlarmMask >> 8;
+            if (!WriteRegisters(Bq76952Registers.AlarmEnable, _small, 0, 2))
+            {
+                return false;
+            }
             _small[0] = 0xFF;
             _small[1] = 0xFF;
             if (!WriteRegisters(Bq76952Registers.AlarmStatus, _small, 0, 2))
@@ -314,6 +324,7 @@ namespace Bms.Drivers.Bq76952
                 return false;
             }
             _scansWithoutConversion = 0;
+            _awaitingFirstConversion = true;
             _configured = true;
             return true;
         }
@@ -364,6 +375,10 @@ namespace Bms.Drivers.Bq76952
         /// <inheritdoc />
         public bool Measure(CellMonitorReadings readings)
         {
+            if (readings == null || readings.CellVoltage_mV.Length != _cellInput.Length || readings.Temperature_dC.Length != _temperatureRegister.Length)
+            {
+                throw new ArgumentException("readings must be sized for CellCount cells and TemperatureCount temperatures");
+            }
             long bytesBefore = _statistics.BusBytes;
             readings.InvalidateAll();
             readings.Faults = CellMonitorFaults.None;
@@ -431,9 +446,10 @@ namespace Bms.Drivers.Bq76952
                 {
                     faults |= CellMonitorFaults.DeviceFault;
                 }
-                if ((alarm & Bq76952Registers.AlarmFullScan) != 0)
+                if ((alarm & ConversionAlarms) != 0)
                 {
                     _scansWithoutConversion = 0;
+                    _awaitingFirstConversion = false;
                 }
                 else
                 {
@@ -441,7 +457,7 @@ namespace Bms.Drivers.Bq76952
                 }
                 if (alarm != 0)
                 {
-                    // Alarm Status is latched: writing the bits back clears them, so FULLSCAN means "new since last scan".
+                    // Alarm Status is latched: writing the bits back clears them, so ADSCAN/FULLSCAN mean "new since the last scan".
                     _small[0] = (byte)alarm;
                     _small[1] = (byte)(alarm >> 8);
                     if (!WriteRegisters(Bq76952Registers.AlarmStatus, _small, 0, 2))
@@ -450,8 +466,9 @@ namespace Bms.Drivers.Bq76952
                         allRead = false;
                     }
                 }
-                fresh = _scansWithoutConversion < _staleScanLimit;
-                if (!fresh)
+                // Until the chip has measured once with this configuration its registers hold nothing to trust.
+                fresh = !_awaitingFirstConversion && _scansWithoutConversion < _staleScanLimit;
+                if (_scansWithoutConversion >= _staleScanLimit)
                 {
                     faults |= CellMonitorFaults.DeviceFault;
                 }
@@ -684,8 +701,8 @@ namespace Bms.Drivers.Bq76952
             AddDataMemory(Bq76952Registers.DmTs3Config, 1, c.Ts3Thermistor ? Bq76952Registers.TsConfigCellThermistor : Bq76952Registers.TsConfigUnused);
             // CC Gain = 7.4768 / Rsense[mOhm] = 74768 / (10 * Rsense[uOhm]).
             AddDataMemory(Bq76952Registers.DmCcGain, 4, Bq76952Protocol.SingleBitsOfRatio(74768, 10L * c.SenseResistor_uOhm));
-            // Alarm mask: default safety/PF bits plus FULLSCAN, which tells the driver a new conversion exists.
-            AddDataMemory(Bq76952Registers.DmDefaultAlarmMask, 2, 0xF800 | Bq76952Registers.AlarmFullScan);
+            // Alarm mask: default safety/PF bits plus ADSCAN/FULLSCAN, which tell the driver a new conversion exists.
+            AddDataMemory(Bq76952Registers.DmDefaultAlarmMask, 2, AlarmMask);
 
             int protectionsA = c.EnableChipProtections ? 0xBC : 0x00; // SCD, OCD1, OCC, COV, CUV
             int protectionsB = 0;

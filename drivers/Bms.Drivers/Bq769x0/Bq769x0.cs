@@ -28,6 +28,8 @@ namespace Bms.Drivers.Bq769x0
         private const int MaxSegments = 16;
         // Registers 0x00..0x0B are written as one block at configuration.
         private const int ConfigBlockLength = 12;
+        private const byte ShutA = 0x02;
+        private const byte ShutB = 0x01;
 
         private readonly II2cDevice _device;
         private readonly IMonotonicClock _clock;
@@ -49,6 +51,10 @@ namespace Bms.Drivers.Bq769x0
         private readonly byte _protect2;
         private readonly byte _protect3;
         private readonly byte _sysCtrl1;
+        private readonly IDigitalOutput _bootPin;
+        private readonly IDelay _delay;
+        private readonly int _bootPulse_us;
+        private readonly int _bootWait_ms;
 
         private readonly int[] _segmentStart = new int[MaxSegments];
         private readonly int[] _segmentLength = new int[MaxSegments];
@@ -75,6 +81,16 @@ namespace Bms.Drivers.Bq769x0
 
         /// <summary>Creates the driver; nothing is sent until <see cref="Initialize"/>.</summary>
         public Bq769x0(II2cDevice device, IMonotonicClock clock, Bq769x0Configuration configuration)
+            : this(device, clock, configuration, null, null)
+        {
+        }
+
+        /// <summary>
+        /// Creates the driver with a wake-up line: <paramref name="bootPin"/> drives the TS1 (BOOT) pin through the
+        /// board's boot circuit, so <see cref="Initialize"/> can wake a chip found in SHIP mode (where it is after
+        /// every power-on reset). <paramref name="delay"/> times the pulse.
+        /// </summary>
+        public Bq769x0(II2cDevice device, IMonotonicClock clock, Bq769x0Configuration configuration, IDigitalOutput bootPin, IDelay delay)
         {
             if (device == null || clock == null || configuration == null)
             {
@@ -121,6 +137,15 @@ namespace Bms.Drivers.Bq769x0
             _protect3 = (byte)((IndexAtOrBelow(Bq769x0Registers.UvDelay_s, configuration.UnderVoltageDelay_s) << 6)
                              | (IndexAtOrBelow(Bq769x0Registers.OvDelay_s, configuration.OverVoltageDelay_s) << 4));
             _sysCtrl1 = (byte)(Bq769x0Registers.Ctrl1AdcEn | (_thermistorCount > 0 ? Bq769x0Registers.Ctrl1TempSel : 0));
+
+            _bootPin = bootPin;
+            _delay = delay;
+            if (bootPin != null && delay == null)
+            {
+                throw new ArgumentException("a boot pin needs a delay to time its pulse");
+            }
+            _bootPulse_us = configuration.BootPulse_us;
+            _bootWait_ms = configuration.BootWait_ms;
 
             _segmentCount = PlanReads();
         }
@@ -208,7 +233,7 @@ namespace Bms.Drivers.Bq769x0
         {
             _configured = false;
             _conversionSeen = false;
-            if (!ReadRegisters(Bq769x0Registers.AdcGain1, 2) || !ReadRegisters(Bq769x0Registers.AdcGain2, 1))
+            if (!ReadTrim() && (!WakeFromShipMode() || !ReadTrim()))
             {
                 return false;
             }
@@ -245,6 +270,21 @@ namespace Bms.Drivers.Bq769x0
             _lastCcConversion_ms = now;
             _configured = true;
             return true;
+        }
+
+        /// <summary>
+        /// Puts the chip into SHIP mode (everything off, FETs open, no I2C) with the two-write SHUT_A/SHUT_B sequence.
+        /// Only a pulse on TS1 wakes it again. false if a write failed.
+        /// </summary>
+        public bool EnterShipMode()
+        {
+            _configured = false;
+            _scratch[0] = _sysCtrl1;                                   // SHUT_A, SHUT_B = 0, 0
+            _scratch[1] = (byte)(_sysCtrl1 | ShutB);                   // 0, 1
+            _scratch[2] = (byte)(_sysCtrl1 | ShutA);                   // 1, 0
+            return WriteRegisters(Bq769x0Registers.SysCtrl1, _scratch, 0, 1)
+                && WriteRegisters(Bq769x0Registers.SysCtrl1, _scratch, 1, 1)
+                && WriteRegisters(Bq769x0Registers.SysCtrl1, _scratch, 2, 1);
         }
 
         /// <inheritdoc />
@@ -405,6 +445,25 @@ namespace Bms.Drivers.Bq769x0
         {
             return ClearStatusBits(Bq769x0Registers.StatOv | Bq769x0Registers.StatUv | Bq769x0Registers.StatScd
                 | Bq769x0Registers.StatOcd | Bq769x0Registers.StatOvrdAlert);
+        }
+
+        private bool ReadTrim()
+        {
+            return ReadRegisters(Bq769x0Registers.AdcGain1, 2) && ReadRegisters(Bq769x0Registers.AdcGain2, 1);
+        }
+
+        // A chip that does not answer may be in SHIP mode: a rising edge on TS1 boots it.
+        private bool WakeFromShipMode()
+        {
+            if (_bootPin == null)
+            {
+                return false;
+            }
+            _bootPin.Write(true);
+            _delay.Wait_us(_bootPulse_us);
+            _bootPin.Write(false);
+            _delay.Wait_us(_bootWait_ms * 1000);
+            return true;
         }
 
         private bool ReadMeasurements(CellMonitorReadings readings, int status, ref int faults)

@@ -24,7 +24,7 @@ namespace Bms.Drivers.Bq769x0
         /// <summary>External thermistors on TS1..TSn (0..1 for the BQ76920, 0..2 for the BQ76930, 0..3 for the BQ76940).</summary>
         public int ThermistorCount = 3;
 
-        /// <summary>true for the CRC-checked variants (part numbers ending in 3, e.g. BQ7694003).</summary>
+        /// <summary>true for the CRC-checked orderable variants (e.g. BQ7692003: 0x08, REGOUT 3.3 V, CRC); the suffix decides, see the datasheet's comparison table.</summary>
         public bool CrcEnabled = true;
 
         /// <summary>Coulomb-counter shunt in µΩ (e.g. 1000 for 1 mΩ).</summary>
@@ -36,7 +36,7 @@ namespace Bms.Drivers.Bq769x0
         /// <summary>Internal pull-up from REGOUT to each TS pin.</summary>
         public int ThermistorPullUp_ohm = 10000;
 
-        /// <summary>REGOUT voltage biasing the thermistors (3300 for the xx03/xx06 parts, 2500 for xx00/xx05).</summary>
+        /// <summary>Voltage the internal TS pull-up is tied to; the datasheet's conversion R = 10 kΩ · V / (3.3 V − V) uses 3300.</summary>
         public int RegulatorVoltage_mV = 3300;
 
         /// <summary>Chip over-voltage trip (rounded down to the chip's step).</summary>
@@ -71,6 +71,12 @@ namespace Bms.Drivers.Bq769x0
         /// 250 ms; when no new conversion arrives for longer, the counter has stalled and current is invalid.
         /// </summary>
         public int CurrentMaxAge_ms = 600;
+
+        /// <summary>Length of the wake-up pulse on TS1 (BOOT) when the chip is found in SHIP mode (check VBOOT timing in the datasheet).</summary>
+        public int BootPulse_us = 2000;
+
+        /// <summary>Time from the wake-up pulse until the chip answers on I2C.</summary>
+        public int BootWait_ms = 10;
 
         /// <summary>Creates a configuration with the BQ769x0 reference thermistor (10 kΩ, B = 3435 K).</summary>
         public Bq769x0Configuration()

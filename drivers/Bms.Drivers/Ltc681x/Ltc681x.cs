@@ -64,6 +64,8 @@ namespace Bms.Drivers.Ltc681x
         private readonly int _vov;
         private readonly int _dcto;
         private readonly CellMonitorStatistics _statistics = new CellMonitorStatistics();
+        private readonly Ntc _thermistor;
+        private readonly int _pullUp_ohm;
 
         private readonly byte[] _tx;
         private readonly byte[] _rx;
@@ -163,6 +165,13 @@ namespace Bms.Drivers.Ltc681x
                     _auxGroupMask |= 1 << Ltc681xVariantInfo.AuxGroupOfGpio(g + 1, out word);
                 }
             }
+
+            _thermistor = new Ntc(configuration.ThermistorNominal_ohm, configuration.ThermistorBeta_K);
+            if (configuration.ThermistorPullUp_ohm <= 0)
+            {
+                throw new ArgumentException("ThermistorPullUp_ohm must be positive");
+            }
+            _pullUp_ohm = configuration.ThermistorPullUp_ohm;
 
             int frame = 4 + 8 * _devices;
             _tx = new byte[frame];
@@ -516,9 +525,9 @@ namespace Bms.Drivers.Ltc681x
                     {
                         continue;
                     }
-                    int ratio_ppm = (int)((long)code * 1000000 / reference);
                     int temperature_dC;
-                    if (Ltc681xThermistor.TryConvert(ratio_ppm, out temperature_dC))
+                    // Ratio of the node to VREF2, so reference drift cancels; open/shorted sensors are refused.
+                    if (_thermistor.TryGetTemperatureFromDivider(code, reference, _pullUp_ohm, out temperature_dC))
                     {
                         readings.Temperature_dC[channel] = temperature_dC;
                         readings.TemperatureValid[channel] = true;

@@ -28,6 +28,9 @@ namespace Bms.Drivers.Ltc681x
             OverVoltageThreshold_mV = 4250;
             DischargeTimeoutCode = 2;
             MaxRetries = 2;
+            ThermistorNominal_ohm = 10000;
+            ThermistorBeta_K = 3435;
+            ThermistorPullUp_ohm = 10000;
         }
 
         /// <summary>Longest chain the driver accepts (buffers are sized from it at construction).</summary>
@@ -47,6 +50,18 @@ namespace Bms.Drivers.Ltc681x
 
         /// <summary>Which GPIOs carry a thermistor divider, bit 0 = GPIO1; the same on every device.</summary>
         public int ThermistorGpioMask { get; set; }
+
+        /// <summary>
+        /// NTC resistance at 25 °C. Each thermistor GPIO sits in a divider fed from VREF2 (3 V): VREF2 →
+        /// <see cref="ThermistorPullUp_ohm"/> → GPIO → NTC → V−.
+        /// </summary>
+        public int ThermistorNominal_ohm { get; set; }
+
+        /// <summary>NTC Beta constant (default 3435 K, e.g. Semitec 103AT-2 / Murata NCP18XH103).</summary>
+        public int ThermistorBeta_K { get; set; }
+
+        /// <summary>Divider resistor between VREF2 and the GPIO.</summary>
+        public int ThermistorPullUp_ohm { get; set; }
 
         /// <summary>Chip under-voltage flag threshold written to VUV.</summary>
         public int UnderVoltageThreshold_mV { get; set; }

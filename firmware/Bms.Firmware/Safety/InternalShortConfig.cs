@@ -1,4 +1,5 @@
 using System;
+using Bms.Firmware.Chemistry;
 using Bms.Firmware.Events;
 
 namespace Bms.Firmware.Safety
@@ -40,6 +41,23 @@ namespace Bms.Firmware.Safety
 
         /// <summary>Level of the InternalShort event.</summary>
         public ProtectionLevel Level = ProtectionLevel.Warning;
+
+        /// <summary>
+        /// Defaults for a chemistry profile's cell: its capacity, and the leak threshold kept at the same
+        /// C-rate as the default (10 mA on 3 Ah, C/300), so a 20 Ah cell is screened for 67 mA.
+        /// </summary>
+        public static InternalShortConfig FromProfile(ChemistryProfile profile)
+        {
+            if (profile == null)
+            {
+                throw new ArgumentNullException("profile");
+            }
+            var config = new InternalShortConfig();
+            config.CellCapacity_mAh = profile.NominalCapacity_mAh;
+            int threshold = (int)((long)profile.NominalCapacity_mAh * 10 / 3000);
+            config.LeakThreshold_mA = threshold < 1 ? 1 : threshold;
+            return config;
+        }
 
         /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>
         public void Validate()

@@ -1,4 +1,5 @@
 using System;
+using Bms.Firmware.Chemistry;
 using Bms.Firmware.Events;
 using Bms.Firmware.Measurement;
 
@@ -162,6 +163,19 @@ namespace Bms.Firmware.Safety
             CloseMinute(ocvSlope_uV_per_pct, now);
             _minuteStart_ms = now + 1000;
             _minuteSamples = 0;
+        }
+
+        /// <summary>
+        /// Same as <see cref="Update1s(MeasurementSnapshot, int)"/> with the OCV slope taken from
+        /// <paramref name="profile"/> at the pack's state of charge and temperature.
+        /// </summary>
+        public void Update1s(MeasurementSnapshot s, ChemistryProfile profile, int packSoc_pcm, int temperature_dC)
+        {
+            if (profile == null)
+            {
+                throw new ArgumentNullException("profile");
+            }
+            Update1s(s, profile.OcvSlope_uV_per_pct(packSoc_pcm, temperature_dC));
         }
 
         private void CloseMinute(int ocvSlope_uV_per_pct, long now)

@@ -118,6 +118,16 @@ namespace Bms.Firmware.Safety
             return config;
         }
 
+        /// <summary>Defaults with the maximum operating temperature of a chemistry profile.</summary>
+        public static ThermalRunawayConfig FromProfile(ChemistryProfile profile)
+        {
+            if (profile == null)
+            {
+                throw new ArgumentNullException("profile");
+            }
+            return FromEnvelope(profile.Envelope);
+        }
+
         /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>
         public void Validate()
         {

@@ -164,9 +164,15 @@ public class Bq76952DriverTests
         Assert.False(f.Driver.ChargeFetOn);
         Assert.True(f.Driver.DischargeFetOn);
 
-        f.Pack.CellVoltage_mV[7] = 4100;
+        // Recovery needs the 2-step (101.2 mV) hysteresis below the 4199.8 mV threshold.
+        f.Pack.CellVoltage_mV[7] = 4150;
+        Assert.True(f.Driver.Measure(f.Readings));
+        Assert.NotEqual(0, f.Readings.Faults & CellMonitorFaults.CellOverVoltage);
+        f.Pack.CellVoltage_mV[7] = 4050;
         Assert.True(f.Driver.Measure(f.Readings));
         Assert.Equal(0, f.Readings.Faults & CellMonitorFaults.CellOverVoltage);
+        Assert.True(f.Driver.SetProtectionFets(true, true));
+        Assert.True(f.Driver.ChargeFetOn);
     }
 
     [Fact]
@@ -237,16 +243,23 @@ public class Bq76952DriverTests
     }
 
     [Fact]
-    public void Steady_state_scan_allocates_nothing()
+    public void Steady_state_scan_balancing_and_fet_control_allocate_nothing()
     {
         var f = new Bq76952Fixture(crc: true).Initialized();
-        for (int i = 0; i < 5; i++) f.Driver.Measure(f.Readings);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
+        var balance = new bool[16];
+        void Tick(int i)
         {
+            f.Chip.ExecutedSubcommands.Clear(); // the emulator's log, not the driver, would otherwise grow
             Assert.True(f.Driver.Measure(f.Readings));
             Assert.True(f.Driver.ReadCurrent(f.Readings));
+            balance[i % 16] = true;
+            balance[(i + 15) % 16] = false;
+            Assert.True(f.Driver.SetBalancing(balance));
+            Assert.True(f.Driver.SetProtectionFets(i % 2 == 0, true));
         }
+        for (int i = 0; i < 20; i++) Tick(i);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) Tick(i);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
@@ -279,5 +292,40 @@ public class Bq76952DriverTests
         Assert.Equal(0, f.Chip.BalancingMask);
         Assert.False(f.Driver.Measure(f.Readings));
         Assert.NotEqual(0, f.Readings.Faults & CellMonitorFaults.CommunicationError);
+    }
+
+    [Fact]
+    public void Programmed_over_voltage_delay_holds_the_status_back_on_a_timed_chip()
+    {
+        var f = new Bq76952Fixture(chipClock: true, configure: c => c.CellOverVoltageDelay_ms = 1000).Initialized();
+        Assert.Equal(1000 * 10 / 33 - 2, f.Chip.DataMemory(Bq76952Registers.DmCovDelay, 2));
+        f.Clock.Advance_us(100_000);
+        Assert.True(f.Driver.Measure(f.Readings));
+
+        f.Pack.CellVoltage_mV[3] = 4300;
+        f.Clock.Advance_us(100_000);
+        Assert.True(f.Driver.Measure(f.Readings));
+        Assert.Equal(0x08, f.Chip.SafetyAlertA & 0x08);           // the chip has seen it...
+        Assert.Equal(0, f.Readings.Faults & CellMonitorFaults.CellOverVoltage); // ...but not for 1 s yet
+
+        for (int i = 0; i < 8; i++)
+        {
+            f.Clock.Advance_us(100_000);
+            Assert.True(f.Driver.Measure(f.Readings));
+            Assert.Equal(0, f.Readings.Faults & CellMonitorFaults.CellOverVoltage);
+        }
+        f.Clock.Advance_us(200_000);
+        Assert.True(f.Driver.Measure(f.Readings));
+        Assert.NotEqual(0, f.Readings.Faults & CellMonitorFaults.CellOverVoltage);
+    }
+
+    [Fact]
+    public void A_chip_that_is_not_a_bq76952_is_refused()
+    {
+        var f = new Bq76952Fixture();
+        f.Chip.DeviceNumber = 0x7694;
+        Assert.False(f.Driver.Initialize());
+        Assert.False(f.Driver.IsConfigured);
+        Assert.DoesNotContain(Bq76952Registers.SetCfgUpdate, f.Chip.ExecutedSubcommands);
     }
 }

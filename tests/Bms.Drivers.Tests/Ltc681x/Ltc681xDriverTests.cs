@@ -161,3 +161,34 @@ public class Ltc681xDriverTests
         Assert.False(rig.Afe.SetProtectionFets(true, true));
     }
 }
+
+public class Ltc681xThermistorTests
+{
+    [Fact]
+    public void Measured_second_reference_cancels_its_drift_when_group_b_is_read()
+    {
+        var rig = new Ltc681xRig(Ltc681xVariant.Ltc6811, 1, gpioMask: 0b11111);
+        rig.Chain.Reference2Actual_V = 3.03; // 1 % high: far outside spec, to make the effect plain
+        for (int t = 0; t < 5; t++) rig.Chain.Pack.Temperature_dC[t] = 100 * t - 50;
+        Assert.True(rig.Afe.Initialize());
+        Assert.True(rig.Scan());
+        for (int t = 0; t < 5; t++)
+            Assert.InRange(rig.Readings.Temperature_dC[t], rig.Chain.Pack.Temperature_dC[t] - 3, rig.Chain.Pack.Temperature_dC[t] + 3);
+    }
+
+    [Fact]
+    public void Temperature_channels_are_device_major_in_gpio_order()
+    {
+        var rig = new Ltc681xRig(Ltc681xVariant.Ltc6813, 2, gpioMask: (1 << 0) | (1 << 5) | (1 << 8)); // GPIO1, 6, 9
+        int[] truth = { -100, 200, 450, 600, 330, 0 };
+        Array.Copy(truth, rig.Chain.Pack.Temperature_dC, 6);
+        Assert.True(rig.Afe.Initialize());
+        Assert.True(rig.Scan());
+        Assert.Equal(3, rig.Afe.ThermistorsPerDevice);
+        for (int t = 0; t < 6; t++) Assert.InRange(rig.Readings.Temperature_dC[t], truth[t] - 3, truth[t] + 3);
+        Assert.Equal(1, rig.CountOf(Ltc681xCommands.RDAUXA));
+        Assert.Equal(0, rig.CountOf(Ltc681xCommands.RDAUXB));
+        Assert.Equal(1, rig.CountOf(Ltc681xCommands.RDAUXC));
+        Assert.Equal(1, rig.CountOf(Ltc681xCommands.RDAUXD));
+    }
+}

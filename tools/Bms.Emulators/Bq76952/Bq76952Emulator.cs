@@ -10,8 +10,8 @@ namespace Bms.Emulators.Bq76952;
 /// 0x3E/0x3F subcommand handshake with its transfer buffer, checksum and length, data memory with power-on
 /// defaults and CONFIG_UPDATE mode, FET and balancing state, the chip's I2C CRC mode, and its own protections
 /// evaluated against <see cref="EmulatedPack"/>. Measurements come from the pack at each conversion.
-/// Simplifications (documented, not hidden): protection delays and recovery hysteresis are not modelled (a
-/// condition sets its alert and status bits at the next conversion and clears when it is gone), OTC/UTC and
+/// COV/CUV have their programmed delays (with a clock) and recovery hysteresis. Simplifications (documented, not
+/// hidden): the other protections have no delay or hysteresis (status at the next loop, cleared when gone), OTC/UTC and
 /// OTD/UTD are evaluated regardless of charge or discharge mode, and only the subcommands the driver family
 /// uses are implemented (others echo and answer no data).
 /// </summary>
@@ -35,18 +35,21 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
     private byte _command3E, _command3F;
     private int _busyReads;
     private int _stackRaw, _packRaw, _ldRaw, _cc2Raw, _internalRaw;
-    private int _safetyA, _safetyB, _safetyC;
+    private int _safetyA, _safetyB, _safetyC, _alertA;
+    private long _covSince_us = long.MinValue, _cuvSince_us = long.MinValue;
+    private const int CovRecoveryHysteresis = 0x927C, CuvRecoveryHysteresis = 0x927B;
     private int _alarmStatus, _alarmRaw, _alarmEnable;
     private bool _por;
     private bool _hostChgOff, _hostDsgOff;
     private bool _frozen;
-    private long _lastConversion_us = long.MinValue;
+    private long _loopStart_us = long.MinValue;
+    private long _loopCount;
 
     /// <param name="pack">Physical quantities the chip measures.</param>
     /// <param name="crcMode">The chip variant answers and expects I2C CRC-8.</param>
     /// <param name="cellInputMask">Physical wiring: which cell inputs carry the pack's cells, bottom first (default: TI's rule, bottom inputs plus VC16).</param>
     /// <param name="address">7-bit I2C address.</param>
-    /// <param name="clock">With a clock, conversions complete every <see cref="ScanPeriod_us"/>; without, before every transaction.</param>
+    /// <param name="clock">With a clock, measurement loops complete every <see cref="LoopPeriod_us"/> (FULLSCAN every third); without, a full scan completes before every transaction.</param>
     public Bq76952Emulator(EmulatedPack pack, bool crcMode = false, int cellInputMask = -1, int address = Drivers.Bq76952.Bq76952.DefaultI2cAddress, IMonotonicClock? clock = null)
     {
         Pack = pack;
@@ -70,11 +73,14 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
     /// <summary>The real shunt on the board (the driver's configured value should match it).</summary>
     public int SenseResistor_uOhm { get; set; } = 1000;
 
+    /// <summary>What DEVICE_NUMBER answers (0x7695 for a BQ76952; change it to model a different part).</summary>
+    public int DeviceNumber { get; set; } = Bq76952Registers.DeviceNumberValue;
+
     /// <summary>Die temperature.</summary>
     public int InternalTemperature_dC { get; set; } = 250;
 
-    /// <summary>Full-scan period when a clock is given.</summary>
-    public long ScanPeriod_us { get; set; } = 50_000;
+    /// <summary>Time of one ADC measurement slot when a clock is given (3 ms; 1.5 ms with FASTADC, not modelled).</summary>
+    public int SlotTime_us { get; set; } = 3000;
 
     /// <summary>Echo reads answering 0xFF after each subcommand before it completes.</summary>
     public int SubcommandBusyReads { get; set; } = 1;
@@ -96,6 +102,7 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
     public bool ChargeFetOn => FetEnabled && !ConfigUpdateMode && !_hostChgOff && (_safetyA & 0x18) == 0 && (_safetyB & 0x51) == 0;
     public bool DischargeFetOn => FetEnabled && !ConfigUpdateMode && !_hostDsgOff && (_safetyA & 0xE4) == 0 && (_safetyB & 0x62) == 0;
     public int SafetyStatusA => _safetyA;
+    public int SafetyAlertA => _alertA;
     public int SafetyStatusB => _safetyB;
     public int BatteryStatus => (ConfigUpdateMode ? Bq76952Registers.BatteryStatusCfgUpdate : 0)
         | (_por ? Bq76952Registers.BatteryStatusPor : 0)
@@ -180,6 +187,8 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         SetDm(Bq76952Registers.DmCuvDelay, 2, 74);
         SetDm(Bq76952Registers.DmCovThreshold, 1, 86);
         SetDm(Bq76952Registers.DmCovDelay, 2, 74);
+        SetDm(CovRecoveryHysteresis, 1, 2);
+        SetDm(CuvRecoveryHysteresis, 1, 2);
         SetDm(Bq76952Registers.DmOccThreshold, 1, 2);
         SetDm(Bq76952Registers.DmOcd1Threshold, 1, 4);
         SetDm(Bq76952Registers.DmOtcThreshold, 1, 55);
@@ -194,7 +203,8 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         _command3E = _command3F = 0;
         _busyReads = 0;
         _pointer = 0;
-        _safetyA = _safetyB = _safetyC = 0;
+        _safetyA = _safetyB = _safetyC = _alertA = 0;
+        _covSince_us = _cuvSince_us = long.MinValue;
         _alarmStatus = _alarmRaw = 0;
         _alarmEnable = DataMemory(Bq76952Registers.DmDefaultAlarmMask, 2);
         _por = true;
@@ -202,7 +212,8 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         FetEnabled = false;
         _hostChgOff = _hostDsgOff = false;
         BalancingMask = 0;
-        _lastConversion_us = long.MinValue;
+        _loopStart_us = long.MinValue;
+        _loopCount = 0;
         ResetCount++;
     }
 
@@ -213,19 +224,51 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
 
     // ------------------------------------------------------------------ conversions and protections
 
-    private void MaybeConvert()
+    private int EnabledThermistors
     {
-        if (_frozen || ConfigUpdateMode) return;
-        if (_clock != null)
+        get
         {
-            long now = _clock.Now_us;
-            if (_lastConversion_us != long.MinValue && now - _lastConversion_us < ScanPeriod_us) return;
-            _lastConversion_us = now;
+            int count = 0;
+            for (int ts = 0; ts < 3; ts++)
+                if ((DataMemory(Bq76952Registers.DmTs1Config + ts, 1) & 0x03) == 0x03) count++;
+            return count;
         }
-        Convert();
     }
 
-    private void Convert()
+    /// <summary>
+    /// One measurement loop: 16 cell slots, one of VC16/PACK/LD, one of die temperature/VREF/VSS, and one slot per
+    /// enabled thermistor; three loops make a full scan (FULLSCAN). 63 ms per loop with three thermistors.
+    /// </summary>
+    public long LoopPeriod_us => (18 + EnabledThermistors) * (long)SlotTime_us;
+
+    private void MaybeConvert()
+    {
+        if (_frozen || ConfigUpdateMode)
+        {
+            _loopStart_us = long.MinValue; // measurements restart from a fresh loop afterwards
+            return;
+        }
+        if (_clock == null)
+        {
+            CompleteLoop(fullScan: true);
+            return;
+        }
+        long now = _clock.Now_us;
+        if (_loopStart_us == long.MinValue)
+        {
+            _loopStart_us = now;
+            return;
+        }
+        long period = LoopPeriod_us;
+        long loops = (now - _loopStart_us) / period;
+        if (loops <= 0) return;
+        _loopStart_us += loops * period;
+        long before = _loopCount;
+        _loopCount += loops;
+        CompleteLoop(fullScan: _loopCount / 3 > before / 3);
+    }
+
+    private void CompleteLoop(bool fullScan)
     {
         int packCell = 0;
         for (int input = 0; input < 16; input++)
@@ -247,16 +290,21 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         double reported_mA = senseMicrovolts * ccGain / DefaultCcGain;
         _cc2Raw = (int)Math.Clamp(Math.Round(reported_mA / lsb_mA, MidpointRounding.AwayFromZero), short.MinValue, short.MaxValue);
 
-        for (int ts = 0; ts < 3; ts++)
+        if (fullScan)
         {
-            bool thermistor = (DataMemory(Bq76952Registers.DmTs1Config + ts, 1) & 0x03) == 0x03;
-            int dC = ts < Pack.TemperatureCount ? Pack.Temperature_dC[ts] : 250;
-            _tsRaw[ts] = thermistor ? dC + Bq76952Protocol.ZeroCelsius_dK : 0;
+            // Thermistors and the die temperature share rotating slots: a complete set needs three loops.
+            for (int ts = 0; ts < 3; ts++)
+            {
+                bool thermistor = (DataMemory(Bq76952Registers.DmTs1Config + ts, 1) & 0x03) == 0x03;
+                int dC = ts < Pack.TemperatureCount ? Pack.Temperature_dC[ts] : 250;
+                _tsRaw[ts] = thermistor ? dC + Bq76952Protocol.ZeroCelsius_dK : 0;
+            }
+            _internalRaw = InternalTemperature_dC + Bq76952Protocol.ZeroCelsius_dK;
         }
-        _internalRaw = InternalTemperature_dC + Bq76952Protocol.ZeroCelsius_dK;
 
         EvaluateProtections();
-        _alarmRaw = Bq76952Registers.AlarmFullScan | Bq76952Registers.AlarmAdScan
+        _alarmRaw = Bq76952Registers.AlarmAdScan
+            | (fullScan ? Bq76952Registers.AlarmFullScan : 0)
             | (_safetyA != 0 ? Bq76952Registers.AlarmSafetyStatusA : 0)
             | ((_safetyB | _safetyC) != 0 ? Bq76952Registers.AlarmSafetyStatusBC : 0);
         _alarmStatus |= _alarmRaw & _alarmEnable;
@@ -271,12 +319,25 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         int used = vcellMode == 0 ? 0xFFFF : vcellMode;
         int cov_mV = DataMemory(Bq76952Registers.DmCovThreshold, 1) * 506 / 10;
         int cuv_mV = DataMemory(Bq76952Registers.DmCuvThreshold, 1) * 506 / 10;
+        int maxCell = int.MinValue, minCell = int.MaxValue;
         for (int input = 0; input < 16; input++)
         {
             if ((used & (1 << input)) == 0) continue;
-            if ((protA & 0x08) != 0 && _cellRaw[input] >= cov_mV) a |= 0x08;
-            if ((protA & 0x04) != 0 && _cellRaw[input] <= cuv_mV) a |= 0x04;
+            maxCell = Math.Max(maxCell, _cellRaw[input]);
+            minCell = Math.Min(minCell, _cellRaw[input]);
         }
+        // COV and CUV: the alert shows at once, the status after the programmed delay ((value + 2) x 3.3 ms, with a
+        // clock), and clears only past the recovery hysteresis.
+        bool covCondition = (protA & 0x08) != 0 && maxCell >= cov_mV;
+        bool cuvCondition = (protA & 0x04) != 0 && minCell <= cuv_mV;
+        _alertA = (covCondition ? 0x08 : 0) | (cuvCondition ? 0x04 : 0);
+        int covRecovery_mV = cov_mV - DataMemory(CovRecoveryHysteresis, 1) * 506 / 10;
+        int cuvRecovery_mV = cuv_mV + DataMemory(CuvRecoveryHysteresis, 1) * 506 / 10;
+        bool cov = DelayedStatus(covCondition, (_safetyA & 0x08) != 0, (protA & 0x08) != 0 && maxCell >= covRecovery_mV,
+            ref _covSince_us, DataMemory(Bq76952Registers.DmCovDelay, 2));
+        bool cuv = DelayedStatus(cuvCondition, (_safetyA & 0x04) != 0, (protA & 0x04) != 0 && minCell <= cuvRecovery_mV,
+            ref _cuvSince_us, DataMemory(Bq76952Registers.DmCuvDelay, 2));
+        a |= (cov ? 0x08 : 0) | (cuv ? 0x04 : 0);
         long sense_uV = (long)Pack.Current_mA * SenseResistor_uOhm / 1000;
         if ((protA & 0x10) != 0 && sense_uV >= DataMemory(Bq76952Registers.DmOccThreshold, 1) * 2000L) a |= 0x10;
         if ((protA & 0x20) != 0 && -sense_uV >= DataMemory(Bq76952Registers.DmOcd1Threshold, 1) * 2000L) a |= 0x20;
@@ -303,6 +364,20 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         _safetyA = a;
         _safetyB = b;
         _safetyC = 0;
+        _alertA |= a & ~0x0C;
+    }
+
+    private bool DelayedStatus(bool condition, bool wasSet, bool notYetRecovered, ref long since_us, int delaySetting)
+    {
+        if (!condition)
+        {
+            since_us = long.MinValue;
+            return wasSet && notYetRecovered;
+        }
+        if (wasSet || _clock == null) return true;
+        long now = _clock.Now_us;
+        if (since_us == long.MinValue) since_us = now;
+        return now - since_us >= (delaySetting + 2) * 3300L;
     }
 
     // ------------------------------------------------------------------ register space
@@ -314,7 +389,8 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         register &= 0x7F;
         switch (register)
         {
-            case 0x02: case 0x03: return (byte)_safetyA;
+            case 0x02: return (byte)_alertA;
+            case 0x03: return (byte)_safetyA;
             case 0x04: case 0x05: return (byte)_safetyB;
             case 0x06: case 0x07: return (byte)_safetyC;
             case 0x12: return Lo(BatteryStatus);
@@ -389,20 +465,22 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         ExecutedSubcommands.Add(code);
         _busyReads = SubcommandBusyReads;
         Array.Clear(_transfer);
-        byte[] response = [];
+        // The response goes straight into the transfer buffer (no allocation: the host tick is checked for that).
+        int length = 0;
+        void Put(int value) => _transfer[length++] = (byte)value;
         switch (code)
         {
             case Bq76952Registers.DeviceNumber:
-                response = [0x95, 0x76];
+                Put(DeviceNumber); Put(DeviceNumber >> 8);
                 break;
-            case 0x0002: // FW_VERSION
-                response = [0x95, 0x76, 0x01, 0x00, 0x00, 0x00];
+            case 0x0002: // FW_VERSION: device number, firmware 1.00, build 0
+                Put(0x95); Put(0x76); Put(0x01); Put(0x00); Put(0x00); Put(0x00);
                 break;
             case Bq76952Registers.ManufacturingStatus:
-                response = [(byte)(FetEnabled ? Bq76952Registers.ManufacturingStatusFetEn : 0), 0];
+                Put(FetEnabled ? Bq76952Registers.ManufacturingStatusFetEn : 0); Put(0);
                 break;
             case Bq76952Registers.CbActiveCells:
-                response = [(byte)BalancingMask, (byte)(BalancingMask >> 8)];
+                Put(BalancingMask); Put(BalancingMask >> 8);
                 break;
             case Bq76952Registers.FetEnable:
                 FetEnabled = !FetEnabled;
@@ -427,15 +505,14 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
                 ResetToDefaults();
                 return;
             case >= DmFirst and <= DmLast:
-                response = new byte[32];
-                Array.Copy(_dm, code - DmFirst, response, 0, 32);
+                Array.Copy(_dm, code - DmFirst, _transfer, 0, 32);
+                length = 32;
                 break;
         }
-        Array.Copy(response, 0, _transfer, 0, response.Length);
         int sum = (byte)code + (byte)(code >> 8);
-        foreach (byte b in response) sum += b;
+        for (int i = 0; i < length; i++) sum += _transfer[i];
         _transfer[0x60 - 0x40] = (byte)~sum;
-        _transfer[0x61 - 0x40] = (byte)(response.Length + 4);
+        _transfer[0x61 - 0x40] = (byte)(length + 4);
     }
 
     private void ExecuteWrite()

@@ -14,10 +14,20 @@ public static class Bq769x0BusBudget
 {
     private const int ReadOverhead = 3;
 
-    /// <summary>Minimum bytes for one full scan of <paramref name="cells"/> cells and <paramref name="temps"/> thermistors.</summary>
+    /// <summary>
+    /// Minimum bytes for one full scan of <paramref name="cells"/> cells and <paramref name="temps"/> thermistors
+    /// on the smallest family member that takes that many cells (the cheapest register layout possible).
+    /// </summary>
     public static int MinimumBytesPerScan(int cells, int temps, bool crcMode)
     {
         var variant = cells <= 5 ? Bq769x0Variant.Bq76920 : cells <= 10 ? Bq769x0Variant.Bq76930 : Bq769x0Variant.Bq76940;
+        return MinimumBytesPerScan(variant, cells, temps, crcMode);
+    }
+
+    /// <summary>Minimum bytes for one full scan on a given family member, cells on the datasheet's recommended inputs.</summary>
+    public static int MinimumBytesPerScan(Bq769x0Variant variant, int cells, int temps, bool crcMode)
+    {
+        if (temps < 0 || temps > (int)variant / 5) throw new ArgumentOutOfRangeException(nameof(temps), $"{variant} has {(int)variant / 5} thermistor inputs");
         int perByte = crcMode ? 2 : 1;
 
         var needed = new SortedSet<int>();

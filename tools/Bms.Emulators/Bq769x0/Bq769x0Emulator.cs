@@ -32,6 +32,8 @@ public sealed class Bq769x0EmulatorOptions
     public int ThermistorNominal_ohm { get; init; } = 10000;
     public int ThermistorBeta_K { get; init; } = 3435;
     public Bq769x0BadCrcResponse BadCrcResponse { get; init; } = Bq769x0BadCrcResponse.Nack;
+    /// <summary>Start in SHIP mode, as the silicon does after a power-on reset (only a TS1 pulse wakes it).</summary>
+    public bool StartInShipMode { get; init; }
 }
 
 /// <summary>
@@ -60,6 +62,8 @@ public sealed class Bq769x0Emulator : II2cDevice, IChipEmulator
     private readonly bool[] _thermistorShorted = new bool[3];
 
     private int _pointer;
+    private bool _shipMode;
+    private int _shutStep; // progress through the SHUT_A/SHUT_B sequence
     private long _lastSync_us;
     private long _nextAdc_us;
     private long _nextCc_us;
@@ -82,6 +86,29 @@ public sealed class Bq769x0Emulator : II2cDevice, IChipEmulator
         _thermistorInputs = (int)_options.Variant / 5;
         _lastSync_us = clock.Now_us;
         PowerOnDefaults();
+        _shipMode = _options.StartInShipMode;
+        BootPin = new BootLine(this);
+    }
+
+    /// <summary>The TS1 (BOOT) line as the MCU drives it: a rising edge wakes the chip from SHIP mode.</summary>
+    public IDigitalOutput BootPin { get; }
+
+    /// <summary>true while the chip sleeps in SHIP mode (answers nothing).</summary>
+    public bool InShipMode => _shipMode;
+
+    private sealed class BootLine(Bq769x0Emulator chip) : IDigitalOutput
+    {
+        public bool State { get; private set; }
+
+        public void Write(bool energised)
+        {
+            if (energised && !State && chip._shipMode)
+            {
+                chip._shipMode = false;
+                chip.PowerOnDefaults();
+            }
+            State = energised;
+        }
     }
 
     public EmulatedPack Pack { get; }
@@ -227,6 +254,7 @@ public sealed class Bq769x0Emulator : II2cDevice, IChipEmulator
 
     private BusStatus Refusal()
     {
+        if (_shipMode) return BusStatus.AddressNack;
         if (_faults.Contains(EmulatorFault.NoAnswer)) return BusStatus.Timeout;
         if (_faults.Contains(EmulatorFault.Nack)) return BusStatus.AddressNack;
         return BusStatus.Ok;
@@ -264,6 +292,16 @@ public sealed class Bq769x0Emulator : II2cDevice, IChipEmulator
                 if ((value & (value >> 1) & 0x0F) != 0) AdjacentBalancingViolations++;
                 break;
             case Bq769x0Registers.SysCtrl1:
+                // SHIP mode: SHUT_A/SHUT_B written [0,0] (or already so), then [0,1], then [1,0] in consecutive writes.
+                int shut = value & 0x03;
+                _shutStep = shut == 0x01 && _shutStep == 1 ? 2 : shut == 0x02 && _shutStep == 2 ? 3 : shut == 0 ? 1 : 0;
+                if (_shutStep == 3)
+                {
+                    PowerOnDefaults();
+                    _shipMode = true;
+                    _shutStep = 0;
+                    return;
+                }
                 bool adcWasOn = (_reg[register] & Bq769x0Registers.Ctrl1AdcEn) != 0;
                 _reg[register] = (byte)((_reg[register] & Bq769x0Registers.Ctrl1LoadPresent) | (value & 0x1B));
                 if (!adcWasOn && (value & Bq769x0Registers.Ctrl1AdcEn) != 0) _nextAdc_us = _clock.Now_us + Period_us;
@@ -300,6 +338,7 @@ public sealed class Bq769x0Emulator : II2cDevice, IChipEmulator
         _reg[Bq769x0Registers.AdcOffset] = unchecked((byte)(sbyte)_options.Offset_mV);
         _ovSince_us = _uvSince_us = _ocdSince_us = _scdSince_us = -1;
         _ccCharge_mAus = 0;
+        _shutStep = 0;
         _lastSync_us = _clock.Now_us;
     }
 

@@ -29,8 +29,11 @@ public sealed class Ltc681xChainEmulator : ISpiDevice, IChipEmulator
     /// <summary>Reference power-up when a conversion starts with REFON = 0.</summary>
     public const long ReferenceUpTime_us = 4400;
 
-    /// <summary>2nd reference voltage that feeds the thermistor dividers (V).</summary>
+    /// <summary>Nominal 2nd reference voltage that feeds the thermistor dividers (V).</summary>
     public const double Reference2_V = 3.0;
+
+    /// <summary>The 2nd reference this emulated chain really has (drift/tolerance can be set; ±0.3 % in spec).</summary>
+    public double Reference2Actual_V { get; set; } = Reference2_V;
     /// <summary>Divider pull-up (Ω).</summary>
     public const double PullUp_ohm = 10_000;
     /// <summary>NTC resistance at 25 °C (Ω).</summary>
@@ -103,7 +106,7 @@ public sealed class Ltc681xChainEmulator : ISpiDevice, IChipEmulator
     /// <summary>Extra 100 µV steps added to each cell's code (0..9), to exercise sub-millivolt rounding.</summary>
     public int[] SubMillivoltCode { get; }
 
-    /// <summary>Commands executed by device 0, in order (for protocol assertions).</summary>
+    /// <summary>Commands executed by device 0, in order (for protocol assertions; the oldest are dropped past 100 000).</summary>
     public List<int> ExecutedCommands { get; } = new();
 
     /// <summary>Frames whose command PEC was wrong (ignored).</summary>
@@ -159,11 +162,11 @@ public sealed class Ltc681xChainEmulator : ISpiDevice, IChipEmulator
     }
 
     /// <summary>The GPIO voltage code a thermistor at <paramref name="temperature_dC"/> produces (Beta model, double).</summary>
-    public static int ThermistorCode(int temperature_dC)
+    public static int ThermistorCode(int temperature_dC, double reference_V = Reference2_V)
     {
         double kelvin = temperature_dC / 10.0 + 273.15;
         double r = NtcR25_ohm * Math.Exp(NtcBeta_K * (1.0 / kelvin - 1.0 / 298.15));
-        double v = Reference2_V * r / (r + PullUp_ohm);
+        double v = reference_V * r / (r + PullUp_ohm);
         return (int)Math.Round(v * 10_000);
     }
 
@@ -265,6 +268,7 @@ public sealed class Ltc681xChainEmulator : ISpiDevice, IChipEmulator
             return BusStatus.Ok;
         }
         for (int k = 0; k < received; k++) _devices[k].LastValidCommand_us = now;
+        if (ExecutedCommands.Count >= 100_000) ExecutedCommands.RemoveRange(0, 50_000); // long replays
         ExecutedCommands.Add(command);
 
         int blocks = (count - 4) / 8;
@@ -544,11 +548,11 @@ public sealed class Ltc681xChainEmulator : ISpiDevice, IChipEmulator
             {
                 int channel = k * _thermistorGpio.Length + rank;
                 int t = _stuckTemperature_dC.TryGetValue(channel, out int s) ? s : Pack.Temperature_dC[channel];
-                code = ThermistorCode(t);
+                code = ThermistorCode(t, Reference2Actual_V);
             }
             result[word] = code;
         }
-        if (channels == 0 || channels == 6) result[5] = (int)Math.Round(Reference2_V * 10_000);
+        if (channels == 0 || channels == 6) result[5] = (int)Math.Round(Reference2Actual_V * 10_000);
         dev.AuxPending = result;
         dev.AuxDoneAt_us = ConversionStart(dev, now) + AuxConversionTime_us;
     }

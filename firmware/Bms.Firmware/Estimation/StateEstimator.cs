@@ -1,0 +1,709 @@
+using Bms.Firmware.Chemistry;
+using Bms.Firmware.Measurement;
+
+namespace Bms.Firmware.Estimation
+{
+    /// <summary>
+    /// Per-cell state of charge and pack state of health, in integer fixed point.
+    /// </summary>
+    /// <remarks>
+    /// <para>Model per cell: an R0 + R1||C1 equivalent circuit with the chemistry profile's OCV table. The state
+    /// is [SoC, V1, current-sensor offset b]; the filter is an extended Kalman filter whose measurement is the
+    /// cell voltage y = OCV(SoC, T) + V1 + R0·(I − b) with H = [dOCV/dSoC, 1, −R0].</para>
+    /// <para>Coulomb counting is exact: the remaining charge is kept in µA·ms in a long, and every increment
+    /// (I in µA × Δt in ms) is an integer, so nothing below the LSB is ever dropped, however long the run.</para>
+    /// <para>Units inside the filter: SoC in nano-SoC (1e9 = 100 %), V1 in µV, b in µA; covariance in those units
+    /// squared. Products that exceed 64 bits while the filter converges go through <see cref="FixedMath.MulDiv"/>.</para>
+    /// <para>Noise densities are per second (see <see cref="SocFilterTuning"/>) and scaled by the actual step, so
+    /// 100 ms ticks, 1 s ticks, samples held over several ticks and gaps give the same estimate.</para>
+    /// <para>Pack SoC as vehicles are told: 0 % when the weakest cell is empty, 100 % when the first cell is full:
+    /// SoC_pack = min / (min + (100 % − max)).</para>
+    /// </remarks>
+    public sealed class StateEstimator
+    {
+        /// <summary>nano-SoC per 100 %.</summary>
+        public const long FullScale_nSoC = 1000000000L;
+        private const int FullScale_pcm = 100000;
+        private const long MaxCurrentHold_ms = 2000;
+        private const int MinMeasurementInterval_ms = 10;
+        private const int MaxMeasurementInterval_ms = 1000;
+
+        private readonly ChemistryProfile _profile;
+        private readonly int _cellCount;
+        private readonly int _capacity_mAh;
+        // nSoC = charge_uAms * 10 / _q36 ; charge_uAms = nSoC * _q36 / 10
+        private readonly long _q36;
+        private readonly long _fullCharge_uAms;
+        private readonly long _oneC_uA;
+
+        // Filter state per cell.
+        private readonly long[] _charge_uAms;
+        private readonly long[] _v1_uV;
+        private readonly long[] _bias_uA;
+        private readonly long[] _pSS, _pSV, _pSB, _pVV, _pVB, _pBB;
+        private readonly int[] _soc_pcm;
+
+        // Inputs held between ticks.
+        private bool _started;
+        private long _lastCurrentTime_ms;
+        private long _lastVoltageTime_ms;
+        private long _current_uA;
+        private bool _haveCurrent;
+        private int _temperature_dC = 250;
+        private long _restTime_ms;
+        private long _throughputNet_uAms;
+
+        // State of health.
+        private readonly int[] _capacitySoh_pcm;
+        private readonly int[] _capacityEstimates;
+        private readonly bool[] _anchorValid;
+        private readonly int[] _anchorSoc_pcm;
+        private readonly long[] _anchorThroughput_uAms;
+        private readonly long[] _correctedThroughput_uAms; // Σ (I − b)·Δt per cell, for the capacity estimate
+        private readonly bool[] _restPointTaken;
+        private readonly int[] _resistanceSoh_pcm;
+        private readonly int[] _resistanceSamples;
+        private readonly long[] _pendingRatioSum_pcm;
+        private readonly int[] _pendingRatioCount;
+        private readonly int[] _lastCellVoltage_mV;
+        private bool _lastStepPairValid;
+        private long _lastStepPairTime_ms;
+        private long _lastStepPairCurrent_uA;
+        private readonly int[] _calibrationFlag; // 0 none, 1 full, 2 empty (pending for SoH)
+
+        // Restored from non-volatile storage, used by Start(…, -1).
+        private bool _restored;
+
+        /// <summary>Allocates every buffer once; nothing is allocated per update.</summary>
+        public StateEstimator(ChemistryProfile profile, int cellCount, int capacity_mAh)
+        {
+            if (profile == null) throw new System.ArgumentNullException("profile");
+            if (cellCount < 1) throw new System.ArgumentOutOfRangeException("cellCount");
+            if (capacity_mAh < 1 || capacity_mAh > 2000000) throw new System.ArgumentOutOfRangeException("capacity_mAh");
+            _profile = profile;
+            _cellCount = cellCount;
+            _capacity_mAh = capacity_mAh;
+            _q36 = (long)capacity_mAh * 36;
+            _fullCharge_uAms = (long)capacity_mAh * 3600000000L;
+            _oneC_uA = (long)capacity_mAh * 1000;
+            _charge_uAms = new long[cellCount];
+            _v1_uV = new long[cellCount];
+            _bias_uA = new long[cellCount];
+            _pSS = new long[cellCount]; _pSV = new long[cellCount]; _pSB = new long[cellCount];
+            _pVV = new long[cellCount]; _pVB = new long[cellCount]; _pBB = new long[cellCount];
+            _soc_pcm = new int[cellCount];
+            _capacitySoh_pcm = new int[cellCount];
+            _capacityEstimates = new int[cellCount];
+            _anchorValid = new bool[cellCount];
+            _anchorSoc_pcm = new int[cellCount];
+            _anchorThroughput_uAms = new long[cellCount];
+            _correctedThroughput_uAms = new long[cellCount];
+            _restPointTaken = new bool[cellCount];
+            _resistanceSoh_pcm = new int[cellCount];
+            _resistanceSamples = new int[cellCount];
+            _pendingRatioSum_pcm = new long[cellCount];
+            _pendingRatioCount = new int[cellCount];
+            _lastCellVoltage_mV = new int[cellCount];
+            _calibrationFlag = new int[cellCount];
+            for (int c = 0; c < cellCount; c++)
+            {
+                _capacitySoh_pcm[c] = FullScale_pcm;
+                _resistanceSoh_pcm[c] = FullScale_pcm;
+            }
+        }
+
+        /// <summary>The chemistry in use.</summary>
+        public ChemistryProfile Profile { get { return _profile; } }
+        /// <summary>Series cells.</summary>
+        public int CellCount { get { return _cellCount; } }
+        /// <summary>Cell capacity the SoC refers to.</summary>
+        public int Capacity_mAh { get { return _capacity_mAh; } }
+        /// <summary>true after <see cref="Start"/>.</summary>
+        public bool IsStarted { get { return _started; } }
+
+        /// <summary>
+        /// Initialises the filter from the first snapshot. <paramref name="initialSoc_pcm"/> ≥ 0 sets every cell to
+        /// that value (treated as uncertain by ±30 %); a negative value takes the state restored from
+        /// non-volatile storage (<see cref="RestoreState"/>), cross-checked against the OCV of a resting cell, or
+        /// else the SoC whose OCV matches the measured voltage.
+        /// </summary>
+        public void Start(MeasurementSnapshot snapshot, int initialSoc_pcm)
+        {
+            UpdateTemperature(snapshot);
+            _lastCurrentTime_ms = snapshot.CurrentTime_ms;
+            _lastVoltageTime_ms = snapshot.Time_ms;
+            _haveCurrent = snapshot.CurrentValid;
+            _current_uA = snapshot.CurrentValid ? (long)snapshot.Current_mA * 1000 : 0;
+            _restTime_ms = 0;
+            _lastStepPairValid = false;
+            bool resting = FixedMath.Abs(_current_uA) < _oneC_uA * SocFilterTuning.RestCurrent_mC / 1000;
+            for (int c = 0; c < _cellCount; c++)
+            {
+                long sigmaSoc_pcm;
+                int soc;
+                bool voltageKnown = c < snapshot.CellCount && snapshot.CellValid[c];
+                int ocvSoc = -1;
+                if (voltageKnown)
+                {
+                    int r0 = _profile.SeriesResistance_uOhm(FullScale_pcm / 2, _temperature_dC);
+                    int ocv = snapshot.CellVoltage_mV[c] - (int)(r0 * _current_uA / 1000000000L);
+                    ocvSoc = _profile.SocFromOcv_pcm(ocv, _temperature_dC);
+                }
+                if (initialSoc_pcm >= 0)
+                {
+                    soc = initialSoc_pcm > FullScale_pcm ? FullScale_pcm : initialSoc_pcm;
+                    sigmaSoc_pcm = SocFilterTuning.InitialSocSigmaGiven_pcm;
+                    _bias_uA[c] = 0;
+                }
+                else if (_restored)
+                {
+                    soc = SocFromCharge_pcm(_charge_uAms[c]);
+                    sigmaSoc_pcm = SocFilterTuning.InitialSocSigmaPersisted_pcm;
+                    // A pack stored for long self-discharges or is swapped: trust a resting OCV that disagrees.
+                    if (resting && ocvSoc >= 0 && FixedMath.Abs(ocvSoc - soc) > 10000)
+                    {
+                        soc = ocvSoc;
+                        sigmaSoc_pcm = SocFilterTuning.InitialSocSigmaFromOcv_pcm;
+                    }
+                }
+                else if (ocvSoc >= 0)
+                {
+                    soc = ocvSoc;
+                    sigmaSoc_pcm = resting ? SocFilterTuning.InitialSocSigmaFromOcv_pcm : SocFilterTuning.InitialSocSigmaGiven_pcm;
+                    _bias_uA[c] = 0;
+                }
+                else
+                {
+                    soc = FullScale_pcm / 2;
+                    sigmaSoc_pcm = SocFilterTuning.InitialSocSigmaGiven_pcm;
+                    _bias_uA[c] = 0;
+                }
+                _charge_uAms[c] = ChargeFromSoc_uAms(soc);
+                _v1_uV[c] = 0;
+                long sigmaS = sigmaSoc_pcm * 10000; // pcm -> nSoC
+                long sigmaV = SocFilterTuning.InitialPolarizationSigma_uV;
+                long sigmaB = _oneC_uA * SocFilterTuning.InitialBiasSigma_mC / 1000;
+                _pSS[c] = sigmaS * sigmaS;
+                _pVV[c] = sigmaV * sigmaV;
+                _pBB[c] = sigmaB * sigmaB;
+                _pSV[c] = 0; _pSB[c] = 0; _pVB[c] = 0;
+                _soc_pcm[c] = SocFromCharge_pcm(_charge_uAms[c]);
+                _lastCellVoltage_mV[c] = voltageKnown ? snapshot.CellVoltage_mV[c] : 0;
+                _restPointTaken[c] = false;
+                _calibrationFlag[c] = 0;
+            }
+            _started = true;
+        }
+
+        /// <summary>
+        /// The 100 ms step: coulomb counting and Kalman prediction over the time since the last current sample,
+        /// then a measurement update per cell with a fresh, valid voltage. A current that is not fresh is not
+        /// counted twice; a gap is bridged by the trapezoid of the samples around it, with its uncertainty added.
+        /// </summary>
+        public void Update100ms(MeasurementSnapshot snapshot)
+        {
+            if (!_started)
+            {
+                Start(snapshot, -1);
+                return;
+            }
+            UpdateTemperature(snapshot);
+
+            bool currentFresh = false;
+            if (snapshot.CurrentValid)
+            {
+                long now = snapshot.CurrentTime_ms;
+                long dt = now - _lastCurrentTime_ms;
+                long current = (long)snapshot.Current_mA * 1000;
+                if (!_haveCurrent || dt < 0)
+                {
+                    // First valid sample, or the clock base moved: restart the integration here.
+                    _haveCurrent = true;
+                    _lastCurrentTime_ms = now;
+                    _current_uA = current;
+                }
+                else if (dt > 0)
+                {
+                    long average = (_current_uA + current) / 2;
+                    long gapUncertainty_uA = dt > MaxCurrentHold_ms ? FixedMath.Abs(current - _current_uA) / 2 + _oneC_uA / 100 : 0;
+                    for (int c = 0; c < _cellCount; c++) Predict(c, dt, average, gapUncertainty_uA);
+                    _throughputNet_uAms += average * dt;
+                    _current_uA = current;
+                    _lastCurrentTime_ms = now;
+                    currentFresh = true;
+                    long corrected = current - MeanBias_uA();
+                    if (FixedMath.Abs(corrected) < _oneC_uA * SocFilterTuning.RestCurrent_mC / 1000) _restTime_ms += dt;
+                    else
+                    {
+                        _restTime_ms = 0;
+                        for (int c = 0; c < _cellCount; c++) _restPointTaken[c] = false;
+                    }
+                }
+            }
+
+            long voltageTime = snapshot.Time_ms;
+            long dtV = voltageTime - _lastVoltageTime_ms;
+            bool currentUsable = _haveCurrent && snapshot.Time_ms - _lastCurrentTime_ms <= MaxCurrentHold_ms && _lastCurrentTime_ms - snapshot.Time_ms <= MaxCurrentHold_ms;
+            if (dtV != 0)
+            {
+                if (dtV < 0) dtV = MaxMeasurementInterval_ms;
+                _lastVoltageTime_ms = voltageTime;
+                if (currentUsable)
+                {
+                    bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
+                    for (int c = 0; c < _cellCount && c < snapshot.CellCount; c++)
+                    {
+                        if (!snapshot.CellValid[c]) continue;
+                        int v = snapshot.CellVoltage_mV[c];
+                        Correct(c, v, dtV, resting);
+                        Calibrate(c, v);
+                        CaptureResistanceSample(c, v, voltageTime, currentFresh);
+                    }
+                    RememberStepPair(voltageTime, currentFresh, snapshot);
+                }
+            }
+            for (int c = 0; c < _cellCount; c++) _soc_pcm[c] = SocFromCharge_pcm(_charge_uAms[c]);
+        }
+
+        /// <summary>The 1 s step: state of health (capacity from throughput between calibration points, resistance
+        /// from ΔV/ΔI at current steps collected by the 100 ms step).</summary>
+        public void Update1s(MeasurementSnapshot snapshot)
+        {
+            if (!_started) return;
+            bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
+            for (int c = 0; c < _cellCount; c++)
+            {
+                // Resistance: fold the ratios measured since the last second into a slow average.
+                if (_pendingRatioCount[c] > 0)
+                {
+                    int ratio = (int)(_pendingRatioSum_pcm[c] / _pendingRatioCount[c]);
+                    int n = _resistanceSamples[c];
+                    int weight = n < 16 ? n + 1 : 16;
+                    if (n == 0) _resistanceSoh_pcm[c] = ratio;
+                    else _resistanceSoh_pcm[c] += (ratio - _resistanceSoh_pcm[c]) / weight;
+                    _resistanceSamples[c] = n + 1;
+                    _pendingRatioSum_pcm[c] = 0;
+                    _pendingRatioCount[c] = 0;
+                }
+
+                // Capacity: a calibration point is a rested OCV or an end-of-charge/discharge event.
+                int pointSoc = -1;
+                if (_calibrationFlag[c] == 1) pointSoc = FullScale_pcm;
+                else if (_calibrationFlag[c] == 2) pointSoc = 0;
+                else if (resting && !_restPointTaken[c] && c < snapshot.CellCount && snapshot.CellValid[c])
+                {
+                    pointSoc = _profile.SocFromOcv_pcm(snapshot.CellVoltage_mV[c], _temperature_dC);
+                    _restPointTaken[c] = true;
+                }
+                _calibrationFlag[c] = 0;
+                if (pointSoc < 0) continue;
+                long throughput = _correctedThroughput_uAms[c];
+                if (_anchorValid[c])
+                {
+                    int deltaSoc = pointSoc - _anchorSoc_pcm[c];
+                    if (FixedMath.Abs(deltaSoc) >= 40000)
+                    {
+                        long deltaCharge = throughput - _anchorThroughput_uAms[c];
+                        // capacity ratio = ΔQ / (ΔSoC · nominal)
+                        long estimate = FixedMath.MulDiv(deltaCharge, (long)FullScale_pcm * FullScale_pcm, (long)deltaSoc * _fullCharge_uAms);
+                        if (estimate > 20000 && estimate < 150000)
+                        {
+                            int n = _capacityEstimates[c];
+                            if (n == 0) _capacitySoh_pcm[c] = (int)estimate;
+                            else _capacitySoh_pcm[c] += (int)((estimate - _capacitySoh_pcm[c]) / (n < 4 ? n + 1 : 4));
+                            _capacityEstimates[c] = n + 1;
+                        }
+                        _anchorSoc_pcm[c] = pointSoc;
+                        _anchorThroughput_uAms[c] = throughput;
+                    }
+                }
+                else
+                {
+                    _anchorValid[c] = true;
+                    _anchorSoc_pcm[c] = pointSoc;
+                    _anchorThroughput_uAms[c] = throughput;
+                }
+            }
+        }
+
+        /// <summary>Pack SoC: 0 when the weakest cell is empty, 100 % when the first cell is full.</summary>
+        public int PackSoc_pcm
+        {
+            get
+            {
+                int min = FullScale_pcm, max = 0;
+                for (int c = 0; c < _cellCount; c++)
+                {
+                    int s = _soc_pcm[c];
+                    if (s < min) min = s;
+                    if (s > max) max = s;
+                }
+                long denominator = (long)min + (FullScale_pcm - max);
+                if (denominator <= 0) return min >= FullScale_pcm ? FullScale_pcm : 0;
+                return (int)((long)min * FullScale_pcm / denominator);
+            }
+        }
+
+        /// <summary>SoC of one cell (index 0 = cell 1), 0..100000.</summary>
+        public int GetCellSoc_pcm(int cell) { return _soc_pcm[cell]; }
+
+        /// <summary>1σ uncertainty of one cell's SoC, from the filter covariance.</summary>
+        public int GetCellSocSigma_pcm(int cell) { return (int)(FixedMath.Sqrt(_pSS[cell]) / 10000); }
+
+        /// <summary>Estimated current-sensor offset (measured − true) of one cell's filter.</summary>
+        public int GetCurrentOffset_mA(int cell) { return (int)(_bias_uA[cell] / 1000); }
+
+        /// <summary>Polarisation voltage V1 of one cell.</summary>
+        public int GetPolarization_mV(int cell) { return (int)(_v1_uV[cell] / 1000); }
+
+        /// <summary>Remaining charge of one cell, exact coulomb-count state (µA·ms).</summary>
+        public long GetCellCharge_uAms(int cell) { return _charge_uAms[cell]; }
+
+        /// <summary>Net charge counted since start (µA·ms, exact integer sum of I·Δt, positive = charged).</summary>
+        public long NetThroughput_uAms { get { return _throughputNet_uAms; } }
+
+        /// <summary>true while the pack has rested long enough for the OCV to be trusted.</summary>
+        public bool IsResting { get { return _restTime_ms >= SocFilterTuning.RestTime_ms; } }
+
+        /// <summary>Capacity relative to the capacity given at construction, weakest cell (100000 = as new).</summary>
+        public int CapacitySoh_pcm
+        {
+            get
+            {
+                int min = int.MaxValue;
+                for (int c = 0; c < _cellCount; c++) if (_capacitySoh_pcm[c] < min) min = _capacitySoh_pcm[c];
+                return min;
+            }
+        }
+
+        /// <summary>Internal resistance relative to the profile's R0 at the same SoC and temperature, worst cell
+        /// (100000 = as the profile, 150000 = 50 % higher).</summary>
+        public int ResistanceSoh_pcm
+        {
+            get
+            {
+                int max = 0;
+                for (int c = 0; c < _cellCount; c++) if (_resistanceSoh_pcm[c] > max) max = _resistanceSoh_pcm[c];
+                return max;
+            }
+        }
+
+        /// <summary>Capacity SoH of one cell.</summary>
+        public int GetCellCapacitySoh_pcm(int cell) { return _capacitySoh_pcm[cell]; }
+        /// <summary>Resistance SoH of one cell.</summary>
+        public int GetCellResistanceSoh_pcm(int cell) { return _resistanceSoh_pcm[cell]; }
+
+        // ---------------------------------------------------------------- persistence
+
+        private const int PersistVersion = 1;
+        private const int PersistHeaderSize = 12;
+        private const int PersistCellSize = 8 + 8 + 4 + 4 + 4 + 4 + 4;
+
+        /// <summary>Bytes needed by <see cref="SerializeState"/>.</summary>
+        public int PersistedStateSize { get { return PersistHeaderSize + 8 + _cellCount * PersistCellSize; } }
+
+        /// <summary>Writes SoC (exact charge counters), offset estimates and SoH into a buffer (little-endian).</summary>
+        public void SerializeState(byte[] buffer, int offset)
+        {
+            int p = offset;
+            p = PutInt(buffer, p, PersistVersion);
+            p = PutInt(buffer, p, _cellCount);
+            p = PutInt(buffer, p, _capacity_mAh);
+            p = PutLong(buffer, p, _throughputNet_uAms);
+            for (int c = 0; c < _cellCount; c++)
+            {
+                p = PutLong(buffer, p, _charge_uAms[c]);
+                p = PutLong(buffer, p, _bias_uA[c]);
+                p = PutInt(buffer, p, _capacitySoh_pcm[c]);
+                p = PutInt(buffer, p, _capacityEstimates[c]);
+                p = PutInt(buffer, p, _resistanceSoh_pcm[c]);
+                p = PutInt(buffer, p, _resistanceSamples[c]);
+                p = PutInt(buffer, p, (int)(FixedMath.Sqrt(_pSS[c]) / 10000));
+            }
+        }
+
+        /// <summary>
+        /// Takes a state written by <see cref="SerializeState"/> (already verified by the record store). Refused
+        /// (false, nothing changed) when it belongs to another pack layout or holds implausible values.
+        /// The next <c>Start(snapshot, -1)</c> continues from it.
+        /// </summary>
+        public bool RestoreState(byte[] buffer, int offset, int length)
+        {
+            if (length < PersistedStateSize) return false;
+            int p = offset;
+            if (GetInt(buffer, p) != PersistVersion || GetInt(buffer, p + 4) != _cellCount || GetInt(buffer, p + 8) != _capacity_mAh) return false;
+            p += PersistHeaderSize;
+            long throughput = GetLong(buffer, p);
+            p += 8;
+            int q = p;
+            for (int c = 0; c < _cellCount; c++)
+            {
+                long charge = GetLong(buffer, q);
+                long bias = GetLong(buffer, q + 8);
+                int capSoh = GetInt(buffer, q + 16), resSoh = GetInt(buffer, q + 24);
+                if (charge < -_fullCharge_uAms / 10 || charge > _fullCharge_uAms + _fullCharge_uAms / 10) return false;
+                if (FixedMath.Abs(bias) > _oneC_uA * SocFilterTuning.MaxBias_mC / 1000) return false;
+                if (capSoh < 10000 || capSoh > 200000 || resSoh < 10000 || resSoh > 1000000) return false;
+                q += PersistCellSize;
+            }
+            _throughputNet_uAms = throughput;
+            for (int c = 0; c < _cellCount; c++)
+            {
+                _charge_uAms[c] = GetLong(buffer, p);
+                _bias_uA[c] = GetLong(buffer, p + 8);
+                _capacitySoh_pcm[c] = GetInt(buffer, p + 16);
+                _capacityEstimates[c] = GetInt(buffer, p + 20);
+                _resistanceSoh_pcm[c] = GetInt(buffer, p + 24);
+                _resistanceSamples[c] = GetInt(buffer, p + 28);
+                _soc_pcm[c] = SocFromCharge_pcm(_charge_uAms[c]);
+                p += PersistCellSize;
+            }
+            _restored = true;
+            return true;
+        }
+
+        private static int PutInt(byte[] b, int p, int v)
+        {
+            b[p] = (byte)v; b[p + 1] = (byte)(v >> 8); b[p + 2] = (byte)(v >> 16); b[p + 3] = (byte)(v >> 24);
+            return p + 4;
+        }
+
+        private static int PutLong(byte[] b, int p, long v)
+        {
+            PutInt(b, p, (int)v);
+            PutInt(b, p + 4, (int)(v >> 32));
+            return p + 8;
+        }
+
+        private static int GetInt(byte[] b, int p)
+        {
+            return b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24);
+        }
+
+        private static long GetLong(byte[] b, int p)
+        {
+            return (uint)GetInt(b, p) | ((long)GetInt(b, p + 4) << 32);
+        }
+
+        // ---------------------------------------------------------------- filter
+
+        private int SocFromCharge_pcm(long charge_uAms)
+        {
+            long nSoc = charge_uAms * 10 / _q36;
+            long pcm = nSoc / 10000;
+            if (pcm < 0) return 0;
+            if (pcm > FullScale_pcm) return FullScale_pcm;
+            return (int)pcm;
+        }
+
+        private long ChargeFromSoc_uAms(int soc_pcm)
+        {
+            return (long)soc_pcm * 10000 * _q36 / 10;
+        }
+
+        private long MeanBias_uA()
+        {
+            long sum = 0;
+            for (int c = 0; c < _cellCount; c++) sum += _bias_uA[c];
+            return sum / _cellCount;
+        }
+
+        private void UpdateTemperature(MeasurementSnapshot snapshot)
+        {
+            long sum = 0;
+            int n = 0;
+            for (int t = 0; t < snapshot.TemperatureCount; t++)
+            {
+                if (!snapshot.TemperatureValid[t]) continue;
+                sum += snapshot.Temperature_dC[t];
+                n++;
+            }
+            if (n > 0) _temperature_dC = (int)(sum / n);
+        }
+
+        /// <summary>Time update over <paramref name="dt_ms"/> with the mean measured current.</summary>
+        private void Predict(int c, long dt_ms, long measured_uA, long gapUncertainty_uA)
+        {
+            long current = measured_uA - _bias_uA[c];
+            _correctedThroughput_uAms[c] += current * dt_ms;
+            long charge = _charge_uAms[c] + current * dt_ms;
+            long low = -_fullCharge_uAms / 20, high = _fullCharge_uAms + _fullCharge_uAms / 20;
+            if (charge < low) charge = low;
+            if (charge > high) charge = high;
+            _charge_uAms[c] = charge;
+
+            int soc = SocFromCharge_pcm(charge);
+            int t = _temperature_dC;
+            long r1 = _profile.PolarizationResistance_uOhm(soc, t);
+            long tau = _profile.PolarizationTimeConstant_ms(soc, t);
+            long tauPlus = tau + dt_ms;
+            long v1Target = r1 * current / 1000000;
+            _v1_uV[c] = FixedMath.MulDiv(_v1_uV[c], tau, tauPlus) + FixedMath.MulDiv(v1Target, dt_ms, tauPlus);
+
+            // F = [[1, 0, fsb], [0, a, fvb], [0, 0, 1]] with fsb = -dt·10/q36, a = τ/(τ+dt), fvb = -R1·dt/((τ+dt)·1e6)
+            long fsbNum = -dt_ms * 10, fsbDen = _q36;
+            long fvbNum = -r1 * dt_ms, fvbDen = tauPlus * 1000000;
+            long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
+            long fsbPbb = FixedMath.MulDiv(pbb, fsbNum, fsbDen);
+            long fvbPbb = FixedMath.MulDiv(pbb, fvbNum, fvbDen);
+            long aPvb = FixedMath.MulDiv(pvb, tau, tauPlus);
+            long nss = pss + 2 * FixedMath.MulDiv(psb, fsbNum, fsbDen) + FixedMath.MulDiv(fsbPbb, fsbNum, fsbDen);
+            long nsb = psb + fsbPbb;
+            long nvb = aPvb + fvbPbb;
+            long nsv = FixedMath.MulDiv(psv, tau, tauPlus) + FixedMath.MulDiv(psb, fvbNum, fvbDen) + FixedMath.MulDiv(nvb, fsbNum, fsbDen);
+            long nvv = FixedMath.MulDiv(FixedMath.MulDiv(pvv, tau, tauPlus), tau, tauPlus) + 2 * FixedMath.MulDiv(aPvb, fvbNum, fvbDen) + FixedMath.MulDiv(fvbPbb, fvbNum, fvbDen);
+
+            // Process noise, densities per second scaled by dt.
+            long absCurrent = FixedMath.Abs(current);
+            long socRate_nSoC_per_s = absCurrent * 10000 / _q36; // |dSoC/dt| in nSoC/s
+            long gainSigma = socRate_nSoC_per_s * SocFilterTuning.CoulombGainUncertainty_permille / 1000;
+            long walk = SocFilterTuning.SocWalk_nSoC_per_sqrt_s;
+            nss += FixedMath.MulDiv(walk * walk + gainSigma * gainSigma, dt_ms, 1000);
+            if (gapUncertainty_uA > 0)
+            {
+                long gapSoc = gapUncertainty_uA * dt_ms * 10 / _q36;
+                nss += gapSoc * gapSoc;
+            }
+            long pw = SocFilterTuning.PolarizationWalk_uV_per_sqrt_s;
+            nvv += pw * pw * dt_ms / 1000;
+            long bw = SocFilterTuning.BiasWalk_uA_per_sqrt_h;
+            long pbbNew = pbb + FixedMath.MulDiv(bw * bw, dt_ms, 3600000);
+
+            _pSS[c] = nss; _pSV[c] = nsv; _pSB[c] = nsb; _pVV[c] = nvv; _pVB[c] = nvb; _pBB[c] = pbbNew;
+            ConditionCovariance(c);
+        }
+
+        /// <summary>Measurement update with one fresh cell voltage.</summary>
+        private void Correct(int c, int voltage_mV, long interval_ms, bool resting)
+        {
+            int t = _temperature_dC;
+            int soc = SocFromCharge_pcm(_charge_uAms[c]);
+            long current = _current_uA - _bias_uA[c];
+            long r0 = _profile.SeriesResistance_uOhm(soc, t);
+            long slope = _profile.OcvSlope_uV_per_pct(soc, t); // µV per 1e7 nSoC
+            long ohmic_uV = r0 * current / 1000000;
+            long predicted = (long)_profile.OcvFromSoc_mV(soc, t) * 1000 + _v1_uV[c] + ohmic_uV;
+            long innovation = (long)voltage_mV * 1000 - predicted;
+
+            // Measurement noise: base σ plus an uncertain share of the modelled overpotential, at a 1 s cadence.
+            long baseSigma = resting ? SocFilterTuning.VoltageNoiseRest_uV : SocFilterTuning.VoltageNoiseLoad_uV;
+            long overpotential = FixedMath.Abs(ohmic_uV) + FixedMath.Abs(_v1_uV[c]);
+            long shareSigma = overpotential * SocFilterTuning.OverpotentialUncertainty_permille / 1000;
+            long interval = interval_ms < MinMeasurementInterval_ms ? MinMeasurementInterval_ms : (interval_ms > MaxMeasurementInterval_ms ? MaxMeasurementInterval_ms : interval_ms);
+            long r = FixedMath.MulDiv(baseSigma * baseSigma + shareSigma * shareSigma, 1000, interval);
+
+            long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
+            const long hsDen = 10000000;
+            long hbNum = -r0, hbDen = 1000000;
+            long phS = FixedMath.MulDiv(pss, slope, hsDen) + psv + FixedMath.MulDiv(psb, hbNum, hbDen);
+            long phV = FixedMath.MulDiv(psv, slope, hsDen) + pvv + FixedMath.MulDiv(pvb, hbNum, hbDen);
+            long phB = FixedMath.MulDiv(psb, slope, hsDen) + pvb + FixedMath.MulDiv(pbb, hbNum, hbDen);
+            long s = FixedMath.MulDiv(phS, slope, hsDen) + phV + FixedMath.MulDiv(phB, hbNum, hbDen) + r;
+            if (s <= 0) return;
+
+            long dSoc = FixedMath.MulDiv(phS, innovation, s);
+            long dV1 = FixedMath.MulDiv(phV, innovation, s);
+            long dBias = FixedMath.MulDiv(phB, innovation, s);
+
+            long charge = _charge_uAms[c] + FixedMath.MulDiv(dSoc, _q36, 10);
+            long low = -_fullCharge_uAms / 20, high = _fullCharge_uAms + _fullCharge_uAms / 20;
+            if (charge < low) charge = low;
+            if (charge > high) charge = high;
+            _charge_uAms[c] = charge;
+            _v1_uV[c] += dV1;
+            long bias = _bias_uA[c] + dBias;
+            long maxBias = _oneC_uA * SocFilterTuning.MaxBias_mC / 1000;
+            if (bias > maxBias) bias = maxBias;
+            if (bias < -maxBias) bias = -maxBias;
+            _bias_uA[c] = bias;
+
+            _pSS[c] = pss - FixedMath.MulDiv(phS, phS, s);
+            _pSV[c] = psv - FixedMath.MulDiv(phS, phV, s);
+            _pSB[c] = psb - FixedMath.MulDiv(phS, phB, s);
+            _pVV[c] = pvv - FixedMath.MulDiv(phV, phV, s);
+            _pVB[c] = pvb - FixedMath.MulDiv(phV, phB, s);
+            _pBB[c] = pbb - FixedMath.MulDiv(phB, phB, s);
+            ConditionCovariance(c);
+        }
+
+        /// <summary>Keeps the covariance positive definite despite rounding: positive variances, |ρ| ≤ 0.999.</summary>
+        private void ConditionCovariance(int c)
+        {
+            if (_pSS[c] < 1) _pSS[c] = 1;
+            if (_pVV[c] < 1) _pVV[c] = 1;
+            if (_pBB[c] < 1) _pBB[c] = 1;
+            long sS = FixedMath.Sqrt(_pSS[c]), sV = FixedMath.Sqrt(_pVV[c]), sB = FixedMath.Sqrt(_pBB[c]);
+            _pSV[c] = ClampCorrelation(_pSV[c], sS, sV);
+            _pSB[c] = ClampCorrelation(_pSB[c], sS, sB);
+            _pVB[c] = ClampCorrelation(_pVB[c], sV, sB);
+        }
+
+        private static long ClampCorrelation(long cov, long sigmaA, long sigmaB)
+        {
+            long limit = FixedMath.MulDiv(sigmaA, sigmaB * 999, 1000);
+            if (cov > limit) return limit;
+            if (cov < -limit) return -limit;
+            return cov;
+        }
+
+        /// <summary>End of charge (CV level reached, taper current) sets 100 %; the cut-off voltage at a low
+        /// discharge rate sets 0 %. Both are hard anchors that also feed the capacity estimate.</summary>
+        private void Calibrate(int c, int voltage_mV)
+        {
+            long current = _current_uA - _bias_uA[c];
+            long taper = _oneC_uA * _profile.EndOfChargeCurrent_mC / 1000;
+            if (voltage_mV >= _profile.EndOfChargeVoltage_mV - 15 && current > 0 && current <= taper)
+            {
+                if (_calibrationFlag[c] == 0 && _soc_pcm[c] < FullScale_pcm - 200) _calibrationFlag[c] = 1;
+                SetCalibratedSoc(c, FullScale_pcm, 500);
+            }
+            else if (voltage_mV <= _profile.EndOfDischargeVoltage_mV && current < 0 && -current <= _oneC_uA / 5)
+            {
+                if (_calibrationFlag[c] == 0 && _soc_pcm[c] > 200) _calibrationFlag[c] = 2;
+                SetCalibratedSoc(c, 0, 1000);
+            }
+        }
+
+        private void SetCalibratedSoc(int c, int soc_pcm, int sigma_pcm)
+        {
+            _charge_uAms[c] = ChargeFromSoc_uAms(soc_pcm);
+            long sigma = (long)sigma_pcm * 10000;
+            if (_pSS[c] > sigma * sigma) _pSS[c] = sigma * sigma;
+            _pSV[c] = 0;
+            _pSB[c] = 0;
+        }
+
+        // ---------------------------------------------------------------- resistance SoH samples
+
+        private void CaptureResistanceSample(int c, int voltage_mV, long time_ms, bool currentFresh)
+        {
+            if (currentFresh && _lastStepPairValid && time_ms - _lastStepPairTime_ms <= 1100 && time_ms > _lastStepPairTime_ms)
+            {
+                long deltaI = _current_uA - _lastStepPairCurrent_uA;
+                if (FixedMath.Abs(deltaI) >= _oneC_uA / 4)
+                {
+                    long deltaV_uV = ((long)voltage_mV - _lastCellVoltage_mV[c]) * 1000;
+                    long measured_uOhm = deltaV_uV * 1000000 / deltaI;
+                    long reference = _profile.SeriesResistance_uOhm(_soc_pcm[c], _temperature_dC);
+                    long ratio = measured_uOhm * FullScale_pcm / reference;
+                    if (ratio > 30000 && ratio < 500000)
+                    {
+                        _pendingRatioSum_pcm[c] += ratio;
+                        _pendingRatioCount[c]++;
+                    }
+                }
+            }
+            _lastCellVoltage_mV[c] = voltage_mV;
+        }
+
+        private void RememberStepPair(long time_ms, bool currentFresh, MeasurementSnapshot snapshot)
+        {
+            if (!currentFresh) { _lastStepPairValid = false; return; }
+            // A pair is only usable if the voltage does not change between consecutive ticks without the current
+            // changing too (held samples): remember the latest pair whose values were fresh together.
+            _lastStepPairValid = true;
+            _lastStepPairTime_ms = time_ms;
+            _lastStepPairCurrent_uA = _current_uA;
+        }
+    }
+}

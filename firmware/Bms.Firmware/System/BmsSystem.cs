@@ -1,0 +1,492 @@
+using System;
+using Bms.Drivers.CellMonitoring;
+using Bms.Firmware.Balancing;
+using Bms.Firmware.Chemistry;
+using Bms.Firmware.Contactors;
+using Bms.Firmware.Events;
+using Bms.Firmware.Limits;
+using Bms.Firmware.Measurement;
+using Bms.Firmware.Protection;
+using Bms.Firmware.Safety;
+using Bms.Firmware.Scheduling;
+using Bms.Hal;
+
+namespace Bms.Firmware.Composition
+{
+    /// <summary>
+    /// The whole BMS: the one composition that the device application, the replay harness and the benchmark
+    /// all run. Three tasks on one deterministic scheduler:
+    /// 10 ms — pack current and link voltage into the snapshot, over-current and short circuit, contactors;
+    /// 100 ms — AFE scan into the snapshot, protection, thermal-runaway guard, state of charge, current limits;
+    /// 1 s — balancing, internal-short screening, open-wire test, SoC persistence, fault-log flush.
+    /// The acquisition steps are the only writers of <see cref="Snapshot"/>. Every event goes through one fan-out
+    /// (protection state with the fault latch, fault log, external sink). Call <see cref="Start"/> once, then
+    /// <see cref="Poll"/> at least every 10 ms. No allocation after <see cref="Start"/>.
+    /// </summary>
+    public sealed class BmsSystem
+    {
+        /// <summary>Index of the 10 ms task in the scheduler.</summary>
+        public const int FastTask = 0;
+        /// <summary>Index of the 100 ms task.</summary>
+        public const int MeasurementTask = 1;
+        /// <summary>Index of the 1 s task.</summary>
+        public const int SlowTask = 2;
+
+        private readonly BmsHardware _hw;
+        private readonly ChemistryProfile _chemistry;
+        private readonly int _cellCount;
+        private readonly int _temperatureCount;
+        private readonly int[] _temperatureChannel;
+        private readonly int _openWireCheckPeriod_ms;
+        private readonly int _socPersistPeriod_ms;
+
+        private readonly MeasurementSnapshot _snapshot;
+        private readonly CellMonitorReadings _readings;
+        private readonly bool[] _openWires;
+        private readonly int[] _cellSoc_pcm;
+
+        private readonly ProtectionState _state;
+        private readonly EventFanOut _events;
+        private readonly ProtectionManager _protection;
+        private readonly ContactorController _contactors;
+        private readonly CurrentLimiter _limiter;
+        private readonly PassiveBalancer _balancer;
+        private readonly ThermalRunawayGuard _thermalRunaway;
+        private readonly InternalShortDetector _internalShort;
+        private readonly CoulombCountingFallback _soc;
+        private readonly SocRecordStore _socStore;
+        private readonly CyclicScheduler _scheduler;
+        private readonly int _initialSoc_pcm;
+
+        private bool _started;
+        private bool _closeRequested;
+        private long _lastOpenWireCheck_ms;
+        private long _lastSocPersist_ms;
+        private bool _openWireActive;
+        private int _openWireIndex;
+
+        /// <summary>
+        /// Builds the system. Throws <see cref="ArgumentException"/> with the reason when the configuration is
+        /// invalid (any threshold outside the chemistry envelope) or does not match the hardware.
+        /// </summary>
+        public BmsSystem(BmsConfiguration config, BmsHardware hardware)
+        {
+            if (config == null) throw new ArgumentNullException("config");
+            if (hardware == null) throw new ArgumentNullException("hardware");
+            string problem = config.Validate();
+            if (problem != null)
+            {
+                throw new ArgumentException("BMS configuration refused: " + problem);
+            }
+            if (hardware.Monitor == null || hardware.Clock == null || hardware.NegativeContactor == null
+                || hardware.PositiveContactor == null || hardware.PrechargeRelay == null)
+            {
+                throw new ArgumentException("BMS hardware incomplete: Monitor, Clock and the three contactor outputs are required");
+            }
+            if (hardware.Monitor.CellCount != config.CellCount)
+            {
+                throw new ArgumentException("BMS configuration refused: CellCount " + config.CellCount.ToString() + " but the monitor has " + hardware.Monitor.CellCount.ToString());
+            }
+            _temperatureChannel = new int[config.TemperatureCount];
+            for (int i = 0; i < config.TemperatureCount; i++)
+            {
+                int channel = config.TemperatureChannel != null ? config.TemperatureChannel[i] : i;
+                if (channel < 0 || channel >= hardware.Monitor.TemperatureCount)
+                {
+                    throw new ArgumentException("BMS configuration refused: temperature " + i.ToString() + " maps to channel " + channel.ToString() + " but the monitor has " + hardware.Monitor.TemperatureCount.ToString());
+                }
+                _temperatureChannel[i] = channel;
+            }
+
+            _hw = hardware;
+            _chemistry = config.Chemistry;
+            _cellCount = config.CellCount;
+            _temperatureCount = config.TemperatureCount;
+            _openWireCheckPeriod_ms = config.OpenWireCheckPeriod_ms;
+            _socPersistPeriod_ms = config.SocPersistPeriod_ms;
+            _initialSoc_pcm = config.InitialSoc_pcm;
+
+            _snapshot = new MeasurementSnapshot(_cellCount, _temperatureCount);
+            _readings = new CellMonitorReadings(hardware.Monitor.CellCount, hardware.Monitor.TemperatureCount);
+            _openWires = new bool[_cellCount + 1];
+            _cellSoc_pcm = new int[_cellCount];
+
+            _state = new ProtectionState();
+            _events = new EventFanOut(_state);
+
+            ProtectionConfiguration protection = config.EffectiveProtection();
+            _protection = new ProtectionManager(protection, _cellCount, _temperatureCount, _events);
+            _limiter = new CurrentLimiter(config.EffectiveLimits(protection));
+            _contactors = new ContactorController(config.EffectiveContactors(), hardware.NegativeContactor, hardware.PositiveContactor,
+                hardware.PrechargeRelay, hardware.NegativeFeedback, hardware.PositiveFeedback, _events);
+            _balancer = new PassiveBalancer(config.EffectiveBalancing(), hardware.Monitor, _cellCount);
+            _thermalRunaway = new ThermalRunawayGuard(config.EffectiveThermalRunaway(), _cellCount, _temperatureCount, _events);
+            _internalShort = new InternalShortDetector(config.EffectiveInternalShort(), _cellCount, _events);
+            // Integration point: Estimation/StateEstimator replaces this fallback when it lands.
+            _soc = new CoulombCountingFallback(_chemistry, config.Capacity_mAh);
+            if (hardware.Storage != null && config.SocRecordAddress + SocRecordStore.Size <= hardware.Storage.Size)
+            {
+                _socStore = new SocRecordStore(hardware.Storage, config.SocRecordAddress);
+            }
+            // Integration point: Storage/FaultLog is attached with _events.SetFaultLog when it lands.
+
+            _scheduler = new CyclicScheduler(hardware.Clock, hardware.Watchdog);
+            _scheduler.AddTask(new FastTaskBody(this), 10, 0);
+            _scheduler.AddTask(new MeasurementTaskBody(this), 100, 0);
+            _scheduler.AddTask(new SlowTaskBody(this), 1000, 0);
+        }
+
+        // ---- public surface ------------------------------------------------------------------------------
+
+        /// <summary>
+        /// Initialises the AFE, takes the first measurement, starts the state of charge (configured, persisted or
+        /// from the OCV) and releases the tasks. The contactors stay open until <see cref="RequestClose"/>.
+        /// </summary>
+        public void Start()
+        {
+            if (_started)
+            {
+                throw new InvalidOperationException("Start called twice");
+            }
+            long now = _hw.Clock.Now_ms;
+            if (!_hw.Monitor.Initialize())
+            {
+                Log("BMS: cell monitor did not initialise; measurements stay invalid until it answers");
+            }
+            _protection.Start(now);
+            AcquireCurrent(now);
+            AcquireCells(now);
+
+            int initial = _initialSoc_pcm;
+            int persisted;
+            if (initial < 0 && _socStore != null && _socStore.TryLoad(out persisted))
+            {
+                initial = persisted;
+            }
+            _soc.Start(_snapshot, initial);
+            _lastOpenWireCheck_ms = now;
+            _lastSocPersist_ms = now;
+            Log("BMS: started");
+            _scheduler.Start();
+            _started = true;
+            // First activation of every task now, so the first Poll of the caller is never late.
+            _scheduler.Poll();
+        }
+
+        /// <summary>Runs every task that is due per the clock. Call at least every 10 ms.</summary>
+        public void Poll()
+        {
+            _scheduler.Poll();
+        }
+
+        /// <summary>Vehicle request to close the contactors; honoured only while no fault is latched.</summary>
+        public void RequestClose()
+        {
+            if (!_state.FaultLatched)
+            {
+                _closeRequested = true;
+            }
+        }
+
+        /// <summary>Vehicle request to open the contactors (current-aware, bounded wait).</summary>
+        public void RequestOpen()
+        {
+            _closeRequested = false;
+        }
+
+        /// <summary>true while the vehicle's close request stands (a fault withdraws it).</summary>
+        public bool CloseRequested { get { return _closeRequested; } }
+
+        /// <summary>
+        /// Clears latched faults when it is safe: contactors open and not welded, and no fault condition of any
+        /// part still present (the thermal-runaway guard's own latch included). false, changing nothing that
+        /// matters, otherwise. After a reset the contactors close only on a new <see cref="RequestClose"/>.
+        /// </summary>
+        public bool ResetFaults()
+        {
+            long now = _hw.Clock.Now_ms;
+            if (!_contactors.SafeForReset)
+            {
+                return false;
+            }
+            if (!_thermalRunaway.TryReset(now))
+            {
+                return false;
+            }
+            if (!_state.TryReset())
+            {
+                return false;
+            }
+            _internalShort.Reset(now);
+            _contactors.ResetFault(now);
+            return true;
+        }
+
+        /// <summary>Sets the external event sink (telemetry, replay report); null removes it.</summary>
+        public void SetEventSink(IBmsEventSink external)
+        {
+            _events.SetExternal(external);
+        }
+
+        /// <summary>The measurement snapshot (read only for callers).</summary>
+        public MeasurementSnapshot Snapshot { get { return _snapshot; } }
+
+        /// <summary>Pack state of charge, 0..100000 pcm.</summary>
+        public int PackSoc_pcm { get { return _soc.PackSoc_pcm; } }
+
+        /// <summary>State of the contactors.</summary>
+        public ContactorState Contactors { get { return _contactors.State; } }
+
+        /// <summary>Allowed charge current (mA, ≥ 0), refreshed every 100 ms.</summary>
+        public int ChargeLimit_mA { get { return _limiter.ChargeLimit_mA; } }
+
+        /// <summary>Allowed discharge current magnitude (mA, ≥ 0), refreshed every 100 ms.</summary>
+        public int DischargeLimit_mA { get { return _limiter.DischargeLimit_mA; } }
+
+        /// <summary>Cells whose balancing resistor is on (as accepted by the AFE). Read only for callers.</summary>
+        public bool[] BalancingCells { get { return _balancer.ActiveCells; } }
+
+        /// <summary>Fault while a fault is latched, otherwise the highest active level of any event.</summary>
+        public ProtectionLevel HighestActiveLevel { get { return _state.HighestActiveLevel; } }
+
+        /// <summary>true while a fault is latched.</summary>
+        public bool FaultLatched { get { return _state.FaultLatched; } }
+
+        /// <summary>Task activations that missed their deadline or were skipped.</summary>
+        public long TaskOverruns { get { return _scheduler.TaskOverruns; } }
+
+        /// <summary>Watchdog kicks.</summary>
+        public long WatchdogKicks { get { return _scheduler.WatchdogKicks; } }
+
+        /// <summary>Scheduler polls that ran at least one task.</summary>
+        public long Ticks { get { return _scheduler.Ticks; } }
+
+        /// <summary>Events raised or cleared since construction.</summary>
+        public long EventCount { get { return _events.EventCount; } }
+
+        /// <summary>The latch and per-code levels.</summary>
+        public ProtectionState ProtectionState { get { return _state; } }
+
+        /// <summary>The three-level protection.</summary>
+        public ProtectionManager Protection { get { return _protection; } }
+
+        /// <summary>The contactor sequence.</summary>
+        public ContactorController ContactorController { get { return _contactors; } }
+
+        /// <summary>The current limiter (with its derating factors).</summary>
+        public CurrentLimiter Limiter { get { return _limiter; } }
+
+        /// <summary>The balancer (with per-cell balancing time).</summary>
+        public PassiveBalancer Balancer { get { return _balancer; } }
+
+        /// <summary>The thermal-runaway guard.</summary>
+        public ThermalRunawayGuard ThermalRunawayGuard { get { return _thermalRunaway; } }
+
+        /// <summary>The internal-short screening.</summary>
+        public InternalShortDetector InternalShortDetector { get { return _internalShort; } }
+
+        /// <summary>The scheduler (per-task run times and overruns).</summary>
+        public CyclicScheduler Scheduler { get { return _scheduler; } }
+
+        // ---- tasks ---------------------------------------------------------------------------------------
+
+        private void RunFast(long now_ms)
+        {
+            AcquireCurrent(now_ms);
+            _protection.UpdateCurrent(_snapshot, now_ms);
+            bool faultLatched = _state.FaultLatched;
+            if (faultLatched)
+            {
+                _closeRequested = false;
+            }
+            _contactors.Step(now_ms, _closeRequested, faultLatched, _snapshot);
+        }
+
+        private void RunMeasurement(long now_ms)
+        {
+            AcquireCells(now_ms);
+            _protection.UpdateCells(_snapshot, now_ms);
+            _thermalRunaway.Update100ms(_snapshot);
+            _soc.Update100ms(_snapshot);
+            _limiter.Update(_snapshot, _soc.PackSoc_pcm, DirectionLevels.Charge(_state), DirectionLevels.Discharge(_state),
+                _contactors.State == ContactorState.Closed);
+        }
+
+        private void RunSlow(long now_ms)
+        {
+            _internalShort.Update1s(_snapshot, _chemistry.OcvSlope_uV_per_pct(_soc.PackSoc_pcm, MeanTemperature_dC()));
+
+            bool balancingAllowed = !_state.FaultLatched && _state.HighestActiveLevel < ProtectionLevel.Alarm;
+            for (int i = 0; i < _cellCount; i++)
+            {
+                _cellSoc_pcm[i] = _soc.PackSoc_pcm;
+            }
+            _balancer.Update(now_ms, _snapshot, _cellSoc_pcm, balancingAllowed);
+
+            if (_openWireCheckPeriod_ms > 0 && now_ms - _lastOpenWireCheck_ms >= _openWireCheckPeriod_ms)
+            {
+                _lastOpenWireCheck_ms = now_ms;
+                CheckOpenWires(now_ms);
+            }
+            if (_socStore != null && _socPersistPeriod_ms > 0 && now_ms - _lastSocPersist_ms >= _socPersistPeriod_ms)
+            {
+                _lastSocPersist_ms = now_ms;
+                _socStore.Save(_soc.PackSoc_pcm);
+            }
+        }
+
+        // ---- acquisition (the only writer of the snapshot) ------------------------------------------------
+
+        private void AcquireCurrent(long now_ms)
+        {
+            int current = 0;
+            bool valid = false;
+            if (_hw.Monitor.HasCurrentSense)
+            {
+                if (_hw.Monitor.ReadCurrent(_readings) && _readings.CurrentValid)
+                {
+                    current = _readings.Current_mA;
+                    valid = true;
+                }
+            }
+            else if (_hw.CurrentSensor != null)
+            {
+                valid = _hw.CurrentSensor.TryRead(out current);
+            }
+            _snapshot.Current_mA = valid ? current : _snapshot.Current_mA;
+            _snapshot.CurrentValid = valid;
+            _snapshot.CurrentTime_ms = now_ms;
+
+            int link = 0;
+            bool linkValid = _hw.LinkVoltageSensor != null && _hw.LinkVoltageSensor.TryRead(out link);
+            _snapshot.LinkVoltage_mV = linkValid ? link : _snapshot.LinkVoltage_mV;
+            _snapshot.LinkVoltageValid = linkValid;
+        }
+
+        private void AcquireCells(long now_ms)
+        {
+            _readings.InvalidateAll();
+            bool ok = _hw.Monitor.Measure(_readings);
+            if ((_readings.Faults & CellMonitorFaults.DeviceReset) != 0)
+            {
+                // The chip lost its configuration; this scan's values are still marked by the driver.
+                _hw.Monitor.Initialize();
+            }
+            bool allCells = true;
+            long sum = 0;
+            for (int i = 0; i < _cellCount; i++)
+            {
+                bool valid = _readings.CellValid[i];
+                _snapshot.CellValid[i] = valid;
+                if (valid)
+                {
+                    _snapshot.CellVoltage_mV[i] = _readings.CellVoltage_mV[i];
+                    sum += _readings.CellVoltage_mV[i];
+                }
+                else
+                {
+                    allCells = false;
+                }
+            }
+            for (int i = 0; i < _temperatureCount; i++)
+            {
+                int channel = _temperatureChannel[i];
+                bool valid = _readings.TemperatureValid[channel];
+                _snapshot.TemperatureValid[i] = valid;
+                if (valid)
+                {
+                    _snapshot.Temperature_dC[i] = _readings.Temperature_dC[channel];
+                }
+            }
+            if (_readings.StackVoltageValid)
+            {
+                _snapshot.StackVoltage_mV = _readings.StackVoltage_mV;
+                _snapshot.StackVoltageValid = true;
+            }
+            else if (allCells)
+            {
+                _snapshot.StackVoltage_mV = (int)sum;
+                _snapshot.StackVoltageValid = true;
+            }
+            else
+            {
+                _snapshot.StackVoltageValid = false;
+            }
+            _snapshot.AfeFaults = _readings.Faults;
+            _snapshot.AfeScanOk = ok;
+            _snapshot.Time_ms = now_ms;
+        }
+
+        private void CheckOpenWires(long now_ms)
+        {
+            if (!_hw.Monitor.CheckOpenWires(_openWires))
+            {
+                return;
+            }
+            int open = -1;
+            for (int i = 0; i < _openWires.Length; i++)
+            {
+                if (_openWires[i])
+                {
+                    open = i;
+                    break;
+                }
+            }
+            if (open >= 0 && !_openWireActive)
+            {
+                _openWireActive = true;
+                _openWireIndex = open;
+                _events.OnEvent(now_ms, BmsEventCode.OpenWire, ProtectionLevel.Fault, open, true);
+            }
+            else if (open < 0 && _openWireActive)
+            {
+                _openWireActive = false;
+                _events.OnEvent(now_ms, BmsEventCode.OpenWire, ProtectionLevel.Fault, _openWireIndex, false);
+            }
+        }
+
+        private int MeanTemperature_dC()
+        {
+            long sum = 0;
+            int count = 0;
+            for (int i = 0; i < _temperatureCount; i++)
+            {
+                if (_snapshot.TemperatureValid[i])
+                {
+                    sum += _snapshot.Temperature_dC[i];
+                    count++;
+                }
+            }
+            return count == 0 ? 250 : (int)(sum / count);
+        }
+
+        private void Log(string text)
+        {
+            if (_hw.Log != null)
+            {
+                _hw.Log.WriteLine(text);
+            }
+        }
+
+        private sealed class FastTaskBody : IPeriodicTask
+        {
+            private readonly BmsSystem _system;
+            public FastTaskBody(BmsSystem system) { _system = system; }
+            public void Run(long release_ms) { _system.RunFast(release_ms); }
+        }
+
+        private sealed class MeasurementTaskBody : IPeriodicTask
+        {
+            private readonly BmsSystem _system;
+            public MeasurementTaskBody(BmsSystem system) { _system = system; }
+            public void Run(long release_ms) { _system.RunMeasurement(release_ms); }
+        }
+
+        private sealed class SlowTaskBody : IPeriodicTask
+        {
+            private readonly BmsSystem _system;
+            public SlowTaskBody(BmsSystem system) { _system = system; }
+            public void Run(long release_ms) { _system.RunSlow(release_ms); }
+        }
+    }
+}

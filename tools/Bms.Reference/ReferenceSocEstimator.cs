@@ -1,0 +1,208 @@
+using Bms.Firmware.Chemistry;
+using Bms.Firmware.Estimation;
+using Bms.Firmware.Measurement;
+
+namespace Bms.Reference;
+
+/// <summary>
+/// The firmware's SoC estimator (<see cref="StateEstimator"/>) written again in double precision: same model
+/// (R0 + R1||C1, OCV table, current-offset state), same tuning (<see cref="SocFilterTuning"/>), same input handling
+/// (held samples, gaps, rest detection, end-of-charge/discharge calibration), same integer profile lookups.
+/// Its only purpose is to show that the fixed-point arithmetic does not change the answer.
+/// </summary>
+public sealed class ReferenceSocEstimator
+{
+    private const double MaxCurrentHold_ms = 2000;
+    private readonly ChemistryProfile _profile;
+    private readonly int _cells;
+    private readonly double _capacity_As; // ampere-seconds
+    private readonly double _oneC_A;
+
+    // State per cell: soc (fraction), v1 (V), bias (A); P in those units.
+    private readonly double[] _soc, _v1, _bias;
+    private readonly double[,,] _p;
+    private bool _started, _haveCurrent;
+    private long _lastCurrentTime_ms, _lastVoltageTime_ms;
+    private double _current_A;
+    private int _temperature_dC = 250;
+    private double _restTime_ms;
+
+    public ReferenceSocEstimator(ChemistryProfile profile, int cellCount, int capacity_mAh)
+    {
+        _profile = profile;
+        _cells = cellCount;
+        _capacity_As = capacity_mAh * 3.6;
+        _oneC_A = capacity_mAh / 1000.0;
+        _soc = new double[cellCount];
+        _v1 = new double[cellCount];
+        _bias = new double[cellCount];
+        _p = new double[cellCount, 3, 3];
+    }
+
+    public double GetCellSoc_pct(int cell) => Math.Clamp(_soc[cell] * 100, 0, 100);
+    public double GetBias_mA(int cell) => _bias[cell] * 1000;
+
+    public void Start(MeasurementSnapshot snap, int initialSoc_pcm)
+    {
+        UpdateTemperature(snap);
+        _lastCurrentTime_ms = snap.CurrentTime_ms;
+        _lastVoltageTime_ms = snap.Time_ms;
+        _haveCurrent = snap.CurrentValid;
+        _current_A = snap.CurrentValid ? snap.Current_mA / 1000.0 : 0;
+        _restTime_ms = 0;
+        bool resting = Math.Abs(_current_A) < _oneC_A * SocFilterTuning.RestCurrent_mC / 1000.0;
+        for (int c = 0; c < _cells; c++)
+        {
+            double sigma_pcm;
+            double soc_pcm;
+            bool known = c < snap.CellCount && snap.CellValid[c];
+            if (initialSoc_pcm >= 0) { soc_pcm = Math.Min(initialSoc_pcm, 100000); sigma_pcm = SocFilterTuning.InitialSocSigmaGiven_pcm; }
+            else if (known)
+            {
+                double r0 = _profile.SeriesResistance_uOhm(50000, _temperature_dC) * 1e-6;
+                int ocv = snap.CellVoltage_mV[c] - (int)(r0 * 1e6 * _current_A * 1e6 / 1e9);
+                soc_pcm = _profile.SocFromOcv_pcm(ocv, _temperature_dC);
+                sigma_pcm = resting ? SocFilterTuning.InitialSocSigmaFromOcv_pcm : SocFilterTuning.InitialSocSigmaGiven_pcm;
+            }
+            else { soc_pcm = 50000; sigma_pcm = SocFilterTuning.InitialSocSigmaGiven_pcm; }
+            _soc[c] = soc_pcm / 100000.0;
+            _v1[c] = 0;
+            _bias[c] = 0;
+            for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) _p[c, i, j] = 0;
+            double ss = sigma_pcm / 100000.0, sv = SocFilterTuning.InitialPolarizationSigma_uV * 1e-6, sb = _oneC_A * SocFilterTuning.InitialBiasSigma_mC / 1000.0;
+            _p[c, 0, 0] = ss * ss;
+            _p[c, 1, 1] = sv * sv;
+            _p[c, 2, 2] = sb * sb;
+        }
+        _started = true;
+    }
+
+    public void Update100ms(MeasurementSnapshot snap)
+    {
+        if (!_started) { Start(snap, -1); return; }
+        UpdateTemperature(snap);
+        if (snap.CurrentValid)
+        {
+            long now = snap.CurrentTime_ms;
+            long dt = now - _lastCurrentTime_ms;
+            double current = snap.Current_mA / 1000.0;
+            if (!_haveCurrent || dt < 0)
+            {
+                _haveCurrent = true;
+                _lastCurrentTime_ms = now;
+                _current_A = current;
+            }
+            else if (dt > 0)
+            {
+                double average = (_current_A + current) / 2;
+                double gap = dt > MaxCurrentHold_ms ? Math.Abs(current - _current_A) / 2 + _oneC_A / 100 : 0;
+                for (int c = 0; c < _cells; c++) Predict(c, dt, average, gap);
+                _current_A = current;
+                _lastCurrentTime_ms = now;
+                double meanBias = 0;
+                for (int c = 0; c < _cells; c++) meanBias += _bias[c];
+                meanBias /= _cells;
+                if (Math.Abs(current - meanBias) < _oneC_A * SocFilterTuning.RestCurrent_mC / 1000.0) _restTime_ms += dt;
+                else _restTime_ms = 0;
+            }
+        }
+        long dtV = snap.Time_ms - _lastVoltageTime_ms;
+        bool usable = _haveCurrent && Math.Abs(snap.Time_ms - _lastCurrentTime_ms) <= MaxCurrentHold_ms;
+        if (dtV != 0)
+        {
+            if (dtV < 0) dtV = 1000;
+            _lastVoltageTime_ms = snap.Time_ms;
+            if (usable)
+            {
+                bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
+                for (int c = 0; c < _cells && c < snap.CellCount; c++)
+                {
+                    if (!snap.CellValid[c]) continue;
+                    Correct(c, snap.CellVoltage_mV[c] / 1000.0, dtV, resting);
+                    Calibrate(c, snap.CellVoltage_mV[c]);
+                }
+            }
+        }
+    }
+
+    private void UpdateTemperature(MeasurementSnapshot snap)
+    {
+        long sum = 0; int n = 0;
+        for (int t = 0; t < snap.TemperatureCount; t++) if (snap.TemperatureValid[t]) { sum += snap.Temperature_dC[t]; n++; }
+        if (n > 0) _temperature_dC = (int)(sum / n);
+    }
+
+    private int SocPcm(int c) => (int)Math.Clamp(Math.Floor(_soc[c] * 100000), 0, 100000);
+
+    private void Predict(int c, double dt_ms, double measured_A, double gap_A)
+    {
+        double dt = dt_ms / 1000.0;
+        double current = measured_A - _bias[c];
+        _soc[c] = Math.Clamp(_soc[c] + current * dt / _capacity_As, -0.05, 1.05);
+        int soc = SocPcm(c);
+        double r1 = _profile.PolarizationResistance_uOhm(soc, _temperature_dC) * 1e-6;
+        double tau = _profile.PolarizationTimeConstant_ms(soc, _temperature_dC) / 1000.0;
+        double a = tau / (tau + dt);
+        _v1[c] = _v1[c] * a + r1 * current * dt / (tau + dt);
+        var f = new double[3, 3] { { 1, 0, -dt / _capacity_As }, { 0, a, -r1 * dt / (tau + dt) }, { 0, 0, 1 } };
+        var pNew = new double[3, 3];
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+            {
+                double s = 0;
+                for (int k = 0; k < 3; k++) for (int l = 0; l < 3; l++) s += f[i, k] * _p[c, k, l] * f[j, l];
+                pNew[i, j] = s;
+            }
+        double socRate = Math.Abs(current) / _capacity_As;
+        double gain = socRate * SocFilterTuning.CoulombGainUncertainty_permille / 1000.0;
+        double walk = SocFilterTuning.SocWalk_nSoC_per_sqrt_s * 1e-9;
+        pNew[0, 0] += (walk * walk + gain * gain) * dt;
+        if (gap_A > 0) { double g = gap_A * dt / _capacity_As; pNew[0, 0] += g * g; }
+        double pw = SocFilterTuning.PolarizationWalk_uV_per_sqrt_s * 1e-6;
+        pNew[1, 1] += pw * pw * dt;
+        double bw = SocFilterTuning.BiasWalk_uA_per_sqrt_h * 1e-6;
+        pNew[2, 2] += bw * bw * dt / 3600.0;
+        for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) _p[c, i, j] = pNew[i, j];
+    }
+
+    private void Correct(int c, double voltage_V, double interval_ms, bool resting)
+    {
+        int soc = SocPcm(c);
+        double current = _current_A - _bias[c];
+        double r0 = _profile.SeriesResistance_uOhm(soc, _temperature_dC) * 1e-6;
+        double slope = _profile.OcvSlope_uV_per_pct(soc, _temperature_dC) * 1e-6 * 100; // V per unit SoC
+        double ohmic = r0 * current;
+        double predicted = _profile.OcvFromSoc_mV(soc, _temperature_dC) / 1000.0 + _v1[c] + ohmic;
+        double e = voltage_V - predicted;
+        double baseSigma = (resting ? SocFilterTuning.VoltageNoiseRest_uV : SocFilterTuning.VoltageNoiseLoad_uV) * 1e-6;
+        double share = (Math.Abs(ohmic) + Math.Abs(_v1[c])) * SocFilterTuning.OverpotentialUncertainty_permille / 1000.0;
+        double interval = Math.Clamp(interval_ms, 10, 1000);
+        double r = (baseSigma * baseSigma + share * share) * 1000.0 / interval;
+        double[] h = { slope, 1, -r0 };
+        var ph = new double[3];
+        for (int i = 0; i < 3; i++) for (int k = 0; k < 3; k++) ph[i] += _p[c, i, k] * h[k];
+        double s = r;
+        for (int k = 0; k < 3; k++) s += h[k] * ph[k];
+        _soc[c] = Math.Clamp(_soc[c] + ph[0] * e / s, -0.05, 1.05);
+        _v1[c] += ph[1] * e / s;
+        double maxBias = _oneC_A * SocFilterTuning.MaxBias_mC / 1000.0;
+        _bias[c] = Math.Clamp(_bias[c] + ph[2] * e / s, -maxBias, maxBias);
+        for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) _p[c, i, j] -= ph[i] * ph[j] / s;
+    }
+
+    private void Calibrate(int c, int voltage_mV)
+    {
+        double current = _current_A - _bias[c];
+        double taper = _oneC_A * _profile.EndOfChargeCurrent_mC / 1000.0;
+        if (voltage_mV >= _profile.EndOfChargeVoltage_mV - 15 && current > 0 && current <= taper) SetCalibrated(c, 1.0, 0.005);
+        else if (voltage_mV <= _profile.EndOfDischargeVoltage_mV && current < 0 && -current <= _oneC_A / 5) SetCalibrated(c, 0.0, 0.01);
+    }
+
+    private void SetCalibrated(int c, double soc, double sigma)
+    {
+        _soc[c] = soc;
+        if (_p[c, 0, 0] > sigma * sigma) _p[c, 0, 0] = sigma * sigma;
+        _p[c, 0, 1] = _p[c, 1, 0] = 0;
+        _p[c, 0, 2] = _p[c, 2, 0] = 0;
+    }
+}
