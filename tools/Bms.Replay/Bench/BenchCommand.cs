@@ -38,7 +38,7 @@ public static class BenchCommand
         {
             Description = "100 ms ticks of the instrumented (IL-counting) run.",
             HelpName = "N",
-            DefaultValueFactory = _ => 200,
+            DefaultValueFactory = _ => 600,
         };
         ilTicks.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 10) r.AddError("--il-ticks must be at least 10"); });
         var hours = new Option<double>("--replay-hours")
@@ -116,7 +116,7 @@ public static class BenchCommand
     public static string ToJson(IReadOnlyList<BenchResult> results) =>
         JsonSerializer.Serialize(results.Select(r => new
         {
-            r.Configuration, r.Composition, r.Cells, r.Temperatures,
+            r.Configuration, r.Composition, r.Cells, r.Temperatures, r.SteadyState,
             heap = new { ticks = r.AllocationTicks, bytesPerTick = r.AllocatedBytesPerTick, hostBytesPerTick = r.HostAllocatedBytesPerTick, firmwareBytesPerTick = r.FirmwareAllocatedBytesPerTick, firmwareAllocationSitesPerTick = r.FirmwareAllocationSitesPerTick },
             il = new { ticks = r.IlTicks, instructionsPerTick = r.IlInstructionsPerTick, worstTick = r.IlInstructionsWorstTick, top = r.TopMethods },
             bus = new { r.Bus, bytesPerScan = r.BusBytesPerScan, minimumBytesPerScan = r.MinimumBusBytesPerScan, bytesPerTick = r.BusBytesPerTick, timePerScan_ms = r.BusTimePerScan_ms, minimumTimePerScan_ms = r.MinimumBusTimePerScan_ms },
@@ -132,6 +132,7 @@ public static class BenchCommand
         var t = r.Targets;
         var sb = new StringBuilder();
         sb.AppendLine($"== {r.Configuration}: {r.Cells} cells, {r.Temperatures} temperatures ({r.Composition})");
+        sb.AppendLine($"  steady state: {r.SteadyState}");
         var rows = new List<(string Figure, string Value, string Target, bool Ok)>
         {
             ("heap bytes / steady tick (firmware)", r.FirmwareAllocatedBytesPerTick.ToString("0.##", c), $"{t.MaxAllocatedBytesPerTick}", r.FirmwareAllocatedBytesPerTick <= t.MaxAllocatedBytesPerTick),
@@ -147,6 +148,9 @@ public static class BenchCommand
         sb.AppendLine($"  {"figure".PadRight(w0)}  {"value".PadRight(w1)}  {"target".PadRight(w2)}  ok");
         foreach (var row in rows)
             sb.AppendLine($"  {row.Figure.PadRight(w0)}  {row.Value.PadRight(w1)}  {row.Target.PadRight(w2)}  {(row.Target.Length == 0 ? "" : row.Ok ? "yes" : "NO")}");
+        sb.AppendLine("  largest RAM holders (type: bytes in objects):");
+        foreach (var share in r.RamByType.Take(6))
+            sb.AppendLine($"    {share.Bytes,8}  {share.Type} ({share.Count})");
         sb.AppendLine("  top methods by IL instructions per tick (calls per tick):");
         foreach (var m in r.TopMethods)
             sb.AppendLine($"    {m.InstructionsPerTick.ToString("0", c),8}  {m.Method} ({m.CallsPerTick.ToString("0.#", c)})");

@@ -24,6 +24,9 @@ public sealed class BenchResult
     public int Cells { get; init; }
     public int Temperatures { get; init; }
 
+    /// <summary>The firmware's state at the end of the allocation run (contactors closed, no fault expected).</summary>
+    public string SteadyState { get; init; } = "";
+
     // Heap
     public long AllocationTicks { get; init; }
     public double AllocatedBytesPerTick { get; init; }

@@ -51,6 +51,9 @@ public interface IBenchTarget
     /// <summary>Bytes the host side (emulators, clock) allocated inside calls from the firmware.</summary>
     long HostAllocatedBytes { get; }
 
+    /// <summary>The firmware's state in words (contactors, protection level), to show the measured state is the intended one.</summary>
+    string State { get; }
+
     /// <summary>Start-up: initialise the chip(s), start the firmware.</summary>
     void Start();
 
@@ -78,10 +81,9 @@ public static class BenchTargets
     public static IBenchTarget Create(string key, bool driverOnly, bool metered)
     {
         AfeRig rig = AfeRig.Create(key, metered);
-        return driverOnly ? new DriverOnlyTarget(rig) : CreateFirmware(rig);
+        return driverOnly ? new DriverOnlyTarget(rig) : new FirmwareTarget(rig, metered);
     }
 
-    private static IBenchTarget CreateFirmware(AfeRig rig) => new DriverOnlyTarget(rig);
 
     /// <summary>A deterministic, slowly varying pack: a 1C-ish discharge/charge square wave with cell spread and temperature drift.</summary>
     internal static void ApplySample(EmulatedPack pack, long sampleIndex)
@@ -116,7 +118,7 @@ internal sealed record AfeRig(string Key, BenchBus Bus, ICellMonitor Driver, Vir
     {
         var clock = new VirtualClock();
         var meter = new HostAllocationMeter();
-        var configuration = new Bq76952Configuration(16);
+        var configuration = new Bq76952Configuration(16) { Ts1Thermistor = true, Ts2Thermistor = true, Ts3Thermistor = true };
         var pack = new EmulatedPack(16, 3);
         var chip = new Bq76952Emulator(pack, configuration.CrcMode, configuration.CellInputMask, clock: clock);
         var driver = new Drivers.Bq76952.Bq76952(metered ? meter.Wrap(chip) : chip, metered ? meter.WrapDelay(clock) : clock, configuration);
@@ -178,6 +180,7 @@ internal sealed class DriverOnlyTarget : IBenchTarget
     public CellMonitorStatistics BusStatistics => _rig.Driver.Statistics;
     public object RamRoot => _rig.Driver;
     public long HostAllocatedBytes => _rig.Meter.HostBytes;
+    public string State => $"last scan {(_readings.CellValid.All(v => v) ? "valid" : "INVALID")}, faults 0x{_readings.Faults:x}";
 
     public void Start()
     {
