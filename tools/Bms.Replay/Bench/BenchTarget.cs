@@ -85,12 +85,15 @@ public static class BenchTargets
     }
 
 
-    /// <summary>A deterministic, slowly varying pack: a 1C-ish discharge/charge square wave with cell spread and temperature drift.</summary>
+    /// <summary>
+    /// A deterministic, slowly varying pack: a 1C discharge/charge square wave of zero net charge (the state of charge
+    /// swings around its start, never reaching a limit), cell spread, and a slow temperature drift.
+    /// </summary>
     internal static void ApplySample(EmulatedPack pack, long sampleIndex)
     {
         long t_s = sampleIndex / 10;
         bool discharging = (t_s / 600) % 2 == 0;   // 10 min discharge, 10 min charge
-        pack.Current_mA = discharging ? -3000 : 1500;
+        pack.Current_mA = discharging ? -3000 : 3000;
         int phase = (int)(t_s % 600);
         int baseline = discharging ? 3900 - phase / 2 : 3600 + phase / 2;
         for (int i = 0; i < pack.CellCount; i++)
