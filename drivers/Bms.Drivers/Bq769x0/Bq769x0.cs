@@ -326,7 +326,12 @@ namespace Bms.Drivers.Bq769x0
             return complete;
         }
 
-        /// <inheritdoc />
+        /// <summary>
+        /// Fast path for the 10 ms task: reads SYS_STAT (protection flags are OR-ed into
+        /// <see cref="CellMonitorReadings.Faults"/>), and the coulomb counter when CC_READY says a conversion is waiting;
+        /// between conversions the latest one is reported. 4 bus bytes (5 with CRC) per call, 12 (16) when a
+        /// conversion is taken. Does not configure the chip: false until <see cref="Initialize"/> succeeded.
+        /// </summary>
         public bool ReadCurrent(CellMonitorReadings readings)
         {
             readings.CurrentValid = false;

@@ -511,6 +511,11 @@ namespace Bms.Drivers.Ltc681x
             {
                 // The divider is fed from VREF2: use its measured value when group B was read anyway.
                 int reference = _auxCodes[d * MaxAuxWords + 5];
+                if (reference != InvalidCode && (reference < ReferenceLow_code || reference > ReferenceHigh_code))
+                {
+                    // VREF2 far from 3 V: the chip's reference or ADC is broken, a datasheet diagnostic.
+                    _scanFaults |= CellMonitorFaults.DeviceFault;
+                }
                 if (reference == InvalidCode || reference < ReferenceLow_code || reference > ReferenceHigh_code)
                 {
                     reference = NominalReference_code;

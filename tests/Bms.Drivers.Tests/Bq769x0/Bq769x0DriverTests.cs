@@ -173,16 +173,21 @@ public class Bq769x0DriverTests(ITestOutputHelper output)
         rig.StartAndSettle();
         int conversionsBefore = rig.Chip.CcConversions;
         int valid = 0;
+        var bytesPerCall = new HashSet<long>();
         for (int step = 0; step < 100; step++) // one second of 10 ms ticks
         {
             rig.Clock.Advance_us(10_000);
-            if (rig.Driver.ReadCurrent(rig.Readings))
+            long bytes = rig.Driver.Statistics.BusBytes;
+            bool ok = rig.Driver.ReadCurrent(rig.Readings);
+            bytesPerCall.Add(rig.Driver.Statistics.BusBytes - bytes);
+            if (ok)
             {
                 valid++;
                 Assert.InRange(rig.Readings.Current_mA, 19995, 20005);
             }
         }
         Assert.Equal(100, valid);                          // between conversions the latest one stands
+        Assert.Equal(new long[] { 5, 16 }, bytesPerCall.Order().ToArray()); // status only; status + CC + clear (CRC mode)
         Assert.Equal(4, rig.Chip.CcConversions - conversionsBefore);
         Assert.Equal(0, rig.Chip.Peek(Bq769x0Registers.SysStat) & Bq769x0Registers.StatCcReady);
     }
@@ -362,5 +367,58 @@ public class Bq769x0DriverTests(ITestOutputHelper output)
         Assert.Throws<ArgumentException>(() => new Bq769x0Monitor(chip, clock, new Bq769x0Configuration { Variant = Bq769x0Variant.Bq76920, CellCount = 6, ThermistorCount = 1 }));
         Assert.Throws<ArgumentException>(() => new Bq769x0Monitor(chip, clock, new Bq769x0Configuration { Variant = Bq769x0Variant.Bq76920, CellCount = 3, ThermistorCount = 1, CellInputs = new[] { 0, 2, 1 } }));
         Assert.Throws<ArgumentNullException>(() => new Bq769x0Monitor(null!, clock, new Bq769x0Configuration()));
+    }
+}
+
+/// <summary>Randomised stacks and mismatched CRC settings.</summary>
+public class Bq769x0PropertyTests
+{
+    [Fact]
+    public void Random_trims_cells_and_currents_are_read_bit_exactly()
+    {
+        var random = new Random(769);
+        var variants = new[] { (Bq769x0Variant.Bq76920, 3, 5), (Bq769x0Variant.Bq76930, 6, 10), (Bq769x0Variant.Bq76940, 9, 15) };
+        for (int run = 0; run < 60; run++)
+        {
+            var (variant, minCells, maxCells) = variants[run % 3];
+            int cells = random.Next(minCells, maxCells + 1);
+            int temps = random.Next(0, (int)variant / 5 + 1);
+            int gain = random.Next(365, 397);
+            int offset = random.Next(-128, 128);
+            var rig = new Bq769x0Rig(variant, cells, temps, crc: run % 2 == 0, gain, offset);
+            for (int i = 0; i < cells; i++) rig.Pack.CellVoltage_mV[i] = random.Next(2000, 4500);
+            for (int k = 0; k < temps; k++) rig.Pack.Temperature_dC[k] = random.Next(-300, 1000);
+            rig.Pack.Current_mA = random.Next(-200_000, 200_000);
+            rig.StartAndSettle();
+
+            for (int i = 0; i < cells; i++)
+            {
+                int code = rig.RegisterPair(Bq769x0Registers.Vc1Hi + 2 * rig.Chip.CellInput(i)) & 0x3FFF;
+                Assert.Equal((int)Math.Round((code * (double)gain + offset * 1000.0) / 1000.0, MidpointRounding.AwayFromZero), rig.Readings.CellVoltage_mV[i]);
+                Assert.InRange(rig.Readings.CellVoltage_mV[i] - rig.Pack.CellVoltage_mV[i], -1, 1);
+            }
+            Assert.InRange(rig.Readings.StackVoltage_mV - rig.Pack.StackVoltage_mV, -2, 2);
+            for (int k = 0; k < temps; k++) Assert.InRange(rig.Readings.Temperature_dC[k] - rig.Pack.Temperature_dC[k], -3, 3);
+            Assert.InRange(rig.Readings.Current_mA - rig.Pack.Current_mA, -5, 5);
+        }
+    }
+
+    [Fact]
+    public void A_driver_expecting_crc_rejects_a_chip_without_it()
+    {
+        var rig = new Bq769x0Rig(Bq769x0Variant.Bq76920, 5, 1, crc: false, configure: c => c.CrcEnabled = true);
+        Assert.False(rig.Driver.Initialize());
+        Assert.True(rig.Driver.Statistics.CrcErrors > 0);
+        Assert.False(rig.Driver.Measure(rig.Readings));
+        Assert.Equal(CellMonitorFaults.CommunicationError, rig.Readings.Faults);
+    }
+
+    [Fact]
+    public void A_chip_expecting_crc_refuses_a_driver_without_it()
+    {
+        var rig = new Bq769x0Rig(Bq769x0Variant.Bq76920, 5, 1, crc: true, configure: c => c.CrcEnabled = false);
+        Assert.False(rig.Driver.Initialize());
+        Assert.True(rig.Chip.RejectedWrites > 0);
+        Assert.NotEqual(Bq769x0Registers.CcCfgRequired, rig.Chip.Peek(Bq769x0Registers.CcCfg));
     }
 }

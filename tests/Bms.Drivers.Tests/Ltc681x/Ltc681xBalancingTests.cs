@@ -122,3 +122,37 @@ public class Ltc681xBalancingTests
         Assert.Equal(1 << 1, rig.Chain.DischargeMask(0));
     }
 }
+
+public class Ltc681xBalancingFailureTests
+{
+    [Fact]
+    public void Balancing_not_confirmed_by_every_device_returns_false()
+    {
+        var rig = new Ltc681xRig(Ltc681xVariant.Ltc6811, 3);
+        Assert.True(rig.Afe.Initialize());
+        var request = new bool[36];
+        request[30] = true;
+        rig.Chain.Inject(Bms.Emulators.Common.EmulatorFault.DeviceMissing, 2);
+        Assert.False(rig.Afe.SetBalancing(request));
+        rig.Chain.ClearAll();
+        rig.Chain.Inject(Bms.Emulators.Common.EmulatorFault.CorruptCrc, 0);
+        Assert.False(rig.Afe.SetBalancing(request));
+        rig.Chain.ClearAll();
+        Assert.True(rig.Afe.SetBalancing(request));
+        Assert.Equal(1 << 6, rig.Chain.DischargeMask(2));
+    }
+
+    [Fact]
+    public void Scan_takes_little_time_on_the_bus()
+    {
+        var rig = new Ltc681xRig(Ltc681xVariant.Ltc6813, 2, gpioMask: 0b11);
+        Assert.True(rig.Afe.Initialize());
+        rig.Clock.Advance_us(100_000);
+        long waitedBefore = rig.Clock.WaitedMicroseconds;
+        Assert.True(rig.Afe.Measure(rig.Readings));
+        long waited = rig.Clock.WaitedMicroseconds - waitedBefore;
+        Console.WriteLine($"2x18 scan: {waited} us of waits + {rig.Afe.Statistics.LastScanBusBytes * 8} us of bus at 1 MHz");
+        // Wake-up + cell conversion + aux conversion, nothing else.
+        Assert.Equal(3 * 10 + Ltc681xVariantInfo.CellConversionWait_us(Ltc681xVariant.Ltc6813) + Ltc681xVariantInfo.AuxConversionWait_us(Ltc681xVariant.Ltc6813), waited);
+    }
+}

@@ -208,3 +208,18 @@ public class Ltc681xChainEmulatorTests
         Assert.Throws<NotSupportedException>(() => chain.Inject(EmulatorFault.Nack));
     }
 }
+
+public class Ltc681xChainEmulatorPackTests
+{
+    [Fact]
+    public void Measures_a_pack_owned_by_the_harness_and_refuses_a_mismatched_one()
+    {
+        var clock = new VirtualClock();
+        var pack = new EmulatedPack(20, 4);
+        var chain = new Ltc681xChainEmulator(pack, Ltc681xVariant.Ltc6811, new[] { 12, 8 }, 0b11, clock);
+        Assert.Same(pack, chain.Pack);
+        var e = Assert.Throws<ArgumentException>(() => new Ltc681xChainEmulator(new EmulatedPack(24, 4), Ltc681xVariant.Ltc6811, new[] { 12, 8 }, 0b11, clock));
+        Assert.Contains("24 cells", e.Message);
+        Assert.Throws<ArgumentException>(() => new Ltc681xChainEmulator(new EmulatedPack(20, 2), Ltc681xVariant.Ltc6811, new[] { 12, 8 }, 0b11, clock));
+    }
+}

@@ -192,3 +192,18 @@ public class Ltc681xThermistorTests
         Assert.Equal(1, rig.CountOf(Ltc681xCommands.RDAUXD));
     }
 }
+
+public class Ltc681xReferenceDiagnosticTests
+{
+    [Fact]
+    public void Second_reference_far_from_3_V_is_a_device_fault()
+    {
+        var rig = new Ltc681xRig(Ltc681xVariant.Ltc6811, 2, gpioMask: 0b10001); // GPIO5 → group B holds VREF2
+        Assert.True(rig.Afe.Initialize());
+        Assert.True(rig.Scan());
+        Assert.Equal(0, rig.Readings.Faults & CellMonitorFaults.DeviceFault);
+        rig.Chain.Reference2Actual_V = 2.8;
+        rig.Scan();
+        Assert.NotEqual(0, rig.Readings.Faults & CellMonitorFaults.DeviceFault);
+    }
+}

@@ -67,6 +67,16 @@ public sealed class Ltc681xChainEmulator : ISpiDevice, IChipEmulator
 
     /// <summary>A chain whose device <c>d</c> uses <c>cellsPerDevice[d]</c> cells (C1..Cn, unused inputs tied to Cn).</summary>
     public Ltc681xChainEmulator(Ltc681xVariant variant, int[] cellsPerDevice, int thermistorGpioMask, IMonotonicClock clock)
+        : this(null, variant, cellsPerDevice, thermistorGpioMask, clock)
+    {
+    }
+
+    /// <summary>
+    /// A chain measuring a pack the harness already owns (shared with other models). Its cell count must equal
+    /// the sum of <paramref name="cellsPerDevice"/> and its temperature count devices × thermistor GPIOs
+    /// (device-major, in GPIO order).
+    /// </summary>
+    public Ltc681xChainEmulator(EmulatedPack? pack, Ltc681xVariant variant, int[] cellsPerDevice, int thermistorGpioMask, IMonotonicClock clock)
     {
         ArgumentNullException.ThrowIfNull(cellsPerDevice);
         ArgumentNullException.ThrowIfNull(clock);
@@ -92,8 +102,20 @@ public sealed class Ltc681xChainEmulator : ISpiDevice, IChipEmulator
             PowerOnReset(_devices[d]);
             _devices[d].Asleep = true;
         }
-        Pack = new EmulatedPack(total, _thermistorGpio.Length * _devices.Length);
-        for (int i = 0; i < total; i++) Pack.CellVoltage_mV[i] = 3700;
+        int temperatures = _thermistorGpio.Length * _devices.Length;
+        if (pack == null)
+        {
+            Pack = new EmulatedPack(total, temperatures);
+            for (int i = 0; i < total; i++) Pack.CellVoltage_mV[i] = 3700;
+        }
+        else
+        {
+            if (pack.CellCount != total)
+                throw new ArgumentException($"pack has {pack.CellCount} cells, the chain measures {total}", nameof(pack));
+            if (pack.TemperatureCount != temperatures)
+                throw new ArgumentException($"pack has {pack.TemperatureCount} temperatures, the chain has {temperatures} thermistors", nameof(pack));
+            Pack = pack;
+        }
         SubMillivoltCode = new int[total];
     }
 
