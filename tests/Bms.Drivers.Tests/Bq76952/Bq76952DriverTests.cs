@@ -299,7 +299,7 @@ public class Bq76952DriverTests
     {
         var f = new Bq76952Fixture(chipClock: true, configure: c => c.CellOverVoltageDelay_ms = 1000).Initialized();
         Assert.Equal(1000 * 10 / 33 - 2, f.Chip.DataMemory(Bq76952Registers.DmCovDelay, 2));
-        f.Clock.Advance_us(100_000);
+        f.Clock.Advance_us(200_000); // one full scan
         Assert.True(f.Driver.Measure(f.Readings));
 
         f.Pack.CellVoltage_mV[3] = 4300;
