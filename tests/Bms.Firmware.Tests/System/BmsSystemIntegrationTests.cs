@@ -91,6 +91,22 @@ public class BmsSystemIntegrationTests
     }
 
     [Fact]
+    public void The_soc_starts_from_the_first_complete_scan_not_from_an_unread_AFE()
+    {
+        var profile = Bms.Firmware.Chemistry.ChemistryProfiles.FromName("nmc-graphite");
+        var rig = new SystemRig(configure: c => c.InitialSoc_pcm = -1);
+        rig.SetCells(profile.OcvFromSoc_mV(80000, 250));
+        rig.Monitor.CommunicationLost = true; // the first scan after configuration reads nothing
+        rig.Bms.Start();
+        Assert.Equal(-1, rig.Bms.PackSoc_pcm);
+        Assert.False(rig.Bms.SocKnown);
+        rig.Monitor.CommunicationLost = false;
+        rig.RunMs(100);
+        Assert.True(rig.Bms.SocKnown);
+        Assert.InRange(rig.Bms.PackSoc_pcm, 79000, 81000);
+    }
+
+    [Fact]
     public void An_external_current_sensor_is_used_when_the_AFE_has_none()
     {
         var sensor = new FakeCurrentSensor { Current_mA = -1234 };
