@@ -41,6 +41,7 @@ namespace Bms.Firmware.Composition
         private readonly int _cellCount;
         private readonly int _temperatureCount;
         private readonly int[] _temperatureChannel;
+        private readonly int[] _temperatureSensorCell;
         private readonly int _openWireCheckPeriod_ms;
         private readonly int _socPersistPeriod_ms;
 
@@ -106,6 +107,11 @@ namespace Bms.Firmware.Composition
                 _temperatureChannel[i] = channel;
             }
 
+            _temperatureSensorCell = new int[config.TemperatureCount];
+            for (int i = 0; i < config.TemperatureCount; i++)
+            {
+                _temperatureSensorCell[i] = config.TemperatureSensorCell != null ? config.TemperatureSensorCell[i] : -1;
+            }
             _hw = hardware;
             _chemistry = config.Chemistry;
             _cellCount = config.CellCount;
@@ -267,6 +273,12 @@ namespace Bms.Firmware.Composition
         /// (an AFE whose first scan after configuration is not valid yet delays it by one 100 ms tick).
         /// </summary>
         public int PackSoc_pcm { get { return _estimatorStarted ? _estimator.PackSoc_pcm : -1; } }
+
+        /// <summary>
+        /// The cell a temperature sensor sits on (configured mapping), -1 when not on a cell or unknown. Temperature
+        /// events carry the sensor index; this maps it to a cell for display and diagnosis.
+        /// </summary>
+        public int GetTemperatureSensorCell(int sensor) { return _temperatureSensorCell[sensor]; }
 
         /// <summary>true once the estimator runs (see <see cref="PackSoc_pcm"/>).</summary>
         public bool SocKnown { get { return _estimatorStarted; } }

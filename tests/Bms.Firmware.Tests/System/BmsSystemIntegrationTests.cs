@@ -107,6 +107,25 @@ public class BmsSystemIntegrationTests
     }
 
     [Fact]
+    public void Thermal_runaway_from_the_guard_latches_and_opens_the_contactors()
+    {
+        var rig = new SystemRig();
+        rig.Bms.Start();
+        rig.Bms.RequestClose();
+        rig.RunMs(2000);
+        Assert.Equal(ContactorState.Closed, rig.Bms.Contactors);
+        // Sensor 0 climbs 3 °C/s from 25 °C past the 75 °C maximum operating temperature of the NMC envelope.
+        for (int step = 0; step < 200; step++)
+        {
+            rig.Monitor.Temperature_dC[0] = 250 + 3 * step;
+            rig.RunMs(100);
+        }
+        Assert.True(rig.Sink.Raised(BmsEventCode.ThermalRunaway, ProtectionLevel.Fault), string.Join(", ", rig.Sink.Events));
+        Assert.Equal(ContactorState.Fault, rig.Bms.Contactors);
+        Assert.False(rig.Bms.ResetFaults()); // still hot and rising
+    }
+
+    [Fact]
     public void An_external_current_sensor_is_used_when_the_AFE_has_none()
     {
         var sensor = new FakeCurrentSensor { Current_mA = -1234 };
