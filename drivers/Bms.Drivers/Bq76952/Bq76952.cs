@@ -657,13 +657,17 @@ namespace Bms.Drivers.Bq76952
             for (int t = 0; t < _temperatureRegister.Length; t++)
             {
                 int register = _temperatureRegister[t];
-                if (Fresh(register))
+                int raw_dK = Bq76952Protocol.ReadUInt16(_image, register);
+                // 0 K (a TS channel not yet converted since reset) or anything below -55 °C is no measurement.
+                if (Fresh(register) && raw_dK >= MinPlausibleTemperature_dK)
                 {
-                    readings.Temperature_dC[t] = Bq76952Protocol.Temperature_dC(Bq76952Protocol.ReadUInt16(_image, register));
+                    readings.Temperature_dC[t] = Bq76952Protocol.Temperature_dC(raw_dK);
                     readings.TemperatureValid[t] = true;
                 }
             }
         }
+
+        private const int MinPlausibleTemperature_dK = 2182;
 
         private int DecodeSafetyStatus()
         {
