@@ -24,6 +24,9 @@ public sealed class BenchOptions
 
     /// <summary>Measure the AFE driver alone instead of the whole firmware.</summary>
     public bool DriverOnly { get; init; }
+
+    /// <summary>A board's measured interpreter speed (firmware/Bms.Calibration), to print CPU time per tick; null = not shown.</summary>
+    public long? BoardIlPerSecond { get; init; }
 }
 
 /// <summary>Runs the measurements of one configuration (see <see cref="BenchResult"/>).</summary>
