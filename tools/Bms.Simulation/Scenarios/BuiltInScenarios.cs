@@ -6,7 +6,10 @@ namespace Bms.Simulation.Scenarios;
 /// <summary>The scenarios <c>bms-replay simulate</c> knows, by name.</summary>
 public static class BuiltInScenarios
 {
-    public static IReadOnlyList<Scenario> All { get; } = new Scenario[]
+    /// <summary>Fresh instances of every scenario (scenarios keep per-run state: never share one between runs).</summary>
+    public static IReadOnlyList<Scenario> All => Create();
+
+    private static Scenario[] Create() => new Scenario[]
     {
         new DriveCycleScenario(), new FastChargeScenario(), new LongRestScenario(), new CellImbalanceScenario(),
         new OvervoltageChargerFaultScenario(), new OverTemperatureScenario(), new InternalShortScenario(),
@@ -17,7 +20,7 @@ public static class BuiltInScenarios
 
     public static IEnumerable<string> Names => All.Select(s => s.Name);
 
-    /// <summary>The scenario with this name, or null.</summary>
+    /// <summary>A fresh instance of the scenario with this name, or null.</summary>
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);
 
     /// <summary>Drive-cycle battery current: the normalised power scaled to a peak discharge, obeying the BMS limits.</summary>
