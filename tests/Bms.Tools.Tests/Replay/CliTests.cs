@@ -155,7 +155,25 @@ public class CliTests : IDisposable
     }
 
     [Fact]
-    public void Import_reports_a_missing_input_and_a_missing_importer()
+    public void Import_converts_a_samsung_30q_recording_into_a_valid_trace()
+    {
+        string input = Path.Combine(_dir, "Q30_S001_4C.csv");
+        // a few rows of the constant-current layout: BOM, no header; time s, current A, voltage V, power W, surface °C, strain, ambient °C
+        File.WriteAllText(input, "\uFEFF0,-12,4.1,-49.2,25.1,0,25\n1,-12,4.0,-48,25.3,0,25\n2,-12,3.9,-46.8,25.6,0,25\n3,0,3.95,0,25.8,0,25\n");
+        string output = Path.Combine(_dir, "q30.csv");
+        var (exit, stdout, error) = Run("import", "samsung30q", input, "-o", output, "--series", "3");
+        Assert.True(exit == 0, error);
+        Assert.Contains("wrote", stdout);
+        var trace = TraceReader.ReadAll(output);
+        Assert.Equal(3, trace.Cells);
+        Assert.Equal(4, trace.Samples.Count);
+        Assert.Equal(-12_000, trace.Samples[0].Current_mA);
+        Assert.Equal(new[] { 4000, 4000, 4000 }, trace.Samples[1].Cell_mV);
+        Assert.True(trace.HasSocReference);
+    }
+
+    [Fact]
+    public void Import_reports_a_missing_input_and_a_missing_output_option()
     {
         var (exit, _, error) = Run("import", "samsung30q", Path.Combine(_dir, "nope.csv"), "-o", Path.Combine(_dir, "o.csv"));
         Assert.Equal(ReplayRunner.ExitInvalidInput, exit);
