@@ -7,7 +7,8 @@ namespace Bms.Reference;
 /// <summary>
 /// Derives the NMC/graphite chemistry tables of the firmware from the Samsung INR18650-30Q recordings
 /// (ARTS-Lab dataset, CC BY-SA 4.0): the OCV–SoC table from the C/10 discharge (terminal voltage plus the
-/// overpotential I·(R0+R1) measured by HPPC at 20 °C), and R0, R1, τ1 per SoC and ambient temperature from
+/// overpotential I·R_dc, R_dc the DC resistance of the ≈9 min HPPC steps at 20 °C), averaged with the rest-end
+/// voltages of the HPPC tests where those cover the SoC range (≈5–95 %), and R0, R1, τ1 per SoC and ambient temperature from
 /// the HPPC tests. Deterministic: the firmware tables are this class's output (see ChemistryProfileDerivationTests).
 /// </summary>
 public static class ProfileBuilder
@@ -20,7 +21,7 @@ public static class ProfileBuilder
     public static readonly string[] PulseRates = { "C2", "1C", "2C" };
 
     /// <summary>One HPPC characterisation point (one SoC step of one file).</summary>
-    public sealed record HppcPoint(double Soc_pct, double RestVoltage_V, double R0_Ohm, double R1_Ohm, double Tau1_s);
+    public sealed record HppcPoint(double Soc_pct, double RestVoltage_V, double R0_Ohm, double R1_Ohm, double Tau1_s, double Rdc_Ohm);
 
     public sealed class NmcTables
     {
@@ -55,6 +56,7 @@ public static class ProfileBuilder
         }
 
         var c10 = Samsung30qRecording.Read(Path.Combine(dir, "Q30_S001_C10.csv"));
+        var allPoints = points.SelectMany(p => p).ToList();
         int n = 100000 / OcvStep_pcm + 1;
         var ocv = new int[n];
         for (int k = 0; k < n; k++)
@@ -71,8 +73,15 @@ public static class ProfileBuilder
             {
                 (v, i) = AtSoc(c10, soc);
             }
-            double rTotal = (Interpolate(points[0], soc, p => p.R0_Ohm) + Interpolate(points[0], soc, p => p.R1_Ohm));
-            ocv[k] = (int)Math.Round((v - i * rTotal) * 1000);
+            // A C/10 discharge runs for hours: its overpotential includes diffusion, so compensate with the DC
+            // resistance of the long HPPC steps at 20 °C (the C/10 file was recorded at ≈22 °C).
+            double rTotal = Interpolate(points[0], soc, p => p.Rdc_Ohm);
+            double c10Ocv = v - i * rTotal;
+            // Two cells were characterised: S001 (C/10) and DNN01 (HPPC rests at 20/30/40 °C). Where the HPPC rests
+            // cover the SoC range, the table is the mean of both, so that it represents the cell type rather than
+            // one specimen (they differ by up to ±25 mV, i.e. up to ±3 % SoC, around 65 % and below 15 %).
+            double hppcOcv = HppcRestOcv(allPoints, soc);
+            ocv[k] = (int)Math.Round((double.IsNaN(hppcOcv) ? c10Ocv : 0.5 * (c10Ocv + hppcOcv)) * 1000);
         }
         // An OCV table must be strictly increasing for the inverse lookup.
         for (int k = 1; k < n; k++) if (ocv[k] <= ocv[k - 1]) ocv[k] = ocv[k - 1] + 1;
@@ -126,7 +135,7 @@ public static class ProfileBuilder
                 }
                 else j++;
             }
-            double r1 = double.NaN, tau = double.NaN;
+            double r1 = double.NaN, tau = double.NaN, rdc = double.NaN;
             if (stepStart > 0 && stepEnd + 901 < n && RestAfter(i, stepEnd + 1) >= 900)
             {
                 double stepCurrent = 0;
@@ -136,9 +145,13 @@ public static class ProfileBuilder
                 double stepLength = stepEnd - stepStart + 1;
                 r1 = amp / (Math.Abs(stepCurrent) * (1 - Math.Exp(-stepLength / t1)));
                 tau = t1;
+                // DC resistance of the whole step: relaxed voltage after the rest minus the loaded voltage at the
+                // step's end, over the step current (ohmic + charge transfer + diffusion after ~9 min).
+                int restEnd = stepEnd + RestAfter(i, stepEnd + 1);
+                rdc = (v[restEnd] - v[stepEnd]) / Math.Abs(stepCurrent);
             }
             if (!double.IsNaN(r1) && r0 > 0 && r1 > 0)
-                list.Add(new HppcPoint(rec.TrueSoc_pct[k], v[k], r0, r1, tau));
+                list.Add(new HppcPoint(rec.TrueSoc_pct[k], v[k], r0, r1, tau, rdc));
             k = pulseEnd + 1;
         }
         return list;
@@ -182,6 +195,14 @@ public static class ProfileBuilder
             if (err < bestErr) { bestErr = err; bestA = -b; bestTau = t1; }
         }
         return (bestA, bestTau);
+    }
+
+    /// <summary>Rest-end voltage of the HPPC points interpolated at <paramref name="soc"/>; NaN outside their range.</summary>
+    private static double HppcRestOcv(List<HppcPoint> points, double soc)
+    {
+        double lo = points.Min(p => p.Soc_pct), hi = points.Max(p => p.Soc_pct);
+        if (soc < lo || soc > hi) return double.NaN;
+        return Interpolate(points, soc, p => p.RestVoltage_V);
     }
 
     /// <summary>Voltage and current of the C/10 discharge where its true SoC crosses <paramref name="soc"/>.</summary>

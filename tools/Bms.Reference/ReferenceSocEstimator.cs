@@ -143,8 +143,13 @@ public sealed class ReferenceSocEstimator
         double r1 = _profile.PolarizationResistance_uOhm(soc, _temperature_dC) * 1e-6;
         double tau = _profile.PolarizationTimeConstant_ms(soc, _temperature_dC) / 1000.0;
         double a = tau / (tau + dt);
-        _v1[c] = _v1[c] * a + r1 * current * dt / (tau + dt);
-        var f = new double[3, 3] { { 1, 0, -dt / _capacity_As }, { 0, a, -r1 * dt / (tau + dt) }, { 0, 0, 1 } };
+        // Butler–Volmer-shaped polarisation, V_T = 2RT/F.
+        double vt = 2 * 8.314462618 * ((_temperature_dC + 2732) / 10.0) / 96485.33212;
+        double x = r1 * current / vt;
+        double target = vt * Math.Asinh(x);
+        double dTarget = 1 / Math.Sqrt(1 + x * x);
+        _v1[c] = _v1[c] * a + target * dt / (tau + dt);
+        var f = new double[3, 3] { { 1, 0, -dt / _capacity_As }, { 0, a, -r1 * dTarget * dt / (tau + dt) }, { 0, 0, 1 } };
         var pNew = new double[3, 3];
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 3; j++)
@@ -172,12 +177,15 @@ public sealed class ReferenceSocEstimator
         double r0 = _profile.SeriesResistance_uOhm(soc, _temperature_dC) * 1e-6;
         double slope = _profile.OcvSlope_uV_per_pct(soc, _temperature_dC) * 1e-6 * 100; // V per unit SoC
         double ohmic = r0 * current;
-        double predicted = _profile.OcvFromSoc_mV(soc, _temperature_dC) / 1000.0 + _v1[c] + ohmic;
+        double ocv = _profile.OcvFromSoc_mV(soc, _temperature_dC) / 1000.0;
+        if (_soc[c] > 1) ocv += (_soc[c] - 1) * _profile.OcvSlope_uV_per_pct(100000, _temperature_dC) * 1e-4;
+        else if (_soc[c] < 0) ocv += _soc[c] * _profile.OcvSlope_uV_per_pct(0, _temperature_dC) * 1e-4;
+        double predicted = ocv + _v1[c] + ohmic;
         double e = voltage_V - predicted;
         double baseSigma = (resting ? SocFilterTuning.VoltageNoiseRest_uV : SocFilterTuning.VoltageNoiseLoad_uV) * 1e-6;
         double share = (Math.Abs(ohmic) + Math.Abs(_v1[c])) * SocFilterTuning.OverpotentialUncertainty_permille / 1000.0;
         double interval = Math.Clamp(interval_ms, 10, 1000);
-        double r = (baseSigma * baseSigma + share * share) * 1000.0 / interval;
+        double r = (baseSigma * baseSigma + share * share) * SocFilterTuning.ModelErrorCorrelation_ms / interval;
         double[] h = { slope, 1, -r0 };
         var ph = new double[3];
         for (int i = 0; i < 3; i++) for (int k = 0; k < 3; k++) ph[i] += _p[c, i, k] * h[k];

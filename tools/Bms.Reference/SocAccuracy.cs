@@ -33,7 +33,7 @@ public static class SocAccuracy
     }
 
     public static SocAccuracyResult Run(Trace trace, ChemistryProfile profile, int capacity_mAh, double socInitError_pct,
-        int currentOffset_mA, int tick_ms = 100, bool withReference = false, Action<long, int, double, double>? observe = null)
+        int currentOffset_mA, int tick_ms = 100, bool withReference = false, Action<TraceSample, StateEstimator>? observe = null)
     {
         var samples = trace.Samples;
         if (samples.Count == 0) throw new ArgumentException("trace has no samples", nameof(trace));
@@ -80,7 +80,7 @@ public static class SocAccuracy
                 for (int c = 0; c < trace.Cells; c++)
                     maxDev = Math.Max(maxDev, Math.Abs(estimator.GetCellSoc_pcm(c) / 1000.0 - reference.GetCellSoc_pct(c)));
             }
-            observe?.Invoke(sample.Time_ms, sample.SocRef_pcm, est, reference?.GetCellSoc_pct(0) ?? double.NaN);
+            observe?.Invoke(sample, estimator);
         }
         if (!anyTruth) throw new ArgumentException($"{trace.Name}: the trace has no soc_ref_pcm column to compare with");
         double duration = (tEnd - t0) / 1000.0;

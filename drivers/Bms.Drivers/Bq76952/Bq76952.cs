@@ -50,6 +50,8 @@ namespace Bms.Drivers.Bq76952
         private readonly int[] _dmLength = new int[DataMemoryItemsMax];
         private readonly int[] _dmValue = new int[DataMemoryItemsMax];
         private int _dmCount;
+        private readonly int[] _verifyGroupFirst;
+        private readonly int _verifyGroupCount;
 
         private readonly byte[] _frame = new byte[MaxFrame];
         private readonly byte[] _answer = new byte[MaxFrame];
@@ -65,6 +67,8 @@ namespace Bms.Drivers.Bq76952
         private bool _disposed;
         private int _scansWithoutConversion;
         private bool _awaitingFirstConversion;
+        private bool _resetNotReported;
+        private readonly bool _checkResetOnCurrentRead;
         private bool _chargeFetRequested;
         private bool _dischargeFetRequested;
         private int _balancingMask;
@@ -101,6 +105,7 @@ namespace Bms.Drivers.Bq76952
             _staleScanLimit = configuration.StaleScanLimit;
             _maxBalancingCells = configuration.MaxBalancingCells;
             _currentLsb_mA = configuration.CurrentLsb_mA;
+            _checkResetOnCurrentRead = configuration.CheckResetOnCurrentRead;
 
             _cellInput = new int[configuration.CellCount];
             int cell = 0;
@@ -191,6 +196,18 @@ namespace Bms.Drivers.Bq76952
             }
 
             BuildDataMemoryImage(configuration);
+            SortDataMemoryByAddress();
+            // One data-memory read returns the 32 bytes from its address: verify neighbouring values together.
+            _verifyGroupFirst = new int[_dmCount];
+            int groups = 0;
+            for (int i = 0; i < _dmCount; i++)
+            {
+                if (groups == 0 || _dmAddress[i] + _dmLength[i] > _dmAddress[_verifyGroupFirst[groups - 1]] + Bq76952Registers.TransferBufferSize)
+                {
+                    _verifyGroupFirst[groups++] = i;
+                }
+            }
+            _verifyGroupCount = groups;
         }
 
         /// <inheritdoc />
@@ -292,9 +309,9 @@ namespace Bms.Drivers.Bq76952
             {
                 return false;
             }
-            for (int i = 0; i < _dmCount; i++)
+            for (int g = 0; g < _verifyGroupCount; g++)
             {
-                if (!VerifyDataMemory(i))
+                if (!VerifyDataMemoryGroup(g))
                 {
                     return false;
                 }
@@ -310,7 +327,7 @@ namespace Bms.Drivers.Bq76952
                 return false;
             }
 
-            // Alarm Enable takes the Default Alarm Mask at reset; set it directly too so FULLSCAN latches now.
+            // Alarm Enable takes the Default Alarm Mask at reset; set it directly too so ADSCAN/FULLSCAN latch now.
             _small[0] = AlarmMask & 0xFF;
             _small[1] = AlarmMask >> 8;
             if (!WriteRegisters(Bq76952Registers.AlarmEnable, _small, 0, 2))
@@ -331,7 +348,9 @@ namespace Bms.Drivers.Bq76952
 
         /// <summary>
         /// Writes one data-memory value (1..4 bytes, little-endian) inside SET_CFGUPDATE/EXIT_CFGUPDATE and reads it
-        /// back. For calibration values the configuration object does not cover. Not for the periodic tick.
+        /// back. For calibration values the configuration object does not cover. Not for the periodic tick: while in
+        /// CONFIG_UPDATE the chip turns its FETs off, stops balancing and stops measuring. A value the driver itself
+        /// programs (see <see cref="GetDataMemoryItem"/>) is overwritten again by the next <see cref="Initialize"/>.
         /// </summary>
         public bool WriteDataMemoryValue(int address, int value, int length)
         {
@@ -356,7 +375,8 @@ namespace Bms.Drivers.Bq76952
                 _small[i] = (byte)(value >> (8 * i));
             }
             bool written = WriteSubcommand(address, _small, length);
-            _balancingMask = 0; // CONFIG_UPDATE stops balancing
+            _balancingMask = 0;                 // CONFIG_UPDATE stops balancing
+            _awaitingFirstConversion = true;    // and measuring: the next values come from a new loop
             bool exited = SendSubcommand(Bq76952Registers.ExitCfgUpdate) && WaitForBatteryStatus(Bq76952Registers.BatteryStatusCfgUpdate, false);
             if (!written || !exited || !ReadSubcommand(address, _response, length))
             {
@@ -387,9 +407,15 @@ namespace Bms.Drivers.Bq76952
                 readings.Faults = CellMonitorFaults.CommunicationError;
                 return false;
             }
+            if (_resetNotReported)
+            {
+                // ReadCurrent saw the reset; this scan re-configures and tells the slower consumers.
+                _resetNotReported = false;
+                readings.Faults = CellMonitorFaults.DeviceReset;
+            }
             if (!_configured && !Initialize())
             {
-                readings.Faults = CellMonitorFaults.CommunicationError;
+                readings.Faults |= CellMonitorFaults.CommunicationError;
                 FinishScan(bytesBefore);
                 return false;
             }
@@ -412,7 +438,7 @@ namespace Bms.Drivers.Bq76952
                     chipSilent = _lastStatus == BusStatus.AddressNack || _lastStatus == BusStatus.Timeout;
                 }
             }
-            int faults = allRead ? CellMonitorFaults.None : CellMonitorFaults.CommunicationError;
+            int faults = readings.Faults | (allRead ? CellMonitorFaults.None : CellMonitorFaults.CommunicationError);
 
             if (Fresh(Bq76952Registers.BatteryStatus))
             {
@@ -492,6 +518,24 @@ namespace Bms.Drivers.Bq76952
             if (_disposed || !_configured)
             {
                 return false;
+            }
+            if (_checkResetOnCurrentRead)
+            {
+                // After a reset CC Gain and the user units are back at their defaults: the current would be
+                // scaled wrongly until the next full scan noticed, so look at Battery Status first.
+                if (!ReadRegisters(Bq76952Registers.BatteryStatus, _small, 0, 2))
+                {
+                    return false;
+                }
+                if ((Bq76952Protocol.ReadUInt16(_small, 0) & (Bq76952Registers.BatteryStatusPor | Bq76952Registers.BatteryStatusCfgUpdate)) != 0)
+                {
+                    // Re-configuring takes far longer than the fast task may: leave it to the next Measure.
+                    _statistics.ResetsDetected++;
+                    _configured = false;
+                    _resetNotReported = true;
+                    readings.Faults |= CellMonitorFaults.DeviceReset;
+                    return false;
+                }
             }
             if (!ReadRegisters(Bq76952Registers.Cc2Current, _small, 0, 2))
             {
@@ -771,19 +815,54 @@ namespace Bms.Drivers.Bq76952
             return WriteSubcommand(_dmAddress[item], _small, length);
         }
 
-        private bool VerifyDataMemory(int item)
+        private void SortDataMemoryByAddress()
         {
-            int length = _dmLength[item];
-            if (!ReadSubcommand(_dmAddress[item], _response, length))
+            for (int i = 1; i < _dmCount; i++)
+            {
+                int address = _dmAddress[i];
+                int length = _dmLength[i];
+                int value = _dmValue[i];
+                int j = i - 1;
+                while (j >= 0 && _dmAddress[j] > address)
+                {
+                    _dmAddress[j + 1] = _dmAddress[j];
+                    _dmLength[j + 1] = _dmLength[j];
+                    _dmValue[j + 1] = _dmValue[j];
+                    j--;
+                }
+                _dmAddress[j + 1] = address;
+                _dmLength[j + 1] = length;
+                _dmValue[j + 1] = value;
+            }
+        }
+
+        /// <summary>Data-memory reads <see cref="Initialize"/> needs to verify every programmed value.</summary>
+        public int DataMemoryVerifyReads
+        {
+            get { return _verifyGroupCount; }
+        }
+
+        private bool VerifyDataMemoryGroup(int group)
+        {
+            int first = _verifyGroupFirst[group];
+            int end = group + 1 < _verifyGroupCount ? _verifyGroupFirst[group + 1] : _dmCount;
+            int baseAddress = _dmAddress[first];
+            int last = end - 1;
+            int span = _dmAddress[last] + _dmLength[last] - baseAddress;
+            if (!ReadSubcommand(baseAddress, _response, span))
             {
                 return false;
             }
-            int value = _dmValue[item];
-            for (int i = 0; i < length; i++)
+            for (int item = first; item < end; item++)
             {
-                if (_response[i] != (byte)(value >> (8 * i)))
+                int offset = _dmAddress[item] - baseAddress;
+                int value = _dmValue[item];
+                for (int i = 0; i < _dmLength[item]; i++)
                 {
-                    return false;
+                    if (_response[offset + i] != (byte)(value >> (8 * i)))
+                    {
+                        return false;
+                    }
                 }
             }
             return true;

@@ -75,6 +75,11 @@ namespace Bms.Drivers.Bq76952
         public int SubcommandPollLimit = 10;
         /// <summary>Wait before each echo poll (the chip needs a few hundred µs for most subcommands).</summary>
         public int SubcommandPollInterval_us = 500;
+        /// <summary>
+        /// ReadCurrent also reads Battery Status (one more 2-byte read) so a chip reset cannot yield a wrongly scaled
+        /// current (CC Gain and units back at defaults) before the next full scan.
+        /// </summary>
+        public bool CheckResetOnCurrentRead = true;
         /// <summary>Consecutive scans without a completed chip measurement scan before readings are treated as frozen.</summary>
         public int StaleScanLimit = 2;
 

@@ -11,8 +11,8 @@ namespace Bms.Firmware.Chemistry
     /// Resistance tables are flattened [temperature row][SoC column]: entry <c>t·columns + k</c> at
     /// SoC = k·resistanceStep_pcm and temperature <c>temperatureAxis_dC[t]</c> (ascending).
     /// Between table temperatures the values are interpolated linearly; below the coldest row the resistances
-    /// grow by 100 % per 20 K (a linearised Arrhenius rise, capped at 8×), above the warmest they fall as
-    /// 20 K / (20 K + ΔT) (halved 20 K above the row).
+    /// grow by 100 % per 20 K (a linearised Arrhenius rise, capped at 8×), above the warmest they continue the
+    /// trend of the two warmest rows down to at most half the warmest row's value.
     /// </remarks>
     public sealed class ChemistryProfile
     {
@@ -199,9 +199,16 @@ namespace Bms.Firmware.Chemistry
             if (temperature_dC >= _temperatureAxis_dC[rows - 1])
             {
                 int value = RowValue(table, rows - 1, soc_pcm);
-                if (!scaleWithTemperature) return value;
+                if (!scaleWithTemperature || rows < 2) return value;
+                // Continue the trend of the two warmest rows, never below half the warmest row: resistance keeps
+                // falling with temperature but flattens out.
+                int previous = RowValue(table, rows - 2, soc_pcm);
+                long rowSpan = _temperatureAxis_dC[rows - 1] - _temperatureAxis_dC[rows - 2];
                 long above_dK = temperature_dC - _temperatureAxis_dC[rows - 1];
-                return (int)(value * 200L / (200 + above_dK));
+                long extrapolated = value + (long)(value - previous) * above_dK / rowSpan;
+                if (extrapolated > value) extrapolated = value;
+                if (extrapolated < value / 2) extrapolated = value / 2;
+                return (int)extrapolated;
             }
             int t = 0;
             while (temperature_dC > _temperatureAxis_dC[t + 1]) t++;

@@ -16,14 +16,16 @@ namespace Bms.Firmware.Chemistry
 
         /// <summary>
         /// OCV at 0, 2.5, ..., 100 % SoC: the C/10 discharge of cell S001 (≈22 °C) plus the overpotential
-        /// |I|·(R0 + R1) from the 20 °C HPPC tests; 100 % is the rest voltage before the discharge.
+        /// |I|·R_dc (R_dc the DC resistance of the ≈9 min HPPC steps at 20 °C), averaged with the one-hour rest
+        /// voltages of cell DNN01's nine HPPC tests where they exist (≈5–95 %); 100 % is the rest voltage before
+        /// the C/10 discharge.
         /// SoC 0 % = 2.5 V under C/10 load.
         /// </summary>
         internal static readonly int[] Ocv_mV =
         {
-            2572, 2880, 3043, 3140, 3202, 3262, 3325, 3377, 3426, 3459, 3477, 3494, 3526, 3561, 3587, 3610, 3628,
-            3647, 3666, 3688, 3710, 3733, 3754, 3775, 3797, 3818, 3842, 3868, 3891, 3916, 3942, 3969, 3995, 4023,
-            4045, 4058, 4063, 4069, 4079, 4099, 4142,
+            2641, 2949, 3081, 3176, 3223, 3275, 3335, 3393, 3431, 3459, 3479, 3500, 3530, 3562, 3589, 3614, 3632,
+            3652, 3673, 3694, 3716, 3738, 3760, 3783, 3807, 3833, 3859, 3882, 3903, 3925, 3948, 3976, 4004, 4028,
+            4049, 4059, 4065, 4074, 4084, 4102, 4142,
         };
 
         /// <summary>Ambient temperatures of the HPPC files (DNN01_HPPC_*_{20,30,40}amb.csv).</summary>

@@ -120,7 +120,7 @@ namespace Bms.Firmware.Contactors
                 case ContactorState.Precharging:
                     if (faultLatched || !closeRequested || _prechargeFailureActive)
                     {
-                        BeginOpening(faultLatched || _prechargeFailureActive, now_ms);
+                        BeginOpening(faultLatched || _prechargeFailureActive, now_ms, snapshot);
                     }
                     else if (!_positiveClosing)
                     {
@@ -133,7 +133,7 @@ namespace Bms.Firmware.Contactors
                         else if (now_ms - _stateSince_ms >= _config.PrechargeTimeout_ms)
                         {
                             RaisePrechargeFailure(now_ms);
-                            BeginOpening(true, now_ms);
+                            BeginOpening(true, now_ms, snapshot);
                         }
                     }
                     else if (now_ms - _phaseSince_ms >= _config.PositiveSettle_ms)
@@ -146,7 +146,7 @@ namespace Bms.Firmware.Contactors
                 case ContactorState.Closed:
                     if (faultLatched || !closeRequested)
                     {
-                        BeginOpening(faultLatched, now_ms);
+                        BeginOpening(faultLatched, now_ms, snapshot);
                     }
                     break;
 
@@ -196,13 +196,15 @@ namespace Bms.Firmware.Contactors
             return (long)snapshot.LinkVoltage_mV * 100 >= (long)snapshot.StackVoltage_mV * _config.PrechargeTargetPercent;
         }
 
-        private void BeginOpening(bool forFault, long now_ms)
+        private void BeginOpening(bool forFault, long now_ms, MeasurementSnapshot snapshot)
         {
             Enter(ContactorState.Opening, now_ms);
             _openingForFault = forFault;
             _positiveOpened = false;
             // The precharge relay never carries load current once the positive contactor is closed: open it now.
             Drive(_negative.State, _positive.State, false, forFault, now_ms);
+            // Same tick: with the current already below the break limit the positive contactor opens at once.
+            StepOpening(now_ms, forFault, snapshot);
         }
 
         private void StepOpening(long now_ms, bool faultLatched, MeasurementSnapshot snapshot)

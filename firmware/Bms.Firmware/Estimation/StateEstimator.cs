@@ -462,6 +462,22 @@ namespace Bms.Firmware.Estimation
             return true;
         }
 
+        /// <summary>Saves the state through a record store (two CRC-protected copies). Uses the buffer given
+        /// at construction of the store's user; allocation-free.</summary>
+        public bool Save(Storage.PersistentRecordStore store, byte[] scratch)
+        {
+            SerializeState(scratch, 0);
+            return store.Save(scratch, 0);
+        }
+
+        /// <summary>Loads the newest intact copy from a record store and takes it (see <see cref="RestoreState"/>).
+        /// false when no intact copy exists or it does not fit this pack; then nothing changes.</summary>
+        public bool Load(Storage.PersistentRecordStore store, byte[] scratch)
+        {
+            if (!store.Load(scratch, 0)) return false;
+            return RestoreState(scratch, 0, PersistedStateSize);
+        }
+
         private static int PutInt(byte[] b, int p, int v)
         {
             b[p] = (byte)v; b[p + 1] = (byte)(v >> 8); b[p + 2] = (byte)(v >> 16); b[p + 3] = (byte)(v >> 24);
@@ -537,12 +553,14 @@ namespace Bms.Firmware.Estimation
             long r1 = _profile.PolarizationResistance_uOhm(soc, t);
             long tau = _profile.PolarizationTimeConstant_ms(soc, t);
             long tauPlus = tau + dt_ms;
-            long v1Target = r1 * current / 1000000;
+            long slope_ppm;
+            long v1Target = Polarization.Saturate_uV(r1 * current / 1000000, Polarization.ThermalVoltage_uV(t), out slope_ppm);
             _v1_uV[c] = FixedMath.MulDiv(_v1_uV[c], tau, tauPlus) + FixedMath.MulDiv(v1Target, dt_ms, tauPlus);
 
-            // F = [[1, 0, fsb], [0, a, fvb], [0, 0, 1]] with fsb = -dt·10/q36, a = τ/(τ+dt), fvb = -R1·dt/((τ+dt)·1e6)
+            // F = [[1, 0, fsb], [0, a, fvb], [0, 0, 1]] with fsb = -dt·10/q36, a = τ/(τ+dt),
+            // fvb = -R1·η'·dt/((τ+dt)·1e6), η' the slope of the saturating polarisation.
             long fsbNum = -dt_ms * 10, fsbDen = _q36;
-            long fvbNum = -r1 * dt_ms, fvbDen = tauPlus * 1000000;
+            long fvbNum = -FixedMath.MulDiv(r1 * dt_ms, slope_ppm, 1000000), fvbDen = tauPlus * 1000000;
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
             long fsbPbb = FixedMath.MulDiv(pbb, fsbNum, fsbDen);
             long fvbPbb = FixedMath.MulDiv(pbb, fvbNum, fvbDen);
@@ -582,7 +600,7 @@ namespace Bms.Firmware.Estimation
             long r0 = _profile.SeriesResistance_uOhm(soc, t);
             long slope = _profile.OcvSlope_uV_per_pct(soc, t); // µV per 1e7 nSoC
             long ohmic_uV = r0 * current / 1000000;
-            long predicted = (long)_profile.OcvFromSoc_mV(soc, t) * 1000 + _v1_uV[c] + ohmic_uV;
+            long predicted = OcvExtended_uV(c, soc, t) + _v1_uV[c] + ohmic_uV;
             long innovation = (long)voltage_mV * 1000 - predicted;
 
             // Measurement noise: base σ plus an uncertain share of the modelled overpotential, at a 1 s cadence.
@@ -590,7 +608,7 @@ namespace Bms.Firmware.Estimation
             long overpotential = FixedMath.Abs(ohmic_uV) + FixedMath.Abs(_v1_uV[c]);
             long shareSigma = overpotential * SocFilterTuning.OverpotentialUncertainty_permille / 1000;
             long interval = interval_ms < MinMeasurementInterval_ms ? MinMeasurementInterval_ms : (interval_ms > MaxMeasurementInterval_ms ? MaxMeasurementInterval_ms : interval_ms);
-            long r = FixedMath.MulDiv(baseSigma * baseSigma + shareSigma * shareSigma, 1000, interval);
+            long r = FixedMath.MulDiv(baseSigma * baseSigma + shareSigma * shareSigma, SocFilterTuning.ModelErrorCorrelation_ms, interval);
 
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
             const long hsDen = 10000000;
@@ -624,6 +642,20 @@ namespace Bms.Firmware.Estimation
             _pVB[c] = pvb - FixedMath.MulDiv(phV, phB, s);
             _pBB[c] = pbb - FixedMath.MulDiv(phB, phB, s);
             ConditionCovariance(c);
+        }
+
+        /// <summary>
+        /// OCV of the filter state. Beyond 0..100 % (the state may overshoot by up to 5 % while converging) the
+        /// table's end slope is continued, so the prediction stays consistent with the Jacobian and the filter can
+        /// walk back instead of sticking at the end of the table.
+        /// </summary>
+        private long OcvExtended_uV(int c, int soc_pcm, int t)
+        {
+            long ocv = (long)_profile.OcvFromSoc_mV(soc_pcm, t) * 1000;
+            long nSoc = _charge_uAms[c] * 10 / _q36;
+            if (nSoc > FullScale_nSoC) ocv += (nSoc - FullScale_nSoC) * _profile.OcvSlope_uV_per_pct(FullScale_pcm, t) / 10000000;
+            else if (nSoc < 0) ocv += nSoc * _profile.OcvSlope_uV_per_pct(0, t) / 10000000;
+            return ocv;
         }
 
         /// <summary>Keeps the covariance positive definite despite rounding: positive variances, |ρ| ≤ 0.999.</summary>

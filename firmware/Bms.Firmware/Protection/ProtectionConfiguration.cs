@@ -138,7 +138,8 @@ namespace Bms.Firmware.Protection
             config.ShortCircuit_mA = maxDischarge_mA * 2;
             config.ShortCircuitDelay_ms = 0;
             config.MeasurementTimeout_ms = 1000;
-            config.ChargeDetect_mA = Larger(50, capacity_mAh / 50);
+            // C/50 (at least 50 mA), but never as high as half the charge warning of a tiny rating.
+            config.ChargeDetect_mA = Smaller(Larger(50, capacity_mAh / 50), Larger(1, config.GetQuantity(ProtectedQuantity.OverCurrentCharge).Warning.Threshold / 2));
             return config;
         }
 
@@ -309,9 +310,10 @@ namespace Bms.Firmware.Protection
             {
                 return name + ": thresholds must be ordered warning, alarm, fault (was " + q.Warning.Threshold.ToString() + ", " + q.Alarm.Threshold.ToString() + ", " + q.Fault.Threshold.ToString() + ")";
             }
-            if (upperLimit && q.Warning.Threshold <= 0)
+            bool temperature = quantity >= ProtectedQuantity.OverTemperatureCharge && quantity <= ProtectedQuantity.UnderTemperatureDischarge;
+            if (!temperature && (q.Warning.Threshold <= 0 || q.Alarm.Threshold <= 0 || q.Fault.Threshold <= 0))
             {
-                return name + ".Warning.Threshold must be positive";
+                return name + ": thresholds must be positive";
             }
             return null;
         }

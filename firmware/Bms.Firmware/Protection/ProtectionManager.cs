@@ -160,8 +160,8 @@ namespace Bms.Firmware.Protection
             {
                 _currentLastValid_ms = now_ms;
             }
-            Evaluate((int)ProtectedQuantity.OverCurrentCharge, current, valid, true, -1, now_ms);
-            Evaluate((int)ProtectedQuantity.OverCurrentDischarge, -current, valid, true, -1, now_ms);
+            Evaluate((int)ProtectedQuantity.OverCurrentCharge, current, valid, true, true, -1, now_ms);
+            Evaluate((int)ProtectedQuantity.OverCurrentDischarge, -current, valid, true, true, -1, now_ms);
             UpdateShortCircuit(valid, -current, now_ms);
             UpdateCommunication(now_ms);
         }
@@ -196,8 +196,9 @@ namespace Bms.Firmware.Protection
                 }
             }
             bool anyCell = validCount > 0;
-            Evaluate((int)ProtectedQuantity.CellOverVoltage, anyCell ? snapshot.CellVoltage_mV[maxCell] : 0, anyCell, true, maxCell, now_ms);
-            Evaluate((int)ProtectedQuantity.CellUnderVoltage, anyCell ? snapshot.CellVoltage_mV[minCell] : 0, anyCell, true, minCell, now_ms);
+            bool allCells = validCount == _cellCount;
+            Evaluate((int)ProtectedQuantity.CellOverVoltage, anyCell ? snapshot.CellVoltage_mV[maxCell] : 0, anyCell, allCells, true, maxCell, now_ms);
+            Evaluate((int)ProtectedQuantity.CellUnderVoltage, anyCell ? snapshot.CellVoltage_mV[minCell] : 0, anyCell, allCells, true, minCell, now_ms);
 
             // Imbalance needs two cells; report the cell farthest from the mean (the odd one out).
             bool imbalanceValid = validCount >= 2;
@@ -211,14 +212,16 @@ namespace Bms.Firmware.Protection
                 long mean = sum / validCount;
                 outlier = high - mean >= mean - low ? maxCell : minCell;
             }
-            Evaluate((int)ProtectedQuantity.CellImbalance, spread, imbalanceValid, true, outlier, now_ms);
+            Evaluate((int)ProtectedQuantity.CellImbalance, spread, imbalanceValid, allCells, true, outlier, now_ms);
 
             int maxSensor = -1;
             int minSensor = -1;
+            bool allTemperatures = true;
             for (int i = 0; i < _temperatureCount; i++)
             {
                 if (!snapshot.TemperatureValid[i])
                 {
+                    allTemperatures = false;
                     continue;
                 }
                 int t = snapshot.Temperature_dC[i];
@@ -242,18 +245,20 @@ namespace Bms.Firmware.Protection
             bool dischargeApplies = !charging;
             int hottest = anyTemperature ? snapshot.Temperature_dC[maxSensor] : 0;
             int coldest = anyTemperature ? snapshot.Temperature_dC[minSensor] : 0;
-            Evaluate((int)ProtectedQuantity.OverTemperatureCharge, hottest, anyTemperature, chargeApplies, maxSensor, now_ms);
-            Evaluate((int)ProtectedQuantity.OverTemperatureDischarge, hottest, anyTemperature, dischargeApplies, maxSensor, now_ms);
-            Evaluate((int)ProtectedQuantity.UnderTemperatureCharge, coldest, anyTemperature, chargeApplies, minSensor, now_ms);
-            Evaluate((int)ProtectedQuantity.UnderTemperatureDischarge, coldest, anyTemperature, dischargeApplies, minSensor, now_ms);
+            Evaluate((int)ProtectedQuantity.OverTemperatureCharge, hottest, anyTemperature, allTemperatures, chargeApplies, maxSensor, now_ms);
+            Evaluate((int)ProtectedQuantity.OverTemperatureDischarge, hottest, anyTemperature, allTemperatures, dischargeApplies, maxSensor, now_ms);
+            Evaluate((int)ProtectedQuantity.UnderTemperatureCharge, coldest, anyTemperature, allTemperatures, chargeApplies, minSensor, now_ms);
+            Evaluate((int)ProtectedQuantity.UnderTemperatureDischarge, coldest, anyTemperature, allTemperatures, dischargeApplies, minSensor, now_ms);
 
             UpdateCommunication(now_ms);
         }
 
         // One quantity, all three levels. Invalid values hold the state: the set timer keeps running (a gap
-        // never delays a trip), the clear timer restarts (a gap never hastens a clear). A quantity that does
-        // not apply (charge limits while discharging) counts as back inside its clear threshold.
-        private void Evaluate(int q, int value, bool valid, bool applies, int cell, long now_ms)
+        // never delays a trip), the clear timer restarts (a gap never hastens a clear). When only some inputs
+        // were valid (complete = false) the extreme of the others can only prove "beyond", never "safe": the
+        // missing cell may be the one beyond. A quantity that does not apply (charge limits while discharging)
+        // counts as back inside its clear threshold.
+        private void Evaluate(int q, int value, bool valid, bool complete, bool applies, int cell, long now_ms)
         {
             if (!valid)
             {
@@ -272,7 +277,10 @@ namespace Bms.Firmware.Protection
                     bool beyond = applies && (upper ? value > _threshold[i] : value < _threshold[i]);
                     if (!beyond)
                     {
-                        _setPendingSince_ms[i] = NotPending;
+                        if (complete || !applies)
+                        {
+                            _setPendingSince_ms[i] = NotPending;
+                        }
                         continue;
                     }
                     if (_setPendingSince_ms[i] == NotPending)
@@ -290,7 +298,7 @@ namespace Bms.Firmware.Protection
                 }
                 else
                 {
-                    bool safe = !applies || (upper ? value <= _clearThreshold[i] : value >= _clearThreshold[i]);
+                    bool safe = !applies || (complete && (upper ? value <= _clearThreshold[i] : value >= _clearThreshold[i]));
                     if (!safe)
                     {
                         _clearPendingSince_ms[i] = NotPending;
@@ -362,13 +370,13 @@ namespace Bms.Firmware.Protection
             int staleCell = -2;
             for (int i = 0; i < _cellCount; i++)
             {
-                if (now_ms - _cellLastValid_ms[i] > timeout)
+                if (now_ms - _cellLastValid_ms[i] >= timeout)
                 {
                     staleCell = i;
                     break;
                 }
             }
-            if (staleCell == -2 && (now_ms - _temperatureLastValid_ms > timeout || now_ms - _currentLastValid_ms > timeout))
+            if (staleCell == -2 && (now_ms - _temperatureLastValid_ms >= timeout || now_ms - _currentLastValid_ms >= timeout))
             {
                 staleCell = -1;
             }

@@ -39,6 +39,22 @@ namespace Bms.Firmware.Safety
         /// screening pauses instead of guessing.</summary>
         public int MinOcvSlope_uV_per_pct = 1000;
 
+        /// <summary>
+        /// Soft (micro) shorts, typical of lithium-metal cells: a dendrite touches, the cell voltage dips against
+        /// the pack by a few millivolts within seconds and recovers as the contact burns off. A dip at least this
+        /// deep counts; 0 disables the check.
+        /// </summary>
+        public int MicroShortDrop_mV = 5;
+
+        /// <summary>This many dips of one cell within <see cref="MicroShortWindow_ms"/> raise the InternalShort flag.</summary>
+        public int MicroShortCount = 3;
+
+        /// <summary>Window for counting dips.</summary>
+        public int MicroShortWindow_ms = 60 * 60 * 1000;
+
+        /// <summary>Dips are looked for from this long after the current stops (the fast relaxation is over).</summary>
+        public int MicroShortRestDelay_ms = 2 * 60 * 1000;
+
         /// <summary>Level of the InternalShort event.</summary>
         public ProtectionLevel Level = ProtectionLevel.Warning;
 
@@ -71,6 +87,9 @@ namespace Bms.Firmware.Safety
             Require(MaxFitWindow_min >= MinFitWindow_min && MaxFitWindow_min <= 600, "MaxFitWindow_min must be MinFitWindow_min..600");
             Require(ConfirmMinutes >= 1, "ConfirmMinutes must be >= 1");
             Require(MinOcvSlope_uV_per_pct > 0, "MinOcvSlope_uV_per_pct must be > 0");
+            Require(MicroShortDrop_mV >= 0 && MicroShortDrop_mV <= 1000, "MicroShortDrop_mV must be 0..1000");
+            Require(MicroShortCount >= 1 && MicroShortCount <= 100, "MicroShortCount must be 1..100");
+            Require(MicroShortWindow_ms > 0 && MicroShortRestDelay_ms >= 0, "MicroShortWindow_ms must be > 0, MicroShortRestDelay_ms >= 0");
         }
 
         private static void Require(bool condition, string message)

@@ -11,7 +11,8 @@ namespace Bms.Firmware.Safety
     /// I_leak = C × d(V_cell − V_median)/dt ÷ (dOCV/dSoC). Drift is fitted by least squares over one-minute
     /// averages relative to the median cell, which cancels temperature drift and relaxation common to all cells;
     /// the first minutes after the current stops are ignored. A cell whose estimate stays above the decision
-    /// level raises a latched <see cref="BmsEventCode.InternalShort"/> event. Integer arithmetic only; buffers
+    /// level raises a latched <see cref="BmsEventCode.InternalShort"/> event. Soft shorts of lithium-metal cells,
+    /// which come and go, are caught separately as repeated voltage dips against the pack at rest. Integer arithmetic only; buffers
     /// allocated in the constructor. Needs at least three cells (a median of others).
     /// </summary>
     public sealed class InternalShortDetector
@@ -44,6 +45,15 @@ namespace Bms.Firmware.Safety
         private readonly int[] _average_q;
         private readonly int[] _sorted_q;
 
+        // Micro-short dips: per-cell baseline of (cell - median) in mV << 8, dip times in a ring per cell.
+        private readonly int[] _sortedNow_mV;
+        private readonly int[] _dipBaseline_q8;
+        private readonly bool[] _dipBaselineSet;
+        private readonly bool[] _dipArmed;
+        private readonly long[] _dipTime_ms;
+        private readonly int[] _dipNext;
+        private readonly int[] _dipTotal;
+
         /// <summary>Creates the detector; throws <see cref="ArgumentException"/> on bad settings.</summary>
         public InternalShortDetector(InternalShortConfig config, int cellCount, IBmsEventSink sink)
         {
@@ -75,6 +85,17 @@ namespace Bms.Firmware.Safety
             _flagged = new bool[cellCount];
             _average_q = new int[cellCount];
             _sorted_q = new int[cellCount];
+            _sortedNow_mV = new int[cellCount];
+            _dipBaseline_q8 = new int[cellCount];
+            _dipBaselineSet = new bool[cellCount];
+            _dipArmed = new bool[cellCount];
+            _dipTime_ms = new long[cellCount * config.MicroShortCount];
+            _dipNext = new int[cellCount];
+            _dipTotal = new int[cellCount];
+            for (int k = 0; k < _dipTime_ms.Length; k++)
+            {
+                _dipTime_ms[k] = -1;
+            }
         }
 
         /// <summary>true when the pack has enough cells for a median reference.</summary>
@@ -102,6 +123,22 @@ namespace Bms.Firmware.Safety
         public bool IsFlagged(int cell)
         {
             return _flagged[cell];
+        }
+
+        /// <summary>
+        /// Restarts the rest period as if the pack had been loaded. Call it every second while anything drains
+        /// single cells (balancing bleed resistors), which would otherwise look like a leak.
+        /// </summary>
+        public void Interrupt()
+        {
+            StopObserving();
+            _restStart_ms = -1;
+        }
+
+        /// <summary>Voltage dips (soft-short signatures) seen on a cell since start-up.</summary>
+        public int GetMicroShortDips(int cell)
+        {
+            return _dipTotal[cell];
         }
 
         /// <summary>Clears every latched flag (explicit reset), reporting each cleared event.</summary>
@@ -136,7 +173,15 @@ namespace Bms.Firmware.Safety
             {
                 _restStart_ms = now;
             }
-            if (!ScreeningPossible || now - _restStart_ms < _config.RelaxationTime_ms)
+            if (!ScreeningPossible)
+            {
+                return;
+            }
+            if (_config.MicroShortDrop_mV > 0 && now - _restStart_ms >= _config.MicroShortRestDelay_ms)
+            {
+                DetectDips(s, now);
+            }
+            if (now - _restStart_ms < _config.RelaxationTime_ms)
             {
                 return;
             }
@@ -256,6 +301,84 @@ namespace Bms.Firmware.Safety
             }
         }
 
+        private void DetectDips(MeasurementSnapshot s, long now)
+        {
+            int valid = 0;
+            for (int i = 0; i < _cellCount; i++)
+            {
+                if (!s.CellValid[i])
+                {
+                    continue;
+                }
+                int v = s.CellVoltage_mV[i];
+                int k = valid;
+                while (k > 0 && _sortedNow_mV[k - 1] > v)
+                {
+                    _sortedNow_mV[k] = _sortedNow_mV[k - 1];
+                    k--;
+                }
+                _sortedNow_mV[k] = v;
+                valid++;
+            }
+            if (valid < 3)
+            {
+                return;
+            }
+            int median = valid % 2 == 1
+                ? _sortedNow_mV[valid / 2]
+                : (_sortedNow_mV[valid / 2 - 1] + _sortedNow_mV[valid / 2]) / 2;
+            int threshold_q8 = _config.MicroShortDrop_mV << 8;
+            for (int i = 0; i < _cellCount; i++)
+            {
+                if (!s.CellValid[i])
+                {
+                    continue;
+                }
+                int relative_q8 = (s.CellVoltage_mV[i] - median) << 8;
+                if (!_dipBaselineSet[i])
+                {
+                    _dipBaseline_q8[i] = relative_q8;
+                    _dipBaselineSet[i] = true;
+                    _dipArmed[i] = true;
+                    continue;
+                }
+                int drop_q8 = _dipBaseline_q8[i] - relative_q8;
+                if (_dipArmed[i] && drop_q8 >= threshold_q8)
+                {
+                    _dipArmed[i] = false;
+                    RecordDip(i, now);
+                }
+                else if (!_dipArmed[i] && drop_q8 * 2 <= threshold_q8)
+                {
+                    _dipArmed[i] = true;
+                }
+                // About 30 s time constant: follows relaxation and drift, not a dip of a few seconds.
+                _dipBaseline_q8[i] += (relative_q8 - _dipBaseline_q8[i]) / 30;
+            }
+        }
+
+        private void RecordDip(int i, long now)
+        {
+            int ring = _config.MicroShortCount;
+            _dipTime_ms[i * ring + _dipNext[i]] = now;
+            _dipNext[i] = (_dipNext[i] + 1) % ring;
+            _dipTotal[i]++;
+            int recent = 0;
+            for (int k = 0; k < ring; k++)
+            {
+                long then = _dipTime_ms[i * ring + k];
+                if (then >= 0 && now - then <= _config.MicroShortWindow_ms)
+                {
+                    recent++;
+                }
+            }
+            if (recent >= ring && !_flagged[i])
+            {
+                _flagged[i] = true;
+                _sink.OnEvent(now, BmsEventCode.InternalShort, _config.Level, i, true);
+            }
+        }
+
         private void InsertSorted(int count, int value)
         {
             int k = count;
@@ -280,6 +403,7 @@ namespace Bms.Firmware.Safety
             _minuteSamples = 0;
             for (int i = 0; i < _cellCount; i++)
             {
+                _dipBaselineSet[i] = false;
                 _minuteSum_mV[i] = 0;
                 _minuteCount[i] = 0;
                 ForgetCell(i);

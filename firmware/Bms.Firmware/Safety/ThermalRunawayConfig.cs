@@ -24,8 +24,9 @@ namespace Bms.Firmware.Safety
         /// collapse (seconds), short against normal discharge (hours).</summary>
         public int VoltageReferenceTimeConstant_ms = 120000;
 
-        /// <summary>The reference stops tracking while a cell is this far (per cent) below it, so that a collapse in
-        /// progress cannot drag its own reference down.</summary>
+        /// <summary>The reference stops tracking while a cell is this far (per cent of its reference) further below
+        /// it than the median cell is below its own, so that a collapse in progress cannot drag its own reference
+        /// down while a whole pack under load is still tracked. (With one cell there is no pack to compare.)</summary>
         public int VoltageReferenceFreeze_pct = 10;
 
         /// <summary>(c) Temperature rate threshold, 0.1 °C per second (10 = 1 °C/s).</summary>
@@ -90,8 +91,8 @@ namespace Bms.Firmware.Safety
         /// <summary>Samples further apart than this are not checked for steps.</summary>
         public int StepMaxGap_ms = 500;
 
-        /// <summary>A step is credible (real heating) when some cell is at least this share (per cent) below its
-        /// voltage reference at the same time.</summary>
+        /// <summary>A step is credible (real heating) when some cell is at the same time at least this share (per
+        /// cent of its reference) further below its voltage reference than the median cell.</summary>
         public int StepVoltageEffect_pct = 10;
 
         /// <summary>A reading unchanged for this long while a neighbour moved is frozen.</summary>

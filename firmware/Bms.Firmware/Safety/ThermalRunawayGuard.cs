@@ -86,6 +86,7 @@ namespace Bms.Firmware.Safety
         private readonly bool[] _scratchInputValid;
 
         private bool _anyCollapsed;
+        private bool _voltageEffect;
         private bool _maxTemperatureReached;
         private bool _rateCondition;
 
@@ -305,7 +306,7 @@ namespace Bms.Firmware.Safety
         {
             long now = s.Time_ms;
             UpdateCells(s, now);
-            bool voltageEffect = AnyCellBelowReference(s, _config.StepVoltageEffect_pct);
+            bool voltageEffect = _voltageEffect;
 
             if (!s.CurrentValid || Abs(s.Current_mA) > _config.RestCurrent_mA)
             {
@@ -353,21 +354,45 @@ namespace Bms.Firmware.Safety
         private void UpdateCells(MeasurementSnapshot s, long now)
         {
             _anyCollapsed = false;
+            _voltageEffect = false;
             long tau = _config.VoltageReferenceTimeConstant_ms;
+
+            // How far the pack as a whole sits below its references (load, discharge): the median drop.
+            for (int i = 0; i < _cellCount; i++)
+            {
+                _scratchInputValid[i] = s.CellValid[i];
+                if (!s.CellValid[i])
+                {
+                    continue;
+                }
+                if (!_cellReferenceSet[i])
+                {
+                    _cellReference_q16[i] = (long)s.CellVoltage_mV[i] << 16;
+                    _cellReferenceTime_ms[i] = now;
+                    _cellReferenceSet[i] = true;
+                }
+                _scratchInput[i] = (int)((_cellReference_q16[i] >> 16) - s.CellVoltage_mV[i]);
+            }
+            int sorted = SortValid(_scratchInput, _scratchInputValid, _cellCount);
+            long medianDrop = sorted == 0 ? 0
+                : sorted % 2 == 1 ? _scratchValue[sorted / 2]
+                : ((long)_scratchValue[sorted / 2 - 1] + _scratchValue[sorted / 2]) / 2;
+
             for (int i = 0; i < _cellCount; i++)
             {
                 if (s.CellValid[i])
                 {
                     int v = s.CellVoltage_mV[i];
-                    if (!_cellReferenceSet[i])
-                    {
-                        _cellReference_q16[i] = (long)v << 16;
-                        _cellReferenceTime_ms[i] = now;
-                        _cellReferenceSet[i] = true;
-                    }
                     long reference = _cellReference_q16[i] >> 16;
-                    _cellCollapsed[i] = (reference - v) * 100 > reference * _config.CellVoltageDrop_pct;
-                    bool frozen = (reference - v) * 100 >= reference * _config.VoltageReferenceFreeze_pct;
+                    long drop = reference - v;
+                    _cellCollapsed[i] = drop * 100 > reference * _config.CellVoltageDrop_pct;
+                    // A cell falling away from the rest of the pack keeps its reference, so a collapse in progress
+                    // cannot drag its own "initial value" down; a pack moving together (load) is tracked.
+                    bool frozen = (drop - medianDrop) * 100 >= reference * _config.VoltageReferenceFreeze_pct;
+                    if ((drop - medianDrop) * 100 >= reference * _config.StepVoltageEffect_pct)
+                    {
+                        _voltageEffect = true;
+                    }
                     long dt = now - _cellReferenceTime_ms[i];
                     if (dt > tau)
                     {
@@ -385,23 +410,6 @@ namespace Bms.Firmware.Safety
                     _anyCollapsed = true;
                 }
             }
-        }
-
-        private bool AnyCellBelowReference(MeasurementSnapshot s, int percent)
-        {
-            for (int i = 0; i < _cellCount; i++)
-            {
-                if (!s.CellValid[i] || !_cellReferenceSet[i])
-                {
-                    continue;
-                }
-                long reference = _cellReference_q16[i] >> 16;
-                if ((reference - s.CellVoltage_mV[i]) * 100 >= reference * percent)
-                {
-                    return true;
-                }
-            }
-            return false;
         }
 
         private int FirstCollapsedCell()
@@ -684,7 +692,8 @@ namespace Bms.Firmware.Safety
                 {
                     long positiveMedian = median > 0 ? median : 0;
                     long threshold = baseThreshold + positiveMedian * _config.PrecursorExcessRatio_pct / 100;
-                    condition = (long)_slowRate_mdC_per_s[j] - median >= threshold;
+                    // The sensor itself must be rising: one that merely cools slower than the rest is not self-heating.
+                    condition = _slowRate_mdC_per_s[j] >= baseThreshold && (long)_slowRate_mdC_per_s[j] - median >= threshold;
                 }
                 RaisePrecursor(_temperaturePrecursor.Update(j, condition, now, _config.PrecursorSetDelay_ms, _config.PrecursorClearDelay_ms), j, now);
             }

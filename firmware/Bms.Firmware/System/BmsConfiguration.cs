@@ -44,13 +44,13 @@ namespace Bms.Firmware.Composition
 
         /// <summary>Period of the open-wire test in the 1 s task; 0 = never.</summary>
         public int OpenWireCheckPeriod_ms = 60000;
-        /// <summary>Period of SoC persistence; 0 = never.</summary>
+        /// <summary>Period of persisting the estimator state (SoC, SoH); 0 = never.</summary>
         public int SocPersistPeriod_ms = 60000;
-        /// <summary>Storage address of the SoC record (<see cref="SocRecordStore.Size"/> bytes).</summary>
-        public int SocRecordAddress = 0;
-        /// <summary>Storage address of the fault log (after the SoC record).</summary>
-        public int FaultLogAddress = 64;
-        /// <summary>Fault-log slots (each FaultRecord.Size bytes); 0 = no fault log.</summary>
+        /// <summary>Storage address of the estimator-state record (two copies, <see cref="PersistentRecord.StorageSize"/>).</summary>
+        public int StateRecordAddress = 0;
+        /// <summary>Storage address of the fault log; -1 = right after the estimator-state record.</summary>
+        public int FaultLogAddress = -1;
+        /// <summary>Fault-log slots (each Storage.FaultRecord.Size bytes); 0 = no fault log. Reduced to what fits when the storage is smaller.</summary>
         public int FaultLogSlots = 64;
 
         /// <summary>A configuration with every derived setting for a chemistry and pack size.</summary>
@@ -93,7 +93,8 @@ namespace Bms.Firmware.Composition
             problem = EffectiveBalancing().Validate();
             if (problem != null) return "Balancing: " + problem;
             if (OpenWireCheckPeriod_ms < 0 || SocPersistPeriod_ms < 0) return "periods must not be negative";
-            if (FaultLogSlots < 0) return "FaultLogSlots: must not be negative";
+            if (FaultLogSlots < 0 || FaultLogSlots == 1) return "FaultLogSlots: must be 0 or at least 2";
+            if (StateRecordAddress < 0) return "StateRecordAddress: must not be negative";
             return null;
         }
 

@@ -3,12 +3,14 @@ using Bms.Drivers.CellMonitoring;
 using Bms.Firmware.Balancing;
 using Bms.Firmware.Chemistry;
 using Bms.Firmware.Contactors;
+using Bms.Firmware.Estimation;
 using Bms.Firmware.Events;
 using Bms.Firmware.Limits;
 using Bms.Firmware.Measurement;
 using Bms.Firmware.Protection;
 using Bms.Firmware.Safety;
 using Bms.Firmware.Scheduling;
+using Bms.Firmware.Storage;
 using Bms.Hal;
 
 namespace Bms.Firmware.Composition
@@ -53,8 +55,10 @@ namespace Bms.Firmware.Composition
         private readonly PassiveBalancer _balancer;
         private readonly ThermalRunawayGuard _thermalRunaway;
         private readonly InternalShortDetector _internalShort;
-        private readonly CoulombCountingFallback _soc;
-        private readonly SocRecordStore _socStore;
+        private readonly StateEstimator _estimator;
+        private readonly PersistentRecord _stateRecord;
+        private readonly byte[] _stateBuffer;
+        private readonly FaultLog _faultLog;
         private readonly CyclicScheduler _scheduler;
         private readonly int _initialSoc_pcm;
 
@@ -122,13 +126,34 @@ namespace Bms.Firmware.Composition
             _balancer = new PassiveBalancer(config.EffectiveBalancing(), hardware.Monitor, _cellCount);
             _thermalRunaway = new ThermalRunawayGuard(config.EffectiveThermalRunaway(), _cellCount, _temperatureCount, _events);
             _internalShort = new InternalShortDetector(config.EffectiveInternalShort(), _cellCount, _events);
-            // Integration point: Estimation/StateEstimator replaces this fallback when it lands.
-            _soc = new CoulombCountingFallback(_chemistry, config.Capacity_mAh);
-            if (hardware.Storage != null && config.SocRecordAddress + SocRecordStore.Size <= hardware.Storage.Size)
+            _estimator = new StateEstimator(_chemistry, _cellCount, config.Capacity_mAh);
+            _stateBuffer = new byte[_estimator.PersistedStateSize];
+            if (hardware.Storage != null)
             {
-                _socStore = new SocRecordStore(hardware.Storage, config.SocRecordAddress);
+                // Layout: estimator-state record (two copies), then the fault log ring.
+                int recordSize = PersistentRecord.StorageSize(_stateBuffer.Length);
+                if ((long)config.StateRecordAddress + recordSize > hardware.Storage.Size)
+                {
+                    throw new ArgumentException("BMS configuration refused: storage of " + hardware.Storage.Size.ToString() + " bytes cannot hold the " + recordSize.ToString() + "-byte state record at " + config.StateRecordAddress.ToString());
+                }
+                _stateRecord = new PersistentRecord(hardware.Storage, config.StateRecordAddress, _stateBuffer.Length);
+                int logAddress = config.FaultLogAddress >= 0 ? config.FaultLogAddress : config.StateRecordAddress + recordSize;
+                int slots = config.FaultLogSlots;
+                long room = ((long)hardware.Storage.Size - logAddress) / FaultRecord.Size;
+                if (slots > room)
+                {
+                    slots = (int)room;
+                }
+                if (slots >= 2)
+                {
+                    _faultLog = new FaultLog(hardware.Storage, logAddress, slots, _snapshot);
+                    _events.SetFaultLog(_faultLog);
+                }
+                else if (config.FaultLogSlots > 0)
+                {
+                    Log("BMS: storage too small for a fault log");
+                }
             }
-            // Integration point: Storage/FaultLog is attached with _events.SetFaultLog when it lands.
 
             _scheduler = new CyclicScheduler(hardware.Clock, hardware.Watchdog);
             _scheduler.AddTask(new FastTaskBody(this), 10, 0);
@@ -157,13 +182,16 @@ namespace Bms.Firmware.Composition
             AcquireCurrent(now);
             AcquireCells(now);
 
-            int initial = _initialSoc_pcm;
-            int persisted;
-            if (initial < 0 && _socStore != null && _socStore.TryLoad(out persisted))
+            if (_initialSoc_pcm < 0 && _stateRecord != null)
             {
-                initial = persisted;
+                int length = _stateRecord.Load(_stateBuffer);
+                if (length > 0 && !_estimator.RestoreState(_stateBuffer, 0, length))
+                {
+                    Log("BMS: persisted estimator state refused (other pack layout or implausible)");
+                }
             }
-            _soc.Start(_snapshot, initial);
+            // A negative initial SoC makes the estimator take the restored state, cross-checked against the OCV.
+            _estimator.Start(_snapshot, _initialSoc_pcm);
             _lastOpenWireCheck_ms = now;
             _lastSocPersist_ms = now;
             Log("BMS: started");
@@ -232,7 +260,7 @@ namespace Bms.Firmware.Composition
         public MeasurementSnapshot Snapshot { get { return _snapshot; } }
 
         /// <summary>Pack state of charge, 0..100000 pcm.</summary>
-        public int PackSoc_pcm { get { return _soc.PackSoc_pcm; } }
+        public int PackSoc_pcm { get { return _estimator.PackSoc_pcm; } }
 
         /// <summary>State of the contactors.</summary>
         public ContactorState Contactors { get { return _contactors.State; } }
@@ -285,6 +313,26 @@ namespace Bms.Firmware.Composition
         /// <summary>The internal-short screening.</summary>
         public InternalShortDetector InternalShortDetector { get { return _internalShort; } }
 
+        /// <summary>The state-of-charge / state-of-health estimator.</summary>
+        public StateEstimator Estimator { get { return _estimator; } }
+
+        /// <summary>The fault log (null when there is no storage or no room for it).</summary>
+        public FaultLog FaultLog { get { return _faultLog; } }
+
+        /// <summary>The persisted estimator-state record (null without storage).</summary>
+        public PersistentRecord StateRecord { get { return _stateRecord; } }
+
+        /// <summary>Writes the estimator state now (e.g. before a controlled power-down). false without storage or on failure.</summary>
+        public bool PersistState()
+        {
+            if (_stateRecord == null)
+            {
+                return false;
+            }
+            _estimator.SerializeState(_stateBuffer, 0);
+            return _stateRecord.Save(_stateBuffer, _stateBuffer.Length);
+        }
+
         /// <summary>The scheduler (per-task run times and overruns).</summary>
         public CyclicScheduler Scheduler { get { return _scheduler; } }
 
@@ -307,19 +355,21 @@ namespace Bms.Firmware.Composition
             AcquireCells(now_ms);
             _protection.UpdateCells(_snapshot, now_ms);
             _thermalRunaway.Update100ms(_snapshot);
-            _soc.Update100ms(_snapshot);
-            _limiter.Update(_snapshot, _soc.PackSoc_pcm, DirectionLevels.Charge(_state), DirectionLevels.Discharge(_state),
+            _estimator.Update100ms(_snapshot);
+            _limiter.Update(_snapshot, _estimator.PackSoc_pcm, DirectionLevels.Charge(_state), DirectionLevels.Discharge(_state),
                 _contactors.State == ContactorState.Closed);
         }
 
         private void RunSlow(long now_ms)
         {
-            _internalShort.Update1s(_snapshot, _chemistry.OcvSlope_uV_per_pct(_soc.PackSoc_pcm, MeanTemperature_dC()));
+            _estimator.Update1s(_snapshot);
+            int soc = _estimator.PackSoc_pcm;
+            _internalShort.Update1s(_snapshot, _chemistry.OcvSlope_uV_per_pct(soc, MeanTemperature_dC()));
 
             bool balancingAllowed = !_state.FaultLatched && _state.HighestActiveLevel < ProtectionLevel.Alarm;
             for (int i = 0; i < _cellCount; i++)
             {
-                _cellSoc_pcm[i] = _soc.PackSoc_pcm;
+                _cellSoc_pcm[i] = _estimator.GetCellSoc_pcm(i);
             }
             _balancer.Update(now_ms, _snapshot, _cellSoc_pcm, balancingAllowed);
 
@@ -328,10 +378,16 @@ namespace Bms.Firmware.Composition
                 _lastOpenWireCheck_ms = now_ms;
                 CheckOpenWires(now_ms);
             }
-            if (_socStore != null && _socPersistPeriod_ms > 0 && now_ms - _lastSocPersist_ms >= _socPersistPeriod_ms)
+            if (_stateRecord != null && _socPersistPeriod_ms > 0 && now_ms - _lastSocPersist_ms >= _socPersistPeriod_ms)
             {
                 _lastSocPersist_ms = now_ms;
-                _socStore.Save(_soc.PackSoc_pcm);
+                _estimator.SerializeState(_stateBuffer, 0);
+                _stateRecord.Save(_stateBuffer, _stateBuffer.Length);
+            }
+            if (_faultLog != null)
+            {
+                _faultLog.StateOfCharge_pcm = soc;
+                _faultLog.Flush();
             }
         }
 

@@ -279,4 +279,85 @@ public class Bq76952FaultTests
         }
         Assert.InRange(loopsSeen, 1, 3);
     }
+
+    [Fact]
+    public void Reset_seen_by_the_fast_current_read_invalidates_the_current_and_the_next_scan_reconfigures()
+    {
+        // 0.5 mOhm shunt: after a reset CC Gain is back at the 1 mOhm default and CC2 would read half the current.
+        var f = new Bq76952Fixture(configure: c => c.SenseResistor_uOhm = 500);
+        f.Chip.SenseResistor_uOhm = 500;
+        f.Pack.Current_mA = -20_000;
+        f.Driver.Initialize();
+        Assert.True(f.Driver.ReadCurrent(f.Readings));
+        Assert.Equal(-20_000, f.Readings.Current_mA);
+
+        f.Chip.Inject(EmulatorFault.ChipReset);
+        f.Readings.Faults = CellMonitorFaults.None;
+        Assert.False(f.Driver.ReadCurrent(f.Readings));
+        Assert.False(f.Readings.CurrentValid);
+        Assert.NotEqual(0, f.Readings.Faults & CellMonitorFaults.DeviceReset);
+        Assert.Equal(1, f.Driver.Statistics.ResetsDetected);
+        Assert.False(f.Driver.ReadCurrent(f.Readings)); // no half-scaled current in between
+
+        Assert.True(f.Driver.Measure(f.Readings));      // re-configures, then scans
+        Assert.NotEqual(0, f.Readings.Faults & CellMonitorFaults.DeviceReset);
+        Assert.Equal(1, f.Driver.Statistics.ResetsDetected);
+        Assert.Equal(-20_000, f.Readings.Current_mA);
+        Assert.True(f.Driver.ReadCurrent(f.Readings));
+        Assert.Equal(-20_000, f.Readings.Current_mA);
+    }
+
+    [Fact]
+    public void Without_the_reset_check_the_fast_current_read_is_a_single_transaction()
+    {
+        var f = new Bq76952Fixture(configure: c => c.CheckResetOnCurrentRead = false).Initialized();
+        long before = f.Driver.Statistics.Transfers;
+        Assert.True(f.Driver.ReadCurrent(f.Readings));
+        Assert.Equal(1, f.Driver.Statistics.Transfers - before);
+        var g = new Bq76952Fixture().Initialized();
+        before = g.Driver.Statistics.Transfers;
+        Assert.True(g.Driver.ReadCurrent(g.Readings));
+        Assert.Equal(2, g.Driver.Statistics.Transfers - before);
+    }
+
+    [Theory]
+    [InlineData(EmulatorFault.OpenWire)]
+    [InlineData(EmulatorFault.DeviceMissing)]
+    public void Faults_a_single_bq76952_cannot_show_are_refused_and_open_wire_test_is_not_offered(EmulatorFault fault)
+    {
+        var f = new Bq76952Fixture().Initialized();
+        Assert.Throws<NotSupportedException>(() => f.Chip.Inject(fault, 0));
+        Assert.False(f.Driver.CheckOpenWires(new bool[17]));
+    }
+
+    [Theory]
+    [InlineData(Bq76952Registers.DmCcGain)]
+    [InlineData(Bq76952Registers.DmCovThreshold)]
+    [InlineData(Bq76952Registers.DmUtdThreshold)]
+    [InlineData(Bq76952Registers.DmVcellMode)]
+    [InlineData(Bq76952Registers.DmCellBalanceMaxCells)]
+    public void A_data_memory_write_the_chip_dropped_fails_initialize(int address)
+    {
+        // 0.5 mOhm so that CC Gain differs from the chip's default too (every value below does).
+        var f = new Bq76952Fixture(configure: c => c.SenseResistor_uOhm = 500);
+        f.Chip.SenseResistor_uOhm = 500;
+        f.Chip.SilentlyDroppedDataMemoryWrites.Add(address);
+        Assert.False(f.Driver.Initialize());
+        Assert.False(f.Driver.IsConfigured);
+        Assert.False(f.Chip.ConfigUpdateMode); // left CONFIG_UPDATE all the same
+        Assert.False(f.Driver.Measure(f.Readings));
+        f.AssertAllInvalid();
+
+        f.Chip.SilentlyDroppedDataMemoryWrites.Clear();
+        Assert.True(f.Driver.Measure(f.Readings));
+        f.AssertReadingsEqualPack();
+    }
+
+    [Fact]
+    public void Neighbouring_data_memory_values_are_verified_with_shared_reads()
+    {
+        var f = new Bq76952Fixture();
+        Assert.True(f.Driver.DataMemoryVerifyReads < f.Driver.DataMemoryItemCount / 2);
+        Assert.True(f.Driver.Initialize());
+    }
 }

@@ -64,6 +64,7 @@ public class Bq76952RandomizedTests
             f.Chip.ClearAll();
         }
         Assert.Equal(f.Chip.Transactions, f.Driver.Statistics.Transfers);
+        Assert.Equal(f.Chip.BusBytes, f.Driver.Statistics.BusBytes);
         Assert.Equal(0, f.Chip.RejectedChecksums);
         Assert.Equal(0, f.Chip.RejectedDataMemoryWrites);
     }

@@ -111,6 +111,23 @@ namespace Bms.Firmware.Tests.Safety
         }
 
         [Fact]
+        public void Balancing_interrupts_the_rest_like_load()
+        {
+            // 20 mA leak, but the system reports balancing for a minute every 50 minutes.
+            var sink = new RecordingSink();
+            var detector = new InternalShortDetector(new InternalShortConfig(), Cells, sink);
+            var model = new RestingPackModel(Cells, 1);
+            model.Leak_mA[3] = 20;
+            for (long second = 0; second < 3 * 3600; second++)
+            {
+                model.Step(0);
+                if (second % 3000 < 60) { detector.Interrupt(); }
+                else { detector.Update1s(model.Snapshot, RestingPackModel.OcvSlope_uV_per_pct(model.MeanSoc)); }
+            }
+            Assert.Empty(sink.Events);
+        }
+
+        [Fact]
         public void Flat_ocv_region_suspends_the_estimate()
         {
             var sink = new RecordingSink();

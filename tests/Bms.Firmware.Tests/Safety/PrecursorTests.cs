@@ -91,6 +91,19 @@ namespace Bms.Firmware.Tests.Safety
         }
 
         [Fact]
+        public void Sensor_cooling_slower_than_its_neighbours_is_not_self_heating()
+        {
+            // After a drive the pack cools; one well-insulated sensor cools at a third of the others' rate.
+            var p = new PackScenario(cells: 4, sensors: 4, seed: 2) { TemperatureNoise_dC = 1 };
+            p.RunUntil(30 * 60 * 1000, before: t =>
+            {
+                double minutes = t / 60000.0;
+                for (int j = 0; j < 4; j++) { p.Temperature_C[j] = 25 + 20 * Math.Exp(-minutes / (j == 2 ? 30.0 : 10.0)); }
+            });
+            Assert.Empty(p.Sink.Events);
+        }
+
+        [Fact]
         public void Steady_state_tick_allocates_nothing()
         {
             var guard = new ThermalRunawayGuard(new ThermalRunawayConfig(), 16, 8, new RecordingSink());

@@ -36,6 +36,7 @@ namespace Bms.Firmware.Tests.Safety
             _vrc_mV = new double[cells, 3];
             _dOcvdT_mV_per_K = new double[cells];
             Leak_mA = new double[cells];
+            Offset_mV = new double[cells];
             // Resistances of a 3 Ah cell, scaled inversely with capacity (a bigger cell has proportionally lower
             // resistance, so the same C-rate gives the same polarisation in mV).
             double scale = 3000 / nominal_mAh;
@@ -54,6 +55,8 @@ namespace Bms.Firmware.Tests.Safety
 
         public int Cells { get; }
         public double[] Leak_mA { get; }
+        /// <summary>Extra terminal-voltage offset a test sets per step (e.g. a soft-short dip).</summary>
+        public double[] Offset_mV { get; }
         public MeasurementSnapshot Snapshot { get; }
         public double Temperature_C { get; set; }
         public long Time_ms { get; private set; }
@@ -82,7 +85,7 @@ namespace Bms.Firmware.Tests.Safety
             for (int i = 0; i < Cells; i++)
             {
                 _soc[i] += (current_mA - Leak_mA[i]) * dt / 3600.0 / _capacity_mAh[i];
-                double v = CellOcv_mV(_soc[i]) + _dOcvdT_mV_per_K[i] * (Temperature_C - 25) + current_mA * _r0_mOhm[i] / 1000.0;
+                double v = Offset_mV[i] + CellOcv_mV(_soc[i]) + _dOcvdT_mV_per_K[i] * (Temperature_C - 25) + current_mA * _r0_mOhm[i] / 1000.0;
                 for (int k = 0; k < 3; k++)
                 {
                     double decay = Math.Exp(-dt / Tau_s[k]);

@@ -119,6 +119,19 @@ namespace Bms.Firmware.Tests.Safety
         }
 
         [Fact]
+        public void Step_during_a_heavy_load_step_is_still_a_sensor_fault()
+        {
+            // Every cell sags 15 % at once (IR drop of a load step): that is the pack, not one cell in trouble.
+            var p = new PackScenario(cells: 4, sensors: 3);
+            p.RunUntil(30000);
+            for (int i = 0; i < 4; i++) { p.CellVoltage_mV[i] = 3700 * 0.85; }
+            p.Current_mA = -15000;
+            p.SensorOverride_dC[0] = 550;
+            p.RunUntil(60000);
+            Assert.Equal(TemperatureSensorFault.ImpossibleStep, p.Guard.GetSensorFault(0));
+        }
+
+        [Fact]
         public void Single_sample_glitch_is_ignored_without_an_event()
         {
             var p = new PackScenario(cells: 4, sensors: 3);

@@ -99,6 +99,38 @@ namespace Bms.Firmware.Tests.Safety
         }
 
         [Fact]
+        public void Heavy_discharge_to_cut_off_is_not_a_voltage_collapse()
+        {
+            // Rest at 4.1 V, then a cold 4C load: a 12 % IR step and a decline to 2.9 V under load in 10 minutes,
+            // 29 % below the rest voltage. All cells move together: condition (a) must never be met.
+            var p = new PackScenario(cells: 4, sensors: 2) { VoltageNoise_mV = 1 };
+            bool collapsed = false;
+            p.RunUntil(11 * 60 * 1000, before: t =>
+            {
+                bool loaded = t >= 30000;
+                p.Current_mA = loaded ? -12000 : 0;
+                for (int i = 0; i < 4; i++)
+                {
+                    p.CellVoltage_mV[i] = loaded ? 3600 - 700.0 * (t - 30000) / 600000 - 4 * i : 4100 - 4 * i;
+                }
+            }, stop: () => { collapsed |= p.Guard.AnyCellVoltageCollapsed; return false; });
+            Assert.False(collapsed);
+        }
+
+        [Fact]
+        public void One_cell_collapsing_slowly_against_the_pack_keeps_its_reference()
+        {
+            // A cell losing 30 % over two minutes while its neighbours hold: the reference must not follow it down.
+            var p = new PackScenario(cells: 4, sensors: 2);
+            p.RunUntil(200000, before: t =>
+            {
+                p.CellVoltage_mV[1] = t < 60000 ? 3700 : Math.Max(3700 * 0.70, 3700 - 3700 * 0.30 * (t - 60000) / 120000.0);
+            });
+            Assert.True(p.Guard.IsCellVoltageCollapsed(1));
+            Assert.False(p.Guard.IsCellVoltageCollapsed(0));
+        }
+
+        [Fact]
         public void Fast_rise_alone_is_not_runaway()
         {
             var p = new PackScenario(cells: 4, sensors: 3);

@@ -28,15 +28,17 @@ public sealed class SystemRig
     public RecordingOutput Precharge { get; } = new("pre");
     public FakeLinkVoltageSensor Link { get; }
     public CountingWatchdog Watchdog { get; }
-    public RamStorage Storage { get; } = new(8192);
+    public RamStorage Storage { get; }
     public MemoryLogSink Log { get; } = new();
     public RecordingSink Sink { get; } = new();
     public BmsConfiguration Config { get; }
     public BmsSystem Bms { get; }
 
-    public SystemRig(int cells = 4, int temps = 2, Action<BmsConfiguration>? configure = null, bool feedback = false)
+    public SystemRig(int cells = 4, int temps = 2, Action<BmsConfiguration>? configure = null, bool feedback = false,
+        RamStorage? storage = null, bool hasCurrentSense = true, FakeCurrentSensor? currentSensor = null, int afeTemps = -1)
     {
-        Monitor = new FakeCellMonitor(cells, temps);
+        Storage = storage ?? new RamStorage(8192);
+        Monitor = new FakeCellMonitor(cells, afeTemps < 0 ? temps : afeTemps, hasCurrentSense);
         Watchdog = new CountingWatchdog(Clock);
         Link = new FakeLinkVoltageSensor(Clock)
         {
@@ -59,6 +61,7 @@ public sealed class SystemRig
             Storage = Storage,
             Log = Log,
             LinkVoltageSensor = Link,
+            CurrentSensor = currentSensor,
         };
         Bms = new BmsSystem(Config, hw);
         Bms.SetEventSink(Sink);

@@ -48,6 +48,23 @@ public class BenchRunnerTests
         Assert.True(result.RamInstanceBytes > 0);
         Assert.True(result.CellSamplesPerSecond > 0);
         Assert.Equal(0, result.FirmwareAllocatedBytesPerTick); // the zero-allocation rule, also in the quick run
+        // The figures are those of the intended state: the whole firmware, contactors closed, nothing raised.
+        Assert.Equal("BmsSystem", result.Composition);
+        Assert.Contains("contactors Closed", result.SteadyState);
+        Assert.Contains("highest level None", result.SteadyState);
+        Assert.Contains("AFE scan ok", result.SteadyState);
+    }
+
+    [Fact]
+    public void Driver_only_run_counts_only_the_driver()
+    {
+        BenchResult result = BenchRunner.Run(BenchTargets.Bq76952Pack, new BenchOptions
+        {
+            WarmupTicks = 20, AllocationTicks = 200, IlTicks = 20, ReplayHours = 0.005, TopMethods = 50, DriverOnly = true,
+        });
+        Assert.Equal("AFE driver only", result.Composition);
+        Assert.All(result.TopMethods, m => Assert.StartsWith("Bms.Drivers:", m.Method));
+        Assert.True(result.BusBytesPerScan >= result.MinimumBusBytesPerScan);
     }
 
     [Fact]

@@ -107,6 +107,8 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
     public int BatteryStatus => (ConfigUpdateMode ? Bq76952Registers.BatteryStatusCfgUpdate : 0)
         | (_por ? Bq76952Registers.BatteryStatusPor : 0)
         | ((_safetyA | _safetyB | _safetyC) != 0 ? Bq76952Registers.BatteryStatusSafetyFault : 0);
+    /// <summary>Data-memory addresses whose writes the chip acknowledges but does not store (a failing test hook).</summary>
+    public HashSet<int> SilentlyDroppedDataMemoryWrites { get; } = new();
     /// <summary>Every subcommand code executed, in order.</summary>
     public List<int> ExecutedSubcommands { get; } = new();
     /// <summary>When true every Write's bytes (including CRCs) are recorded in <see cref="WriteLog"/>.</summary>
@@ -527,6 +529,7 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
         if (code >= DmFirst && code <= DmLast)
         {
             if (!ConfigUpdateMode) { RejectedDataMemoryWrites++; return; }
+            if (SilentlyDroppedDataMemoryWrites.Contains(code)) return;
             Array.Copy(_transfer, 0, _dm, code - DmFirst, dataLength);
         }
         else if (code == Bq76952Registers.CbActiveCells && dataLength >= 2 && !ConfigUpdateMode)

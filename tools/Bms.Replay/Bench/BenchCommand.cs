@@ -38,7 +38,7 @@ public static class BenchCommand
         {
             Description = "100 ms ticks of the instrumented (IL-counting) run.",
             HelpName = "N",
-            DefaultValueFactory = _ => 200,
+            DefaultValueFactory = _ => 600,
         };
         ilTicks.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 10) r.AddError("--il-ticks must be at least 10"); });
         var hours = new Option<double>("--replay-hours")
@@ -49,12 +49,18 @@ public static class BenchCommand
         };
         hours.Validators.Add(r => { double h = r.GetValueOrDefault<double>(); if (!(h > 0 && h <= 240)) r.AddError("--replay-hours must be in (0, 240]"); });
 
+        var driverOnly = new Option<bool>("--driver-only")
+        {
+            Description = "Measures the AFE driver alone (scan every 100 ms, current every 10 ms) instead of the whole firmware.",
+        };
+
         var command = new Command("bench", "Measures heap allocation, IL instructions, bus use, RAM and replay throughput per AFE configuration against the targets.");
         command.Options.Add(json);
         command.Options.Add(config);
         command.Options.Add(ticks);
         command.Options.Add(ilTicks);
         command.Options.Add(hours);
+        command.Options.Add(driverOnly);
         command.SetAction(parseResult =>
         {
             var keys = parseResult.GetValue(config) is { Length: > 0 } chosen ? chosen : BenchTargets.Keys.ToArray();
@@ -63,6 +69,7 @@ public static class BenchCommand
                 AllocationTicks = parseResult.GetValue(ticks),
                 IlTicks = parseResult.GetValue(ilTicks),
                 ReplayHours = parseResult.GetValue(hours),
+                DriverOnly = parseResult.GetValue(driverOnly),
             };
             return Execute(keys, options, parseResult.GetValue(json), Console.Out, Console.Error);
         });
@@ -109,12 +116,12 @@ public static class BenchCommand
     public static string ToJson(IReadOnlyList<BenchResult> results) =>
         JsonSerializer.Serialize(results.Select(r => new
         {
-            r.Configuration, r.Composition, r.Cells, r.Temperatures,
+            r.Configuration, r.Composition, r.Cells, r.Temperatures, r.SteadyState,
             heap = new { ticks = r.AllocationTicks, bytesPerTick = r.AllocatedBytesPerTick, hostBytesPerTick = r.HostAllocatedBytesPerTick, firmwareBytesPerTick = r.FirmwareAllocatedBytesPerTick, firmwareAllocationSitesPerTick = r.FirmwareAllocationSitesPerTick },
             il = new { ticks = r.IlTicks, instructionsPerTick = r.IlInstructionsPerTick, worstTick = r.IlInstructionsWorstTick, top = r.TopMethods },
             bus = new { r.Bus, bytesPerScan = r.BusBytesPerScan, minimumBytesPerScan = r.MinimumBusBytesPerScan, bytesPerTick = r.BusBytesPerTick, timePerScan_ms = r.BusTimePerScan_ms, minimumTimePerScan_ms = r.MinimumBusTimePerScan_ms },
             ram = new { instanceBytes = r.RamInstanceBytes, instanceObjects = r.RamInstanceObjects, staticBytes = r.RamStaticBytes, totalBytes = r.RamTotalBytes, byType = r.RamByType },
-            replay = new { hours = r.ReplayedHours, wallSeconds = r.ReplayWallSeconds, cellSamplesPerSecond = r.CellSamplesPerSecond, secondsFor24h = r.ReplaySecondsFor24h },
+            replay = new { hours = r.ReplayedHours, wallSeconds = r.ReplayWallSeconds, cpuSeconds = r.ReplayCpuSeconds, cellSamplesPerCpuSecond = r.CellSamplesPerSecond, cpuSecondsFor24h = r.ReplaySecondsFor24h, wallSecondsFor24h = r.ReplayWallSecondsFor24h },
             targets = r.Targets,
             misses = r.Misses(),
         }), new JsonSerializerOptions { WriteIndented = true });
@@ -125,6 +132,7 @@ public static class BenchCommand
         var t = r.Targets;
         var sb = new StringBuilder();
         sb.AppendLine($"== {r.Configuration}: {r.Cells} cells, {r.Temperatures} temperatures ({r.Composition})");
+        sb.AppendLine($"  steady state: {r.SteadyState}");
         var rows = new List<(string Figure, string Value, string Target, bool Ok)>
         {
             ("heap bytes / steady tick (firmware)", r.FirmwareAllocatedBytesPerTick.ToString("0.##", c), $"{t.MaxAllocatedBytesPerTick}", r.FirmwareAllocatedBytesPerTick <= t.MaxAllocatedBytesPerTick),
@@ -134,12 +142,15 @@ public static class BenchCommand
             ($"bus bytes / scan ({r.Bus})", $"{r.BusBytesPerScan} (min {r.MinimumBusBytesPerScan}, +{Overhead(r).ToString("0.0", c)} %)", $"<= min + {((t.MaxBusOverheadRatio - 1) * 100).ToString("0", c)} %", r.BusBytesPerScan <= r.MinimumBusBytesPerScan * t.MaxBusOverheadRatio),
             ("  bus time / scan", $"{r.BusTimePerScan_ms.ToString("0.00", c)} ms (min {r.MinimumBusTimePerScan_ms.ToString("0.00", c)} ms); {r.BusBytesPerTick.ToString("0", c)} B per tick incl. current reads", "", true),
             ("static RAM (nanoCLR model)", $"{r.RamTotalBytes} B ({r.RamInstanceBytes} B in {r.RamInstanceObjects} objects + {r.RamStaticBytes} B statics)", "", true),
-            ("replay throughput", $"{(r.CellSamplesPerSecond / 1e6).ToString("0.00", c)} M cell-samples/s; 24 h in {r.ReplaySecondsFor24h.ToString("0.0", c)} s", t.MaxReplaySecondsFor24h is double s ? $"24 h < {s} s" : "", t.MaxReplaySecondsFor24h is not double limit || r.ReplaySecondsFor24h < limit),
+            ("replay throughput (CPU time)", $"{(r.CellSamplesPerSecond / 1e6).ToString("0.00", c)} M cell-samples/s; 24 h in {r.ReplaySecondsFor24h.ToString("0.0", c)} s ({r.ReplayWallSecondsFor24h.ToString("0.0", c)} s wall)", t.MaxReplaySecondsFor24h is double s ? $"24 h < {s} s" : "", t.MaxReplaySecondsFor24h is not double limit || r.ReplaySecondsFor24h < limit),
         };
         int w0 = rows.Max(x => x.Figure.Length), w1 = rows.Max(x => x.Value.Length), w2 = Math.Max(6, rows.Max(x => x.Target.Length));
         sb.AppendLine($"  {"figure".PadRight(w0)}  {"value".PadRight(w1)}  {"target".PadRight(w2)}  ok");
         foreach (var row in rows)
             sb.AppendLine($"  {row.Figure.PadRight(w0)}  {row.Value.PadRight(w1)}  {row.Target.PadRight(w2)}  {(row.Target.Length == 0 ? "" : row.Ok ? "yes" : "NO")}");
+        sb.AppendLine("  largest RAM holders (type: bytes in objects):");
+        foreach (var share in r.RamByType.Take(6))
+            sb.AppendLine($"    {share.Bytes,8}  {share.Type} ({share.Count})");
         sb.AppendLine("  top methods by IL instructions per tick (calls per tick):");
         foreach (var m in r.TopMethods)
             sb.AppendLine($"    {m.InstructionsPerTick.ToString("0", c),8}  {m.Method} ({m.CallsPerTick.ToString("0.#", c)})");

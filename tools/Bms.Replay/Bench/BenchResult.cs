@@ -24,6 +24,9 @@ public sealed class BenchResult
     public int Cells { get; init; }
     public int Temperatures { get; init; }
 
+    /// <summary>The firmware's state at the end of the allocation run (contactors closed, no fault expected).</summary>
+    public string SteadyState { get; init; } = "";
+
     // Heap
     public long AllocationTicks { get; init; }
     public double AllocatedBytesPerTick { get; init; }
@@ -55,8 +58,13 @@ public sealed class BenchResult
     // Throughput
     public double ReplayedHours { get; init; }
     public double ReplayWallSeconds { get; init; }
+    public double ReplayCpuSeconds { get; init; }
+    /// <summary>Cell samples replayed per CPU second.</summary>
     public double CellSamplesPerSecond { get; init; }
+    /// <summary>CPU seconds a 24 h replay takes (extrapolated from <see cref="ReplayedHours"/>): the target's figure.</summary>
     public double ReplaySecondsFor24h { get; init; }
+    /// <summary>Wall-clock seconds for 24 h on this machine as loaded during the run.</summary>
+    public double ReplayWallSecondsFor24h { get; init; }
 
     [JsonIgnore]
     public BenchTargetsSpec Targets => BenchTargetsSpec.For(Configuration, Cells);
@@ -72,7 +80,7 @@ public sealed class BenchResult
         if (BusBytesPerScan > MinimumBusBytesPerScan * Targets.MaxBusOverheadRatio)
             misses.Add($"{BusBytesPerScan} bus bytes per scan, minimum {MinimumBusBytesPerScan} (target within {(Targets.MaxBusOverheadRatio - 1) * 100:0} %)");
         if (Targets.MaxReplaySecondsFor24h is double limit && ReplaySecondsFor24h >= limit)
-            misses.Add($"24 h replay takes {ReplaySecondsFor24h:0.0} s (target < {limit} s)");
+            misses.Add($"24 h replay takes {ReplaySecondsFor24h:0.0} s of CPU (target < {limit} s)");
         return misses;
     }
 }

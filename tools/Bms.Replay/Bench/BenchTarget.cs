@@ -6,6 +6,7 @@ using Bms.Emulators.Bq76952;
 using Bms.Emulators.Bq769x0;
 using Bms.Emulators.Common;
 using Bms.Emulators.Ltc681x;
+using Bms.Hal;
 
 namespace Bms.Replay.Bench;
 
@@ -50,6 +51,9 @@ public interface IBenchTarget
     /// <summary>Bytes the host side (emulators, clock) allocated inside calls from the firmware.</summary>
     long HostAllocatedBytes { get; }
 
+    /// <summary>The firmware's state in words (contactors, protection level), to show the measured state is the intended one.</summary>
+    string State { get; }
+
     /// <summary>Start-up: initialise the chip(s), start the firmware.</summary>
     void Start();
 
@@ -69,21 +73,27 @@ public static class BenchTargets
 
     public static IReadOnlyList<string> Keys { get; } = new[] { Bq76952Pack, Ltc6813Chain, Bq76940Pack };
 
-    /// <summary>Builds a configuration. Kept free of non-framework parameter types so reflection can call it.</summary>
-    public static IBenchTarget Create(string key) => key switch
+    /// <summary>
+    /// Builds a configuration: the whole firmware (<c>BmsSystem</c>) or, with <paramref name="driverOnly"/>, the AFE
+    /// driver alone. <paramref name="metered"/> separates host-side allocations (see <see cref="HostAllocationMeter"/>).
+    /// Kept to framework parameter types so reflection can call it across load contexts.
+    /// </summary>
+    public static IBenchTarget Create(string key, bool driverOnly, bool metered)
     {
-        Bq76952Pack => DriverOnlyTarget.Bq76952(),
-        Ltc6813Chain => DriverOnlyTarget.Ltc6813(),
-        Bq76940Pack => DriverOnlyTarget.Bq76940(),
-        _ => throw new ArgumentException($"unknown bench configuration '{key}' (known: {string.Join(", ", Keys)})", nameof(key)),
-    };
+        AfeRig rig = AfeRig.Create(key, metered);
+        return driverOnly ? new DriverOnlyTarget(rig) : new FirmwareTarget(rig, metered);
+    }
 
-    /// <summary>A deterministic, slowly varying pack: a 1C-ish discharge/charge square wave with cell spread and temperature drift.</summary>
+
+    /// <summary>
+    /// A deterministic, slowly varying pack: a 1C discharge/charge square wave of zero net charge (the state of charge
+    /// swings around its start, never reaching a limit), cell spread, and a slow temperature drift.
+    /// </summary>
     internal static void ApplySample(EmulatedPack pack, long sampleIndex)
     {
         long t_s = sampleIndex / 10;
         bool discharging = (t_s / 600) % 2 == 0;   // 10 min discharge, 10 min charge
-        pack.Current_mA = discharging ? -3000 : 1500;
+        pack.Current_mA = discharging ? -3000 : 3000;
         int phase = (int)(t_s % 600);
         int baseline = discharging ? 3900 - phase / 2 : 3600 + phase / 2;
         for (int i = 0; i < pack.CellCount; i++)
@@ -93,95 +103,104 @@ public static class BenchTargets
     }
 }
 
-/// <summary>
-/// The AFE driver alone on its emulator: a full scan every 100 ms and a current read every 10 ms (what the
-/// firmware's tasks ask of the driver). Used until the whole BmsSystem composition is available.
-/// </summary>
-internal sealed class DriverOnlyTarget : IBenchTarget
+/// <summary>One AFE on its emulator and virtual clock, optionally behind the host-allocation meter.</summary>
+internal sealed record AfeRig(string Key, BenchBus Bus, ICellMonitor Driver, VirtualClock Clock, EmulatedPack Pack,
+    HostAllocationMeter Meter, IMonotonicClock FirmwareClock, int MinimumBusBytesPerScan)
 {
-    private readonly ICellMonitor _driver;
-    private readonly CellMonitorReadings _readings;
-    private readonly VirtualClock _clock;
-    private readonly EmulatedPack _pack;
-    private readonly HostAllocationMeter _meter;
-    private long _now_ms;
-
-    private DriverOnlyTarget(string key, BenchBus bus, ICellMonitor driver, VirtualClock clock, EmulatedPack pack,
-        HostAllocationMeter meter, int minimumBytes)
+    /// <param name="metered">Route the firmware's calls into host code through <see cref="HostAllocationMeter"/>
+    /// (exact attribution of host allocations, at some speed cost: off for the throughput run).</param>
+    public static AfeRig Create(string key, bool metered) => key switch
     {
-        Key = key;
-        Bus = bus;
-        _driver = driver;
-        _clock = clock;
-        _pack = pack;
-        _meter = meter;
-        MinimumBusBytesPerScan = minimumBytes;
-        _readings = new CellMonitorReadings(driver.CellCount, driver.TemperatureCount);
-    }
+        BenchTargets.Bq76952Pack => Bq76952(metered),
+        BenchTargets.Ltc6813Chain => Ltc6813(metered),
+        BenchTargets.Bq76940Pack => Bq76940(metered),
+        _ => throw new ArgumentException($"unknown bench configuration '{key}' (known: {string.Join(", ", BenchTargets.Keys)})", nameof(key)),
+    };
 
-    public static DriverOnlyTarget Bq76952()
+    private static AfeRig Bq76952(bool metered)
     {
         var clock = new VirtualClock();
         var meter = new HostAllocationMeter();
-        var configuration = new Bq76952Configuration(16);
+        var configuration = new Bq76952Configuration(16) { Ts1Thermistor = true, Ts2Thermistor = true, Ts3Thermistor = true };
         var pack = new EmulatedPack(16, 3);
         var chip = new Bq76952Emulator(pack, configuration.CrcMode, configuration.CellInputMask, clock: clock);
-        var driver = new Drivers.Bq76952.Bq76952(meter.Wrap(chip), meter.WrapDelay(clock), configuration);
+        var driver = new Drivers.Bq76952.Bq76952(metered ? meter.Wrap(chip) : chip, metered ? meter.WrapDelay(clock) : clock, configuration);
         int minimum = Bq76952BusBudget.MinimumBytesPerScan(16, driver.TemperatureCount, configuration.CrcMode);
-        return new DriverOnlyTarget(BenchTargets.Bq76952Pack, BenchBus.I2c400kHz, driver, clock, pack, meter, minimum);
+        return new AfeRig(BenchTargets.Bq76952Pack, BenchBus.I2c400kHz, driver, clock, pack, meter, metered ? meter.WrapClock(clock) : clock, minimum);
     }
 
-    public static DriverOnlyTarget Bq76940()
+    private static AfeRig Bq76940(bool metered)
     {
         var clock = new VirtualClock();
         var meter = new HostAllocationMeter();
+        IMonotonicClock firmwareClock = metered ? meter.WrapClock(clock) : clock;
         var configuration = new Bq769x0Configuration { Variant = Bq769x0Variant.Bq76940, CellCount = 15, ThermistorCount = 3, CrcEnabled = true };
         var pack = new EmulatedPack(15, 3);
         var chip = new Bq769x0Emulator(pack, clock, new Bq769x0EmulatorOptions { Variant = Bq769x0Variant.Bq76940, CrcEnabled = true });
-        var driver = new Drivers.Bq769x0.Bq769x0(meter.Wrap(chip), meter.WrapClock(clock), configuration);
+        var driver = new Drivers.Bq769x0.Bq769x0(metered ? meter.Wrap(chip) : chip, firmwareClock, configuration);
         int minimum = Bq769x0BusBudget.MinimumBytesPerScan(15, 3, crcMode: true);
-        return new DriverOnlyTarget(BenchTargets.Bq76940Pack, BenchBus.I2c400kHz, driver, clock, pack, meter, minimum);
+        return new AfeRig(BenchTargets.Bq76940Pack, BenchBus.I2c400kHz, driver, clock, pack, meter, firmwareClock, minimum);
     }
 
-    public static DriverOnlyTarget Ltc6813()
+    private static AfeRig Ltc6813(bool metered)
     {
         const int devices = 2;
         const int gpioMask = 0x1F; // thermistors on GPIO1..5 of each device
         var clock = new VirtualClock(1000);
         var meter = new HostAllocationMeter();
+        IMonotonicClock firmwareClock = metered ? meter.WrapClock(clock) : clock;
         var configuration = new Ltc681xConfiguration(Ltc681xVariant.Ltc6813, devices) { ThermistorGpioMask = gpioMask };
         var chain = new Ltc681xChainEmulator(Ltc681xVariant.Ltc6813, configuration.CellsPerDevice.ToArray(), gpioMask, clock);
-        var driver = new Drivers.Ltc681x.Ltc681x(meter.Wrap(chain), meter.WrapDelay(clock), meter.WrapClock(clock), configuration);
+        var driver = new Drivers.Ltc681x.Ltc681x(metered ? meter.Wrap(chain) : chain, metered ? meter.WrapDelay(clock) : clock, firmwareClock, configuration);
         int minimum = Ltc681xBusBudget.MinimumBytesPerScan(Ltc681xVariant.Ltc6813, devices, 5);
-        return new DriverOnlyTarget(BenchTargets.Ltc6813Chain, BenchBus.Spi1MHz, driver, clock, chain.Pack, meter, minimum);
+        return new AfeRig(BenchTargets.Ltc6813Chain, BenchBus.Spi1MHz, driver, clock, chain.Pack, meter, firmwareClock, minimum);
+    }
+}
+
+/// <summary>
+/// The AFE driver alone on its emulator: a full scan every 100 ms and a current read every 10 ms (what the
+/// firmware's tasks ask of the driver). Kept to isolate the driver's share (<c>--driver-only</c>).
+/// </summary>
+internal sealed class DriverOnlyTarget : IBenchTarget
+{
+    private readonly AfeRig _rig;
+    private readonly CellMonitorReadings _readings;
+    private long _now_ms;
+
+    public DriverOnlyTarget(AfeRig rig)
+    {
+        _rig = rig;
+        _readings = new CellMonitorReadings(rig.Driver.CellCount, rig.Driver.TemperatureCount);
+        _now_ms = rig.Clock.Now_ms;
     }
 
-    public string Key { get; }
-    public string Composition => "driver only (BmsSystem not yet available)";
-    public int CellCount => _driver.CellCount;
-    public int TemperatureCount => _driver.TemperatureCount;
-    public BenchBus Bus { get; }
-    public int MinimumBusBytesPerScan { get; }
-    public CellMonitorStatistics BusStatistics => _driver.Statistics;
-    public object RamRoot => _driver;
-    public long HostAllocatedBytes => _meter.HostBytes;
+    public string Key => _rig.Key;
+    public string Composition => "AFE driver only";
+    public int CellCount => _rig.Driver.CellCount;
+    public int TemperatureCount => _rig.Driver.TemperatureCount;
+    public BenchBus Bus => _rig.Bus;
+    public int MinimumBusBytesPerScan => _rig.MinimumBusBytesPerScan;
+    public CellMonitorStatistics BusStatistics => _rig.Driver.Statistics;
+    public object RamRoot => _rig.Driver;
+    public long HostAllocatedBytes => _rig.Meter.HostBytes;
+    public string State => $"last scan {(_readings.CellValid.All(v => v) ? "valid" : "INVALID")}, faults 0x{_readings.Faults:x}";
 
     public void Start()
     {
-        BenchTargets.ApplySample(_pack, 0);
-        if (!_driver.Initialize()) throw new InvalidOperationException($"{Key}: the driver could not initialise the emulated chip");
+        BenchTargets.ApplySample(_rig.Pack, 0);
+        if (!_rig.Driver.Initialize()) throw new InvalidOperationException($"{Key}: the driver could not initialise the emulated chip");
     }
 
-    public void SetSample(long sampleIndex) => BenchTargets.ApplySample(_pack, sampleIndex);
+    public void SetSample(long sampleIndex) => BenchTargets.ApplySample(_rig.Pack, sampleIndex);
 
     public void Tick()
     {
         for (int poll = 0; poll < 10; poll++)
         {
             _now_ms += 10;
-            _clock.AdvanceTo_ms(_now_ms);
-            if (poll == 0) _driver.Measure(_readings);
-            else _driver.ReadCurrent(_readings);
+            _rig.Clock.AdvanceTo_ms(_now_ms);
+            if (poll == 0) _rig.Driver.Measure(_readings);
+            else _rig.Driver.ReadCurrent(_readings);
         }
     }
 }

@@ -24,6 +24,72 @@ public sealed class HostAllocationMeter
 
     public IMonotonicClock WrapClock(IMonotonicClock clock) => new MeteredClock(clock, this);
 
+    public IDigitalOutput Wrap(IDigitalOutput output) => new MeteredOutput(output, this);
+
+    public IWatchdog Wrap(IWatchdog watchdog) => new MeteredWatchdog(watchdog, this);
+
+    public INonVolatileStorage Wrap(INonVolatileStorage storage) => new MeteredStorage(storage, this);
+
+    public ILogSink Wrap(ILogSink log) => new MeteredLog(log, this);
+
+    private sealed class MeteredOutput(IDigitalOutput inner, HostAllocationMeter meter) : IDigitalOutput
+    {
+        public bool State => inner.State;
+
+        public void Write(bool energised)
+        {
+            long begin = meter.Begin();
+            try { inner.Write(energised); }
+            finally { meter.End(begin); }
+        }
+    }
+
+    private sealed class MeteredWatchdog(IWatchdog inner, HostAllocationMeter meter) : IWatchdog
+    {
+        public void Kick()
+        {
+            long begin = meter.Begin();
+            try { inner.Kick(); }
+            finally { meter.End(begin); }
+        }
+    }
+
+    private sealed class MeteredStorage(INonVolatileStorage inner, HostAllocationMeter meter) : INonVolatileStorage
+    {
+        public int Size => inner.Size;
+
+        public bool Read(int address, byte[] buffer, int offset, int count)
+        {
+            long begin = meter.Begin();
+            try { return inner.Read(address, buffer, offset, count); }
+            finally { meter.End(begin); }
+        }
+
+        public bool Write(int address, byte[] buffer, int offset, int count)
+        {
+            long begin = meter.Begin();
+            try { return inner.Write(address, buffer, offset, count); }
+            finally { meter.End(begin); }
+        }
+    }
+
+    private sealed class MeteredLog(ILogSink inner, HostAllocationMeter meter) : ILogSink
+    {
+        public void WriteLine(string text)
+        {
+            long begin = meter.Begin();
+            try { inner.WriteLine(text); }
+            finally { meter.End(begin); }
+        }
+
+        public void Write(byte[] buffer, int offset, int count)
+        {
+            long begin = meter.Begin();
+            try { inner.Write(buffer, offset, count); }
+            finally { meter.End(begin); }
+        }
+    }
+
     private sealed class MeteredI2c(II2cDevice inner, HostAllocationMeter meter) : II2cDevice
     {
         public int Address => inner.Address;

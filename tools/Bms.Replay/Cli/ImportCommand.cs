@@ -1,15 +1,15 @@
 using System.CommandLine;
+using Bms.Traces;
+using Bms.Traces.Import;
 
 namespace Bms.Replay.Cli;
 
 /// <summary><c>import samsung30q IN.csv -o OUT.csv [--series N]</c>: converts a recording into trace format v1.</summary>
 public static class ImportCommand
 {
-    /// <summary>
-    /// The Samsung 30Q importer (tools/Bms.Traces/Import, by the estimation area):
-    /// (input path, output path, series cells) → writes the trace. Null until it is wired in.
-    /// </summary>
-    public static Action<string, string, int>? Samsung30q { get; set; }
+    /// <summary>The Samsung 30Q conversion (tools/Bms.Traces/Import): reads IN, writes OUT as trace v1 with N series cells.</summary>
+    public static void ImportSamsung30q(string inPath, string outPath, int series) =>
+        TraceWriter.Write(Samsung30qImporter.Import(inPath, series), outPath);
 
     public static Command Create()
     {
@@ -40,16 +40,11 @@ public static class ImportCommand
                 error.WriteLine("error: " + inPath + ": file not found");
                 return ReplayRunner.ExitInvalidInput;
             }
-            if (Samsung30q is null)
-            {
-                error.WriteLine("error: the Samsung 30Q importer is not part of this build yet");
-                return ReplayRunner.ExitFailure;
-            }
             try
             {
-                Samsung30q(inPath, outPath, parse.GetValue(series));
+                ImportSamsung30q(inPath, outPath, parse.GetValue(series));
             }
-            catch (Exception e) when (e is FormatException or IOException or InvalidDataException or Bms.Traces.TraceFormatException or ArgumentException)
+            catch (Exception e) when (e is RecordingFormatException or FormatException or IOException or TraceFormatException or ArgumentException)
             {
                 error.WriteLine("error: " + e.Message);
                 return ReplayRunner.ExitInvalidInput;

@@ -52,6 +52,17 @@ public static class ReplayCommand
             AllowMultipleArgumentsPerToken = false,
             CustomParser = ParseInjections,
         };
+        var stopAfter = new Option<long?>("--stop-after")
+        {
+            Description = "Replays only the first part of each trace: TIME with unit ms, s, min or h (e.g. 10min).",
+            HelpName = "TIME",
+            CustomParser = r =>
+            {
+                string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                try { return InjectionSpec.ParseDuration(text); }
+                catch (FormatException e) { r.AddError("--stop-after: " + e.Message); return null; }
+            },
+        };
         var json = new Option<string?>("--json")
         {
             Description = "Writes the JSON summary here (one object for one trace, an array for several).",
@@ -71,7 +82,7 @@ public static class ReplayCommand
 
         var command = new Command("replay", "Replays trace files through the emulated AFE, the real driver and the firmware, and reports what the BMS did.")
         {
-            traces, afe, chemistry, socInit, offset, inject, json, csv, outDir,
+            traces, afe, chemistry, socInit, offset, inject, stopAfter, json, csv, outDir,
         };
         command.SetAction(parse =>
         {
@@ -83,6 +94,7 @@ public static class ReplayCommand
                 SocInit_pcm = socPct is double p ? (int)Math.Round(p * 1000) : null,
                 CurrentOffset_mA = parse.GetValue(offset),
                 Injections = parse.GetValue(inject) ?? Array.Empty<InjectionSpec>(),
+                StopAfter_ms = parse.GetValue(stopAfter),
             };
             return ReplayRunner.Run(parse.GetValue(traces)!, settings, parse.GetValue(json), parse.GetValue(csv),
                 parse.GetValue(outDir)!, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);

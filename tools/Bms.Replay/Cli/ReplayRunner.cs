@@ -60,6 +60,7 @@ public static class ReplayRunner
                 SocInit_pcm = settings.SocInit_pcm,
                 CurrentOffset_mA = settings.CurrentOffset_mA,
                 Injections = settings.Injections,
+                StopAfter_ms = settings.StopAfter_ms,
                 CsvPath = csvPath is null ? null : CsvPathFor(csvPath, path, tracePaths.Count),
             };
             try

@@ -16,7 +16,7 @@ namespace Bms.Replay.Engine;
 ///
 /// Chip choice per --afe:
 /// <list type="bullet">
-/// <item>bq76952: 3..16 cells; trace temperatures t1..t3 on TS1..TS3 (at most 3).</item>
+/// <item>bq76952: 3..16 cells, I2C CRC mode; trace temperatures t1..t3 on TS1..TS3 (at most 3).</item>
 /// <item>bq76940: the BQ769x0 family; the variant is the smallest that fits the pack (BQ76920 for 3..5
 /// cells, BQ76930 for 6..10, BQ76940 for 11..15), one thermistor input per 5 cells of the variant.</item>
 /// <item>ltc6813: a daisy chain of ceil(cells / 18) LTC6813-1, cells shared out evenly (lower devices take
@@ -66,6 +66,7 @@ public sealed class AfeStack
             throw new ReplayException("the BQ76952 has 3 thermistor inputs (TS1..TS3); this trace has " + temps + " temperatures (use --afe ltc6813)");
         var config = new Bq76952Configuration(cells)
         {
+            CrcMode = true, // every transfer checked: the I2C CRC variant, as a safety BMS would use
             Ts1Thermistor = temps >= 1,
             Ts2Thermistor = temps >= 2,
             Ts3Thermistor = temps >= 3,

@@ -145,6 +145,23 @@ public sealed record InjectionSpec(string Text, InjectionKind Kind, int? Target,
         };
     }
 
+    /// <summary>Parses a NUMBER UNIT duration (ms, s, min, h) as used in the grammar; throws <see cref="FormatException"/>.</summary>
+    public static long ParseDuration(string text)
+    {
+        try
+        {
+            return ParseTime(text, text, "TIME");
+        }
+        catch (FormatException e)
+        {
+            // drop the --inject framing: the caller names its own option
+            string m = e.Message;
+            int colon = m.IndexOf("': ", StringComparison.Ordinal);
+            int end = m.IndexOf(". Expected", StringComparison.Ordinal);
+            throw new FormatException(colon >= 0 && end > colon ? m.Substring(colon + 3, end - colon - 3) : m);
+        }
+    }
+
     private static long ParseTime(string spec, string text, string part)
     {
         int unitStart = 0;

@@ -6,8 +6,10 @@ Usage: python3 make_hppc_sample.py /work/shared/data/samsung30q/DNN01_HPPC_1C_30
 - Reference SoC: the data README's definition, 100 x (charge still to be delivered until the end of the
   file's final discharge) / (charge delivered from the full start to that end), computed on the whole file
   before cutting the excerpt.
-- Excerpt: the first END_S seconds (full charge, two HPPC blocks: 10 s 3 A pulse, rest, 0.4 A charge
-  pulse, 5 % discharge at 1 A, 1 h rest).
+- Excerpt: seconds START_S..END_S of the recording (time restarts at 0): from the rest after the first 5 %
+  step (about 95 % SoC) through three HPPC blocks (10 s 3 A discharge pulse, rest, 0.4 A charge pulse,
+  5 % discharge at 1 A, 1 h rest). The first block at 100 % SoC is left out: its charge pulse drives a
+  full cell to 4.186 V, a lab condition rather than normal use.
 - Change-based decimation: a row is kept when the current moves by more than 50 mA, the voltage by 2 mV
   or more, or 60 s have passed; the row just before a current step is kept too. Replay holds each value
   until the next row, so the kept rows reproduce the recording to within 2 mV.
@@ -16,7 +18,8 @@ Usage: python3 make_hppc_sample.py /work/shared/data/samsung30q/DNN01_HPPC_1C_30
 """
 import csv, sys
 
-END_S = 10300
+START_S = 4000
+END_S = 14400
 OFFSETS_MV = [0, 4, -3, 6]
 
 rows = list(csv.reader(open(sys.argv[1], encoding="utf-8-sig")))[1:]
@@ -32,18 +35,18 @@ print("# cells=4")
 print("# temps=2")
 print("# capacity_mAh=%d" % round(q_end * 1000))
 print("# chemistry=nmc-graphite")
-print("# source=ARTS-Lab Samsung 30Q dataset (CC BY-SA 4.0), DNN01_HPPC_1C_30amb first %d s, decimated; cells 2-4 offset %s mV; see samples/README.md" % (END_S, "/".join("%+d" % o for o in OFFSETS_MV[1:])))
+print("# source=ARTS-Lab Samsung 30Q dataset (CC BY-SA 4.0), DNN01_HPPC_1C_30amb s %d-%d, decimated; cells 2-4 offset %s mV; see samples/README.md" % (START_S, END_S, "/".join("%+d" % o for o in OFFSETS_MV[1:])))
 print("time_ms,current_mA,v1_mV,v2_mV,v3_mV,v4_mV,t1_dC,t2_dC,soc_ref_pcm")
 
 def row(i):
     current_a, volt_v, temp_c = data[i]
     mv = round(volt_v * 1000)
     soc = round(100000 * (q_end - delivered[i]) / q_end)
-    return "%d,%d,%s,%d,%d,%d" % (i * 1000, round(current_a * 1000), ",".join(str(mv + o) for o in OFFSETS_MV),
+    return "%d,%d,%s,%d,%d,%d" % ((i - START_S) * 1000, round(current_a * 1000), ",".join(str(mv + o) for o in OFFSETS_MV),
                                   round(temp_c * 10), 300, soc)
 
 last_i, last_ma, last_mv = None, None, None
-for i in range(min(END_S + 1, len(data))):
+for i in range(START_S, min(END_S + 1, len(data))):
     ma = round(data[i][0] * 1000)
     mv = round(data[i][1] * 1000)
     keep = last_i is None or abs(ma - last_ma) > 50 or abs(mv - last_mv) >= 2 or i - last_i >= 60 or i == END_S

@@ -19,6 +19,13 @@ public static class Samsung30qImporter
         return ToTrace(recording, series);
     }
 
+    /// <summary>Reads a recording and writes it as a trace v1 file (what <c>bms-replay import samsung30q</c> runs).</summary>
+    public static void ImportToFile(string inputPath, string outputPath, int series = 1)
+    {
+        var trace = Import(inputPath, series);
+        TraceWriter.Write(trace, outputPath);
+    }
+
     public static Trace ToTrace(Samsung30qRecording recording, int series = 1)
     {
         if (series < 1 || series > 1000) throw new ArgumentOutOfRangeException(nameof(series), series, "series must be 1..1000");

@@ -14,7 +14,7 @@ public enum Samsung30qFormat
 }
 
 /// <summary>Raised for a malformed recording: names the file, the 1-based line, the field and the reason.</summary>
-public sealed class RecordingFormatException : Exception
+public sealed class RecordingFormatException : FormatException
 {
     public RecordingFormatException(string file, int line, string field, string reason)
         : base($"{file}:{line}: field '{field}': {reason}")
