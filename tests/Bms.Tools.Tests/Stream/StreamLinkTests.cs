@@ -90,16 +90,26 @@ public class StreamLinkTests
         }
         Assert.Equal(reference.Events, result.Events);
 
-        // Physically right: the contactors close, and SoC falls over the first 10 s discharge pulse (3 A).
+        // Physically right: the contactors close, and SoC falls over the first 1C discharge pulse.
         Assert.Contains(decisions, d => d.Contactors == ContactorState.Closed);
-        var atStart = decisions.First(d => d.Time_ms == 1000);
-        var afterPulse = decisions.First(d => d.Time_ms == 10000);
-        Assert.True(afterPulse.Soc_pcm < atStart.Soc_pcm, "SoC " + atStart.Soc_pcm + " → " + afterPulse.Soc_pcm + " pcm over a discharge");
+        int pulse = trace.Samples.FindIndex(s => s.Current_mA < -2000);
+        Assert.True(pulse > 0, "the trace prefix holds a discharge pulse");
+        int pulseEnd = pulse;
+        while (pulseEnd + 1 < trace.Samples.Count && trace.Samples[pulseEnd + 1].Current_mA < -2000) pulseEnd++;
+        var before = decisions[pulse - 1];
+        var after = decisions[pulseEnd];
+        Assert.Equal(ContactorState.Closed, after.Contactors);
+        long charge_mAs = 0;
+        for (int i = pulse; i <= pulseEnd; i++) charge_mAs += (long)trace.Samples[i].Current_mA * (trace.Samples[i].Time_ms - trace.Samples[i - 1].Time_ms) / 1000;
+        int expectedDrop_pcm = (int)(-charge_mAs * 100_000 / (3600L * trace.Capacity_mAh!.Value));
+        int drop_pcm = before.Soc_pcm - after.Soc_pcm;
+        _out.WriteLine("pulse " + trace.Samples[pulse].Time_ms + ".." + trace.Samples[pulseEnd].Time_ms + " ms: SoC drop " + drop_pcm + " pcm, coulomb count " + expectedDrop_pcm + " pcm");
+        Assert.True(drop_pcm > expectedDrop_pcm / 2, "SoC " + before.Soc_pcm + " → " + after.Soc_pcm + " pcm over a discharge of " + expectedDrop_pcm + " pcm");
 
         var rows = File.ReadAllLines(csv);
         Assert.Equal(StreamRunner.CsvHeader, rows[0]);
         Assert.Equal(decisions.Count + 1, rows.Length);
-        Assert.StartsWith("1000," + decisions[1].Soc_pcm + "," + decisions[1].Contactors + ",", rows[2]);
+        Assert.StartsWith((trace.Samples[1].Time_ms - trace.Samples[0].Time_ms) + "," + decisions[1].Soc_pcm + "," + decisions[1].Contactors + ",", rows[2]);
 
         var summary = new StringWriter();
         StreamRunner.WriteSummary(result, "pipe", summary);
