@@ -439,3 +439,66 @@ internal static class InProcessReplay
             _events.Add(new LinkEvent(time_ms, code, level, cell, active));
     }
 }
+
+/// <summary>The board side allocates nothing per sample once a stream is running (nanoCLR's GC stops the world).</summary>
+public class SimulationSessionAllocationTests
+{
+    /// <summary>Serves prepared bytes and swallows answers into a fixed buffer: no allocation of its own.</summary>
+    private sealed class FixedChannel : ISerialChannel
+    {
+        private readonly byte[] _input;
+        private int _at;
+        public int Written;
+        public FixedChannel(byte[] input) => _input = input;
+        public int Length { get; set; }
+
+        public int Read(byte[] buffer, int offset, int count)
+        {
+            int n = Math.Min(count, Length - _at);
+            Array.Copy(_input, _at, buffer, offset, n);
+            _at += n;
+            return n;
+        }
+
+        public void Write(byte[] buffer, int offset, int count) => Written += count;
+    }
+
+    [Fact]
+    public void Steady_state_samples_allocate_nothing_on_the_board()
+    {
+        var frames = new MemoryStream();
+        void Add(byte type, byte sequence, byte[] payload)
+        {
+            var frame = new byte[LinkFrame.HeaderBytes + payload.Length + LinkFrame.TrailerBytes];
+            payload.CopyTo(frame, LinkFrame.HeaderBytes);
+            frames.Write(frame, 0, LinkFrame.Seal(frame, type, sequence, payload.Length));
+        }
+        Add(LinkMessageType.Hello, 0, StreamLinkTests.HelloPayload(4, 2, 3000, "nmc-graphite"));
+        const int samples = 400;
+        var offsets = new int[samples + 1];
+        offsets[0] = (int)frames.Length;
+        for (int i = 0; i < samples; i++)
+        {
+            int v = 3700 + (i % 7);
+            Add(LinkMessageType.Sample, (byte)(i + 1), StreamLinkTests.SamplePayload(i * 100L, i % 50 < 25 ? -3000 : 1500, new[] { v, v + 2, v - 1, v + 3 }, new[] { 250, 251 }));
+            offsets[i + 1] = (int)frames.Length;
+        }
+        var channel = new FixedChannel(frames.ToArray());
+        var session = new SimulationSession(channel, new StopwatchClock());
+
+        // Hello and the first 100 samples: start-up allocations (firmware instance, buffers).
+        channel.Length = offsets[100];
+        session.Poll();
+        Assert.Equal(100, session.SamplesProcessed);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 100; i < samples; i++)
+        {
+            channel.Length = offsets[i + 1];
+            session.Poll();
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(samples, session.SamplesProcessed);
+        Assert.True(allocated == 0, allocated + " bytes allocated over " + (samples - 100) + " samples (" + (samples - 100) * 10 + " firmware polls)");
+    }
+}
