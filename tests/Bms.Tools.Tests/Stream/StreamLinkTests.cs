@@ -140,6 +140,35 @@ public class StreamLinkTests
     }
 
     [Fact]
+    public void The_board_agrees_with_the_host_replay_through_the_emulated_afe()
+    {
+        // The full host replay (BQ76952 emulator, real driver, simulated contactors with travel time and a
+        // precharged DC link) differs from simulation mode only in what sits below the firmware, so the two must
+        // tell the same story: SoC within 0.1 % at every sample, same contactor state and protection level.
+        string path = HppcPrefix(300);
+        string csv = Path.Combine(Path.GetDirectoryName(path)!, "replay.csv");
+        new Bms.Replay.Engine.ReplayEngine(Bms.Replay.Engine.FirmwareRig.Create).Run(path, new Bms.Replay.Engine.ReplaySettings { CsvPath = csv });
+        var ticks = File.ReadLines(csv).Skip(1).Select(l => l.Split(',')).ToDictionary(f => long.Parse(f[0]), f => f);
+        var (_, decisions, _) = StreamOverPipe(path, new LinkPipe());
+        var trace = TraceReader.ReadAll(path);
+
+        int compared = 0, maxDiff = 0;
+        for (int i = 1; i < decisions.Count; i++)
+        {
+            long t = trace.Samples[i].Time_ms - trace.Samples[0].Time_ms;
+            if (!ticks.TryGetValue(t, out var tick)) continue;
+            var d = decisions[i];
+            maxDiff = Math.Max(maxDiff, Math.Abs(int.Parse(tick[1]) - d.Soc_pcm));
+            Assert.True(Math.Abs(int.Parse(tick[1]) - d.Soc_pcm) <= 100, "SoC at " + t + " ms: board " + d.Soc_pcm + ", replay " + tick[1]);
+            Assert.Equal(tick[2], d.Contactors.ToString());
+            Assert.Equal(tick[6], Bms.Replay.Output.JsonSummaryWriter.LevelName(d.Level));
+            compared++;
+        }
+        _out.WriteLine(compared + " samples compared with the emulator replay; largest SoC difference " + maxDiff + " pcm");
+        Assert.True(compared > 250, compared + " samples compared");
+    }
+
+    [Fact]
     public void Cell_over_voltage_fault_opens_the_contactors_on_the_board()
     {
         var (result, decisions, _) = StreamOverPipe(OverVoltageTrace(), new LinkPipe());
