@@ -212,3 +212,24 @@ public class StateEstimatorTests
         Assert.False(other.Load(new PersistentRecordStore(mem, 0, restarted.PersistedStateSize), new byte[other.PersistedStateSize + 64]));
     }
 }
+
+public class StateEstimatorStartTests
+{
+    [Fact]
+    public void Start_without_any_valid_voltage_waits_for_the_first_valid_scan()
+    {
+        var profile = ChemistryProfiles.NmcGraphite;
+        var est = new StateEstimator(profile, 2, 3000);
+        var snap = new MeasurementSnapshot(2, 1);
+        snap.CurrentValid = true;
+        est.Start(snap, -1);
+        Assert.False(est.IsStarted);
+        Assert.Equal(50000, est.PackSoc_pcm);
+        snap.Time_ms = snap.CurrentTime_ms = 100;
+        snap.CellValid[0] = snap.CellValid[1] = true;
+        snap.CellVoltage_mV[0] = snap.CellVoltage_mV[1] = profile.OcvFromSoc_mV(80000, 250);
+        est.Update100ms(snap);
+        Assert.True(est.IsStarted);
+        Assert.InRange(est.PackSoc_pcm, 79000, 81000);
+    }
+}
