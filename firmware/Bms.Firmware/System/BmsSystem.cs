@@ -378,8 +378,12 @@ namespace Bms.Firmware.Composition
         private void RunMeasurement(long now_ms)
         {
             AcquireCells(now_ms);
-            _protection.UpdateCells(_snapshot, now_ms);
+            // The guard judges every thermistor's plausibility on the raw readings first; a sensor it found faulty
+            // (open, shorted, frozen, impossible step) then counts as invalid for protection, limits and estimation,
+            // so a broken thermistor raises SensorFault instead of a false over/under-temperature trip.
             _thermalRunaway.Update100ms(_snapshot);
+            ExcludeFaultyTemperatureSensors();
+            _protection.UpdateCells(_snapshot, now_ms);
             if (_estimatorStarted)
             {
                 _estimator.Update100ms(_snapshot);
@@ -390,6 +394,17 @@ namespace Bms.Firmware.Composition
             }
             _limiter.Update(_snapshot, PackSoc_pcm, DirectionLevels.Charge(_state), DirectionLevels.Discharge(_state),
                 _contactors.State == ContactorState.Closed);
+        }
+
+        private void ExcludeFaultyTemperatureSensors()
+        {
+            for (int i = 0; i < _temperatureCount; i++)
+            {
+                if (_thermalRunaway.GetSensorFault(i) != TemperatureSensorFault.None)
+                {
+                    _snapshot.TemperatureValid[i] = false;
+                }
+            }
         }
 
         private void RunSlow(long now_ms)
