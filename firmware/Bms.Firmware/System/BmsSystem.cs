@@ -154,6 +154,11 @@ namespace Bms.Firmware.Composition
                 {
                     slots = (int)room;
                 }
+                long logEnd = (long)logAddress + (long)slots * FaultRecord.Size;
+                if (slots >= 2 && logAddress < config.StateRecordAddress + recordSize && logEnd > config.StateRecordAddress)
+                {
+                    throw new ArgumentException("BMS configuration refused: FaultLogAddress " + logAddress.ToString() + " overlaps the state record at " + config.StateRecordAddress.ToString());
+                }
                 if (slots >= 2)
                 {
                     _faultLog = new FaultLog(hardware.Storage, logAddress, slots, _snapshot);
@@ -200,7 +205,6 @@ namespace Bms.Firmware.Composition
                 }
             }
             _startTime_ms = now;
-            StartEstimatorWhenMeasured(now);
             _lastOpenWireCheck_ms = now;
             _lastSocPersist_ms = now;
             Log("BMS: started");
