@@ -24,7 +24,7 @@ public class CliTests : IDisposable
 
     private (int Exit, string Out, string Err) Run(params string[] args)
     {
-        var root = ReplayCli.CreateRoot();
+        var root = ReplayCli.CreateRoot(Path.Combine(_dir, ReplayCli.DefaultReportDirectory));
         root.Add(ReplayCommand.Create());
         root.Add(ImportCommand.Create());
         var output = new StringWriter();
@@ -152,21 +152,12 @@ public class CliTests : IDisposable
     public void No_arguments_replays_the_bundled_samples_into_bms_report()
     {
         Assert.NotEmpty(Directory.GetFiles(ReplayCli.SamplesDirectory, "*.csv"));
-        string cwd = Environment.CurrentDirectory;
-        // the report goes to ./bms-report of the working directory; keep it inside the temp folder
-        Environment.CurrentDirectory = _dir;
-        try
-        {
-            var (exit, output, error) = Run();
-            Assert.True(exit == 0, error);
-            Assert.Contains("hppc-1c-30degC-4s.csv: 4 cells", output);
-            Assert.True(File.Exists(Path.Combine(_dir, "bms-report", "report.md")));
-            Assert.True(File.Exists(Path.Combine(_dir, "bms-report", "hppc-1c-30degC-4s-voltages.png")));
-        }
-        finally
-        {
-            Environment.CurrentDirectory = cwd;
-        }
+        Assert.Equal("bms-report", ReplayCli.DefaultReportDirectory);
+        var (exit, output, error) = Run();
+        Assert.True(exit == 0, error);
+        Assert.Contains("hppc-1c-30degC-4s.csv: 4 cells", output);
+        Assert.True(File.Exists(Path.Combine(_dir, "bms-report", "report.md")));
+        Assert.True(File.Exists(Path.Combine(_dir, "bms-report", "hppc-1c-30degC-4s-voltages.png")));
     }
 
     [Fact]

@@ -11,7 +11,8 @@ public static class ReplayCli
 
     public const string DefaultReportDirectory = "bms-report";
 
-    public static RootCommand CreateRoot()
+    /// <param name="reportDirectory">Where the no-verb run writes its report (tests pass a temporary folder).</param>
+    public static RootCommand CreateRoot(string reportDirectory = DefaultReportDirectory)
     {
         var root = new RootCommand(
             "bms-replay: replays battery traces through the AFE chip emulators, the real drivers and the real BMS firmware " +
@@ -27,7 +28,7 @@ public static class ReplayCli
                 parse.InvocationConfiguration.Error.WriteLine("error: no bundled sample traces found in " + SamplesDirectory);
                 return ReplayRunner.ExitInvalidInput;
             }
-            return ReplayRunner.Run(samples, new ReplaySettings(), jsonPath: null, csvPath: null, DefaultReportDirectory,
+            return ReplayRunner.Run(samples, new ReplaySettings(), jsonPath: null, csvPath: null, reportDirectory,
                 parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         });
         return root;
