@@ -1,3 +1,4 @@
+using System;
 using System.Device.I2c;
 
 namespace Bms.Hal.Nano
@@ -7,11 +8,28 @@ namespace Bms.Hal.Nano
     {
         private readonly I2cDevice _device;
 
-        /// <summary>Opens the device at <paramref name="address"/> on bus <paramref name="busId"/> (400 kHz).</summary>
-        public NanoI2cDevice(int busId, int address)
+        /// <summary>
+        /// Opens the device at <paramref name="address"/> on bus <paramref name="busId"/> with the bus clock the chip
+        /// allows: 100 kHz (standard mode: the BQ769x0 family) or 400 kHz (fast mode: BQ76952, MB85RC FRAM).
+        /// Every device on one bus must be opened with the same clock.
+        /// </summary>
+        public NanoI2cDevice(int busId, int address, int clock_kHz)
         {
+            I2cBusSpeed speed;
+            if (clock_kHz == 100)
+            {
+                speed = I2cBusSpeed.StandardMode;
+            }
+            else if (clock_kHz == 400)
+            {
+                speed = I2cBusSpeed.FastMode;
+            }
+            else
+            {
+                throw new ArgumentException("I2C clock must be 100 or 400 kHz");
+            }
             Address = address;
-            _device = I2cDevice.Create(new I2cConnectionSettings(busId, address, I2cBusSpeed.FastMode));
+            _device = I2cDevice.Create(new I2cConnectionSettings(busId, address, speed));
         }
 
         /// <inheritdoc />

@@ -168,6 +168,19 @@ public sealed class ReferenceSocEstimator
         double bw = SocFilterTuning.BiasWalk_uA_per_sqrt_h * 1e-6;
         pNew[2, 2] += bw * bw * dt / 3600.0;
         for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) _p[c, i, j] = pNew[i, j];
+        Condition(c);
+    }
+
+    /// <summary>The firmware's covariance conditioning: correlations limited to ±0.999.</summary>
+    private void Condition(int c)
+    {
+        for (int i = 0; i < 3; i++)
+            for (int j = i + 1; j < 3; j++)
+            {
+                double limit = 0.999 * Math.Sqrt(Math.Max(0, _p[c, i, i]) * Math.Max(0, _p[c, j, j]));
+                double v = Math.Clamp(_p[c, i, j], -limit, limit);
+                _p[c, i, j] = _p[c, j, i] = v;
+            }
     }
 
     private void Correct(int c, double voltage_V, double interval_ms, bool resting)
@@ -196,6 +209,7 @@ public sealed class ReferenceSocEstimator
         double maxBias = _oneC_A * SocFilterTuning.MaxBias_mC / 1000.0;
         _bias[c] = Math.Clamp(_bias[c] + ph[2] * e / s, -maxBias, maxBias);
         for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) _p[c, i, j] -= ph[i] * ph[j] / s;
+        Condition(c);
     }
 
     private void Calibrate(int c, int voltage_mV)

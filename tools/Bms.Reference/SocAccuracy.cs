@@ -14,7 +14,8 @@ public sealed record SocAccuracyResult(
     double MaxAbsErrorAfterSettle_pct,
     double? ConvergedWithin2Pct_s,
     double MaxDeviationFromReference_pct,
-    double FinalOffsetEstimate_mA);
+    double FinalOffsetEstimate_mA,
+    double MaxDeviationAt_s = 0);
 
 /// <summary>
 /// Feeds a trace to the firmware <see cref="StateEstimator"/> the way the replay does: one Update100ms per tick,
@@ -48,7 +49,7 @@ public static class SocAccuracy
         estimator.Start(snap, initial);
         reference?.Start(snap, initial);
 
-        double sumSq = 0, maxAll = 0, maxSettled = 0, maxDev = 0;
+        double sumSq = 0, maxAll = 0, maxSettled = 0, maxDev = 0, maxDevAt = 0;
         int countSettled = 0;
         double? lastBad = null;
         bool anyTruth = false;
@@ -78,7 +79,10 @@ public static class SocAccuracy
             if (reference != null)
             {
                 for (int c = 0; c < trace.Cells; c++)
-                    maxDev = Math.Max(maxDev, Math.Abs(estimator.GetCellSoc_pcm(c) / 1000.0 - reference.GetCellSoc_pct(c)));
+                {
+                    double dev = Math.Abs(estimator.GetCellSoc_pcm(c) / 1000.0 - reference.GetCellSoc_pct(c));
+                    if (dev > maxDev) { maxDev = dev; maxDevAt = elapsed; }
+                }
             }
             observe?.Invoke(sample, estimator);
         }
@@ -86,7 +90,7 @@ public static class SocAccuracy
         double duration = (tEnd - t0) / 1000.0;
         double? converged = lastBad == null ? 0 : (lastBad.Value >= duration ? null : lastBad);
         return new SocAccuracyResult(trace.Name, duration, countSettled > 0 ? Math.Sqrt(sumSq / countSettled) : double.NaN,
-            maxAll, maxSettled, converged, maxDev, estimator.GetCurrentOffset_mA(0));
+            maxAll, maxSettled, converged, maxDev, estimator.GetCurrentOffset_mA(0), maxDevAt);
     }
 
     private static int FirstTruth(List<TraceSample> samples)

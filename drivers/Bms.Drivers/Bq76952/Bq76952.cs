@@ -20,6 +20,7 @@ namespace Bms.Drivers.Bq76952
         private const int MaxFrame = 2 + 2 * 40;
         private const int DataMemoryItemsMax = 24;
         private const int AlarmMask = 0xF800 | Bq76952Registers.AlarmFullScan | Bq76952Registers.AlarmAdScan;
+        private const int FullScanLoops = 3; // measurement loops per full scan (temperatures)
         private const int ConversionAlarms = Bq76952Registers.AlarmFullScan | Bq76952Registers.AlarmAdScan;
 
         private static readonly int[] ShortCircuitSteps_mV = { 10, 20, 40, 60, 80, 100, 125, 150, 175, 200, 250, 300, 350, 400, 450, 500 };
@@ -67,6 +68,8 @@ namespace Bms.Drivers.Bq76952
         private bool _disposed;
         private int _scansWithoutConversion;
         private bool _awaitingFirstConversion;
+        private int _scansWithoutFullScan;
+        private bool _awaitingFirstFullScan;
         private bool _resetNotReported;
         private readonly bool _checkResetOnCurrentRead;
         private bool _chargeFetRequested;
@@ -342,6 +345,8 @@ namespace Bms.Drivers.Bq76952
             }
             _scansWithoutConversion = 0;
             _awaitingFirstConversion = true;
+            _scansWithoutFullScan = 0;
+            _awaitingFirstFullScan = true;
             _configured = true;
             return true;
         }
@@ -377,6 +382,7 @@ namespace Bms.Drivers.Bq76952
             bool written = WriteSubcommand(address, _small, length);
             _balancingMask = 0;                 // CONFIG_UPDATE stops balancing
             _awaitingFirstConversion = true;    // and measuring: the next values come from a new loop
+            _awaitingFirstFullScan = true;
             bool exited = SendSubcommand(Bq76952Registers.ExitCfgUpdate) && WaitForBatteryStatus(Bq76952Registers.BatteryStatusCfgUpdate, false);
             if (!written || !exited || !ReadSubcommand(address, _response, length))
             {
@@ -465,6 +471,7 @@ namespace Bms.Drivers.Bq76952
             }
 
             bool fresh = false;
+            bool temperaturesFresh = false;
             if (Fresh(Bq76952Registers.AlarmStatus))
             {
                 int alarm = Bq76952Protocol.ReadUInt16(_image, Bq76952Registers.AlarmStatus);
@@ -481,6 +488,16 @@ namespace Bms.Drivers.Bq76952
                 {
                     _scansWithoutConversion++;
                 }
+                // Temperatures share rotating slots and are only complete after a full scan (three loops).
+                if ((alarm & Bq76952Registers.AlarmFullScan) != 0)
+                {
+                    _scansWithoutFullScan = 0;
+                    _awaitingFirstFullScan = false;
+                }
+                else
+                {
+                    _scansWithoutFullScan++;
+                }
                 if (alarm != 0)
                 {
                     // Alarm Status is latched: writing the bits back clears them, so ADSCAN/FULLSCAN mean "new since the last scan".
@@ -494,7 +511,8 @@ namespace Bms.Drivers.Bq76952
                 }
                 // Until the chip has measured once with this configuration its registers hold nothing to trust.
                 fresh = !_awaitingFirstConversion && _scansWithoutConversion < _staleScanLimit;
-                if (_scansWithoutConversion >= _staleScanLimit)
+                temperaturesFresh = fresh && !_awaitingFirstFullScan && _scansWithoutFullScan < FullScanLoops * _staleScanLimit;
+                if (_scansWithoutConversion >= _staleScanLimit || _scansWithoutFullScan >= FullScanLoops * _staleScanLimit)
                 {
                     faults |= CellMonitorFaults.DeviceFault;
                 }
@@ -502,13 +520,13 @@ namespace Bms.Drivers.Bq76952
 
             if (fresh)
             {
-                DecodeMeasurements(readings);
+                DecodeMeasurements(readings, temperaturesFresh);
             }
             faults |= DecodeSafetyStatus();
 
             readings.Faults = faults;
             FinishScan(bytesBefore);
-            return allRead && fresh;
+            return allRead && fresh && temperaturesFresh;
         }
 
         /// <inheritdoc />
@@ -633,7 +651,7 @@ namespace Bms.Drivers.Bq76952
             return segment >= 0 && _segmentOk[segment];
         }
 
-        private void DecodeMeasurements(CellMonitorReadings readings)
+        private void DecodeMeasurements(CellMonitorReadings readings, bool temperaturesFresh)
         {
             for (int i = 0; i < _cellInput.Length; i++)
             {
@@ -657,13 +675,17 @@ namespace Bms.Drivers.Bq76952
             for (int t = 0; t < _temperatureRegister.Length; t++)
             {
                 int register = _temperatureRegister[t];
-                if (Fresh(register))
+                int raw_dK = Bq76952Protocol.ReadUInt16(_image, register);
+                // 0 K (a TS channel not yet converted since reset) or anything below -55 °C is no measurement.
+                if (temperaturesFresh && Fresh(register) && raw_dK >= MinPlausibleTemperature_dK)
                 {
-                    readings.Temperature_dC[t] = Bq76952Protocol.Temperature_dC(Bq76952Protocol.ReadUInt16(_image, register));
+                    readings.Temperature_dC[t] = Bq76952Protocol.Temperature_dC(raw_dK);
                     readings.TemperatureValid[t] = true;
                 }
             }
         }
+
+        private const int MinPlausibleTemperature_dK = 2182;
 
         private int DecodeSafetyStatus()
         {

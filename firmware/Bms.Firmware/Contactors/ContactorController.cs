@@ -45,7 +45,6 @@ namespace Bms.Firmware.Contactors
         private long _weldCurrentSince_ms = Never;
         private BmsEventCode _mismatchCode;
         private long _weldClearSince_ms = Never;
-        private long _mismatchSince_ms = Never;
 
         /// <summary>
         /// Creates the controller. Feedback inputs may be null (no auxiliary contacts). All outputs are driven
@@ -299,10 +298,6 @@ namespace Bms.Firmware.Contactors
                 || CoilOnFeedbackOpen(_positive, _positiveFeedback, _positiveCoilChanged_ms, now_ms);
             if (mismatch)
             {
-                if (_mismatchSince_ms == Never)
-                {
-                    _mismatchSince_ms = now_ms;
-                }
                 if (!_mismatchActive)
                 {
                     _mismatchActive = true;
@@ -321,7 +316,6 @@ namespace Bms.Firmware.Contactors
             }
             else
             {
-                _mismatchSince_ms = Never;
                 if (_mismatchActive)
                 {
                     _mismatchActive = false;

@@ -64,8 +64,8 @@ namespace Bms.Firmware.Estimation
                 long a = AsinhQuarter[index], b = AsinhQuarter[index + 1];
                 long asinh_u = a + (b - a) * remainder / thermal_uV; // × 1e6
                 value = FixedMath.MulDiv(asinh_u, thermal_uV, 1000000);
-                // d/dy [V_T·asinh(y/V_T)] = segment slope of asinh per quarter ×4 (per unit) / 1e6 scaling
-                slope_ppm = (b - a) * 4;
+                // d/dy [V_T·asinh(y/V_T)] = V_T / sqrt(V_T² + y²)
+                slope_ppm = FixedMath.MulDiv(1000000, thermal_uV, FixedMath.Sqrt(thermal_uV * thermal_uV + y * y));
             }
             return negative ? -value : value;
         }

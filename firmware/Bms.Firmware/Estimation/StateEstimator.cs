@@ -12,7 +12,7 @@ namespace Bms.Firmware.Estimation
     /// cell voltage y = OCV(SoC, T) + V1 + R0·(I − b) with H = [dOCV/dSoC, 1, −R0].</para>
     /// <para>Coulomb counting is exact: the remaining charge is kept in µA·ms in a long, and every increment
     /// (I in µA × Δt in ms) is an integer, so nothing below the LSB is ever dropped, however long the run.</para>
-    /// <para>Units inside the filter: SoC in nano-SoC (1e9 = 100 %), V1 in µV, b in µA; covariance in those units
+    /// <para>Units inside the filter: SoC in nano-SoC (1e9 = 100 %), V1 in µV, b in nA; covariance in those units
     /// squared. Products that exceed 64 bits while the filter converges go through <see cref="FixedMath.MulDiv"/>.</para>
     /// <para>Noise densities are per second (see <see cref="SocFilterTuning"/>) and scaled by the actual step, so
     /// 100 ms ticks, 1 s ticks, samples held over several ticks and gaps give the same estimate.</para>
@@ -39,7 +39,8 @@ namespace Bms.Firmware.Estimation
         // Filter state per cell.
         private readonly long[] _charge_uAms;
         private readonly long[] _v1_uV;
-        private readonly long[] _bias_uA;
+        private readonly long[] _bias_nA; // nano-ampere: a per-tick correction is far below 1 µA
+        private readonly long[] _biasChargeRemainder_nAms; // sub-µA·ms part of the offset's charge, carried over
         private readonly long[] _pSS, _pSV, _pSB, _pVV, _pVB, _pBB;
         private readonly int[] _soc_pcm;
 
@@ -59,7 +60,6 @@ namespace Bms.Firmware.Estimation
         private readonly bool[] _anchorValid;
         private readonly int[] _anchorSoc_pcm;
         private readonly long[] _anchorThroughput_uAms;
-        private readonly long[] _correctedThroughput_uAms; // Σ (I − b)·Δt per cell, for the capacity estimate
         private readonly bool[] _restPointTaken;
         private readonly int[] _resistanceSoh_pcm;
         private readonly int[] _resistanceSamples;
@@ -88,7 +88,8 @@ namespace Bms.Firmware.Estimation
             _oneC_uA = (long)capacity_mAh * 1000;
             _charge_uAms = new long[cellCount];
             _v1_uV = new long[cellCount];
-            _bias_uA = new long[cellCount];
+            _bias_nA = new long[cellCount];
+            _biasChargeRemainder_nAms = new long[cellCount];
             _pSS = new long[cellCount]; _pSV = new long[cellCount]; _pSB = new long[cellCount];
             _pVV = new long[cellCount]; _pVB = new long[cellCount]; _pBB = new long[cellCount];
             _soc_pcm = new int[cellCount];
@@ -97,7 +98,6 @@ namespace Bms.Firmware.Estimation
             _anchorValid = new bool[cellCount];
             _anchorSoc_pcm = new int[cellCount];
             _anchorThroughput_uAms = new long[cellCount];
-            _correctedThroughput_uAms = new long[cellCount];
             _restPointTaken = new bool[cellCount];
             _resistanceSoh_pcm = new int[cellCount];
             _resistanceSamples = new int[cellCount];
@@ -141,6 +141,7 @@ namespace Bms.Firmware.Estimation
             {
                 long sigmaSoc_pcm;
                 int soc;
+                bool keepCharge = false;
                 bool voltageKnown = c < snapshot.CellCount && snapshot.CellValid[c];
                 int ocvSoc = -1;
                 if (voltageKnown)
@@ -153,36 +154,38 @@ namespace Bms.Firmware.Estimation
                 {
                     soc = initialSoc_pcm > FullScale_pcm ? FullScale_pcm : initialSoc_pcm;
                     sigmaSoc_pcm = SocFilterTuning.InitialSocSigmaGiven_pcm;
-                    _bias_uA[c] = 0;
+                    _bias_nA[c] = 0;
                 }
                 else if (_restored)
                 {
                     soc = SocFromCharge_pcm(_charge_uAms[c]);
                     sigmaSoc_pcm = SocFilterTuning.InitialSocSigmaPersisted_pcm;
+                    keepCharge = true; // the exact counter, not its rounded SoC
                     // A pack stored for long self-discharges or is swapped: trust a resting OCV that disagrees.
                     if (resting && ocvSoc >= 0 && FixedMath.Abs(ocvSoc - soc) > 10000)
                     {
                         soc = ocvSoc;
                         sigmaSoc_pcm = SocFilterTuning.InitialSocSigmaFromOcv_pcm;
+                        keepCharge = false;
                     }
                 }
                 else if (ocvSoc >= 0)
                 {
                     soc = ocvSoc;
                     sigmaSoc_pcm = resting ? SocFilterTuning.InitialSocSigmaFromOcv_pcm : SocFilterTuning.InitialSocSigmaGiven_pcm;
-                    _bias_uA[c] = 0;
+                    _bias_nA[c] = 0;
                 }
                 else
                 {
                     soc = FullScale_pcm / 2;
                     sigmaSoc_pcm = SocFilterTuning.InitialSocSigmaGiven_pcm;
-                    _bias_uA[c] = 0;
+                    _bias_nA[c] = 0;
                 }
-                _charge_uAms[c] = ChargeFromSoc_uAms(soc);
+                if (!keepCharge) _charge_uAms[c] = ChargeFromSoc_uAms(soc);
                 _v1_uV[c] = 0;
                 long sigmaS = sigmaSoc_pcm * 10000; // pcm -> nSoC
                 long sigmaV = SocFilterTuning.InitialPolarizationSigma_uV;
-                long sigmaB = _oneC_uA * SocFilterTuning.InitialBiasSigma_mC / 1000;
+                long sigmaB = _oneC_uA * SocFilterTuning.InitialBiasSigma_mC; // nA
                 _pSS[c] = sigmaS * sigmaS;
                 _pVV[c] = sigmaV * sigmaV;
                 _pBB[c] = sigmaB * sigmaB;
@@ -297,7 +300,10 @@ namespace Bms.Firmware.Estimation
                 }
                 _calibrationFlag[c] = 0;
                 if (pointSoc < 0) continue;
-                long throughput = _correctedThroughput_uAms[c];
+                // Measured (not offset-corrected) charge: the offset state of the SoC filter also absorbs capacity
+                // error, so correcting with it would hide the very fade we measure. An offset of 1 % of 1C shifts
+                // the estimate by about 1 % per hour between the two calibration points.
+                long throughput = _throughputNet_uAms;
                 if (_anchorValid[c])
                 {
                     int deltaSoc = pointSoc - _anchorSoc_pcm[c];
@@ -351,7 +357,7 @@ namespace Bms.Firmware.Estimation
         public int GetCellSocSigma_pcm(int cell) { return (int)(FixedMath.Sqrt(_pSS[cell]) / 10000); }
 
         /// <summary>Estimated current-sensor offset (measured − true) of one cell's filter.</summary>
-        public int GetCurrentOffset_mA(int cell) { return (int)(_bias_uA[cell] / 1000); }
+        public int GetCurrentOffset_mA(int cell) { return (int)(_bias_nA[cell] / 1000000); }
 
         /// <summary>Polarisation voltage V1 of one cell.</summary>
         public int GetPolarization_mV(int cell) { return (int)(_v1_uV[cell] / 1000); }
@@ -413,7 +419,7 @@ namespace Bms.Firmware.Estimation
             for (int c = 0; c < _cellCount; c++)
             {
                 p = PutLong(buffer, p, _charge_uAms[c]);
-                p = PutLong(buffer, p, _bias_uA[c]);
+                p = PutLong(buffer, p, _bias_nA[c]);
                 p = PutInt(buffer, p, _capacitySoh_pcm[c]);
                 p = PutInt(buffer, p, _capacityEstimates[c]);
                 p = PutInt(buffer, p, _resistanceSoh_pcm[c]);
@@ -442,7 +448,7 @@ namespace Bms.Firmware.Estimation
                 long bias = GetLong(buffer, q + 8);
                 int capSoh = GetInt(buffer, q + 16), resSoh = GetInt(buffer, q + 24);
                 if (charge < -_fullCharge_uAms / 10 || charge > _fullCharge_uAms + _fullCharge_uAms / 10) return false;
-                if (FixedMath.Abs(bias) > _oneC_uA * SocFilterTuning.MaxBias_mC / 1000) return false;
+                if (FixedMath.Abs(bias) > _oneC_uA * SocFilterTuning.MaxBias_mC) return false;
                 if (capSoh < 10000 || capSoh > 200000 || resSoh < 10000 || resSoh > 1000000) return false;
                 q += PersistCellSize;
             }
@@ -450,7 +456,7 @@ namespace Bms.Firmware.Estimation
             for (int c = 0; c < _cellCount; c++)
             {
                 _charge_uAms[c] = GetLong(buffer, p);
-                _bias_uA[c] = GetLong(buffer, p + 8);
+                _bias_nA[c] = GetLong(buffer, p + 8);
                 _capacitySoh_pcm[c] = GetInt(buffer, p + 16);
                 _capacityEstimates[c] = GetInt(buffer, p + 20);
                 _resistanceSoh_pcm[c] = GetInt(buffer, p + 24);
@@ -520,8 +526,8 @@ namespace Bms.Firmware.Estimation
         private long MeanBias_uA()
         {
             long sum = 0;
-            for (int c = 0; c < _cellCount; c++) sum += _bias_uA[c];
-            return sum / _cellCount;
+            for (int c = 0; c < _cellCount; c++) sum += _bias_nA[c];
+            return sum / _cellCount / 1000;
         }
 
         private void UpdateTemperature(MeasurementSnapshot snapshot)
@@ -540,9 +546,12 @@ namespace Bms.Firmware.Estimation
         /// <summary>Time update over <paramref name="dt_ms"/> with the mean measured current.</summary>
         private void Predict(int c, long dt_ms, long measured_uA, long gapUncertainty_uA)
         {
-            long current = measured_uA - _bias_uA[c];
-            _correctedThroughput_uAms[c] += current * dt_ms;
-            long charge = _charge_uAms[c] + current * dt_ms;
+            long current = measured_uA - _bias_nA[c] / 1000;
+            // Exact coulomb count: the offset's charge is kept in nA·ms and only whole µA·ms leave the remainder.
+            long biasCharge = _bias_nA[c] * dt_ms + _biasChargeRemainder_nAms[c];
+            long biasWhole = biasCharge / 1000;
+            _biasChargeRemainder_nAms[c] = biasCharge - biasWhole * 1000;
+            long charge = _charge_uAms[c] + measured_uA * dt_ms - biasWhole;
             long low = -_fullCharge_uAms / 20, high = _fullCharge_uAms + _fullCharge_uAms / 20;
             if (charge < low) charge = low;
             if (charge > high) charge = high;
@@ -559,8 +568,8 @@ namespace Bms.Firmware.Estimation
 
             // F = [[1, 0, fsb], [0, a, fvb], [0, 0, 1]] with fsb = -dt·10/q36, a = τ/(τ+dt),
             // fvb = -R1·η'·dt/((τ+dt)·1e6), η' the slope of the saturating polarisation.
-            long fsbNum = -dt_ms * 10, fsbDen = _q36;
-            long fvbNum = -FixedMath.MulDiv(r1 * dt_ms, slope_ppm, 1000000), fvbDen = tauPlus * 1000000;
+            long fsbNum = -dt_ms * 10, fsbDen = _q36 * 1000; // nSoC per nA
+            long fvbNum = -FixedMath.MulDiv(r1 * dt_ms, slope_ppm, 1000000), fvbDen = tauPlus * 1000000000; // µV per nA
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
             long fsbPbb = FixedMath.MulDiv(pbb, fsbNum, fsbDen);
             long fvbPbb = FixedMath.MulDiv(pbb, fvbNum, fvbDen);
@@ -584,7 +593,7 @@ namespace Bms.Firmware.Estimation
             }
             long pw = SocFilterTuning.PolarizationWalk_uV_per_sqrt_s;
             nvv += pw * pw * dt_ms / 1000;
-            long bw = SocFilterTuning.BiasWalk_uA_per_sqrt_h;
+            long bw = (long)SocFilterTuning.BiasWalk_uA_per_sqrt_h * 1000; // nA
             long pbbNew = pbb + FixedMath.MulDiv(bw * bw, dt_ms, 3600000);
 
             _pSS[c] = nss; _pSV[c] = nsv; _pSB[c] = nsb; _pVV[c] = nvv; _pVB[c] = nvb; _pBB[c] = pbbNew;
@@ -596,7 +605,7 @@ namespace Bms.Firmware.Estimation
         {
             int t = _temperature_dC;
             int soc = SocFromCharge_pcm(_charge_uAms[c]);
-            long current = _current_uA - _bias_uA[c];
+            long current = _current_uA - _bias_nA[c] / 1000;
             long r0 = _profile.SeriesResistance_uOhm(soc, t);
             long slope = _profile.OcvSlope_uV_per_pct(soc, t); // µV per 1e7 nSoC
             long ohmic_uV = r0 * current / 1000000;
@@ -612,7 +621,7 @@ namespace Bms.Firmware.Estimation
 
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
             const long hsDen = 10000000;
-            long hbNum = -r0, hbDen = 1000000;
+            long hbNum = -r0, hbDen = 1000000000; // µV per nA
             long phS = FixedMath.MulDiv(pss, slope, hsDen) + psv + FixedMath.MulDiv(psb, hbNum, hbDen);
             long phV = FixedMath.MulDiv(psv, slope, hsDen) + pvv + FixedMath.MulDiv(pvb, hbNum, hbDen);
             long phB = FixedMath.MulDiv(psb, slope, hsDen) + pvb + FixedMath.MulDiv(pbb, hbNum, hbDen);
@@ -629,11 +638,11 @@ namespace Bms.Firmware.Estimation
             if (charge > high) charge = high;
             _charge_uAms[c] = charge;
             _v1_uV[c] += dV1;
-            long bias = _bias_uA[c] + dBias;
-            long maxBias = _oneC_uA * SocFilterTuning.MaxBias_mC / 1000;
+            long bias = _bias_nA[c] + dBias;
+            long maxBias = _oneC_uA * SocFilterTuning.MaxBias_mC; // nA
             if (bias > maxBias) bias = maxBias;
             if (bias < -maxBias) bias = -maxBias;
-            _bias_uA[c] = bias;
+            _bias_nA[c] = bias;
 
             _pSS[c] = pss - FixedMath.MulDiv(phS, phS, s);
             _pSV[c] = psv - FixedMath.MulDiv(phS, phV, s);
@@ -682,7 +691,7 @@ namespace Bms.Firmware.Estimation
         /// discharge rate sets 0 %. Both are hard anchors that also feed the capacity estimate.</summary>
         private void Calibrate(int c, int voltage_mV)
         {
-            long current = _current_uA - _bias_uA[c];
+            long current = _current_uA - _bias_nA[c] / 1000;
             long taper = _oneC_uA * _profile.EndOfChargeCurrent_mC / 1000;
             if (voltage_mV >= _profile.EndOfChargeVoltage_mV - 15 && current > 0 && current <= taper)
             {

@@ -5,16 +5,22 @@ namespace Bms.Firmware.Link
     {
         /// <summary>Host → device: pack shape; the device (re)starts the firmware for it. Payload: u16 version, u8 cells, u8 temps, i32 capacity_mAh, i32 initial SoC pcm (−1 = from OCV), u8 chemistry length, ASCII chemistry name.</summary>
         public const byte Hello = 0x01;
-        /// <summary>Host → device: one trace sample. Payload: i64 time_ms, i32 current_mA (int.MinValue = missing), i16 cell mV × cells, i16 temperature dC × temps (short.MinValue = missing).</summary>
+        /// <summary>Host → device: one trace sample. Payload: i64 time_ms (trace time, never decreasing), i32 current_mA
+        /// (int.MinValue = missing), i16 cell mV × cells, i16 temperature dC × temps (short.MinValue = missing).
+        /// Sequence numbers follow the Hello's: Hello n, samples n+1, n+2, ... (mod 256); a repeated number asks for
+        /// the last decision again.</summary>
         public const byte Sample = 0x02;
         /// <summary>Host → device: end of the stream.</summary>
         public const byte Bye = 0x03;
         /// <summary>Device → host: accepted Hello. Payload: u16 version, u8 cells, u8 temps.</summary>
         public const byte HelloAck = 0x81;
         /// <summary>Device → host: what the firmware decided after the sample with the same sequence number.
-        /// Payload: i64 time_ms, i32 pack SoC pcm, u8 contactor state, i32 charge limit mA, i32 discharge limit mA,
-        /// u8 highest level, balancing bitmap (ceil(cells / 8) bytes, cell 1 = bit 0), u8 event count, then per
-        /// event: i64 time_ms, u8 code, u8 level, i8 cell (−1 = none), u8 active.</summary>
+        /// Payload: i64 time_ms (the sample's trace time, echoed), i32 pack SoC pcm, u8 contactor state
+        /// (ContactorState), i32 charge limit mA, i32 discharge limit mA, u8 highest level (ProtectionLevel),
+        /// i32 board compute µs for this sample, balancing bitmap (ceil(cells / 8) bytes, cell 1 = bit 0),
+        /// u8 event count, u8 events dropped (more than fit in one decision), then per event: i64 time_ms
+        /// (firmware time: 0 at the first sample), u8 code (BmsEventCode), u8 level, i8 cell (−1 = none),
+        /// u8 active (1 = raised, 0 = cleared).</summary>
         public const byte Decision = 0x82;
         /// <summary>Device → host: refused frame. Payload: u8 reason (<see cref="LinkNakReason"/>), u8 expected sequence.</summary>
         public const byte Nak = 0x83;

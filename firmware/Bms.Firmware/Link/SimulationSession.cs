@@ -30,6 +30,7 @@ namespace Bms.Firmware.Link
         private readonly LinkFrameReader _reader = new LinkFrameReader();
         private readonly byte[] _rx = new byte[64];
         private readonly byte[] _tx = new byte[LinkFrame.HeaderBytes + LinkFrame.MaxPayloadBytes + LinkFrame.TrailerBytes];
+        private readonly byte[] _replyTx = new byte[LinkFrame.HeaderBytes + 8 + LinkFrame.TrailerBytes];
         private readonly SettableClock _clock = new SettableClock();
         private readonly EventBuffer _events = new EventBuffer(MaxEventsPerDecision);
 
@@ -44,6 +45,11 @@ namespace Bms.Firmware.Link
         private byte _expectedSequence;
         private byte _lastSequence;
         private int _lastDecisionLength;
+        private long _firstSampleTime_ms;
+        private long _lastSampleTime_ms;
+        private long _lastPoll_ms;
+        private LoopbackContactor _negative;
+        private LoopbackContactor _positive;
 
         /// <summary>Runs over <paramref name="channel"/>; <paramref name="boardClock"/> times the compute of each step.</summary>
         public SimulationSession(ISerialChannel channel, IMonotonicClock boardClock)
@@ -164,22 +170,25 @@ namespace Bms.Firmware.Link
 
             _system = system;
             _system.SetEventSink(_events);
+            _negative = negative;
+            _positive = positive;
             _cellCount = cells;
             _temperatureCount = temps;
             _cells = new int[cells];
             _temps = new int[temps];
             _configured = true;
             _hasSample = false;
+            _events.Clear();
             _lastDecisionLength = 0;
             SamplesProcessed = 0;
             Finished = false;
             _expectedSequence = (byte)(sequence + 1);
 
             int q = LinkFrame.HeaderBytes;
-            LinkBytes.PutInt16(_tx, q, LinkBytes.ProtocolVersion);
-            _tx[q + 2] = (byte)cells;
-            _tx[q + 3] = (byte)temps;
-            Send(LinkFrame.Seal(_tx, LinkMessageType.HelloAck, sequence, 4));
+            LinkBytes.PutInt16(_replyTx, q, LinkBytes.ProtocolVersion);
+            _replyTx[q + 2] = (byte)cells;
+            _replyTx[q + 3] = (byte)temps;
+            Send(_replyTx, LinkFrame.Seal(_replyTx, LinkMessageType.HelloAck, sequence, 4));
         }
 
         private void HandleSample(byte[] f, byte sequence, int length)
@@ -192,7 +201,7 @@ namespace Bms.Firmware.Link
             if (_hasSample && sequence == _lastSequence && _lastDecisionLength > 0)
             {
                 // The host did not get our answer and asked again: repeat it, do not run the step twice.
-                Send(_lastDecisionLength);
+                Send(_tx, _lastDecisionLength);
                 return;
             }
             if (sequence != _expectedSequence)
@@ -207,7 +216,7 @@ namespace Bms.Firmware.Link
             }
             int p = LinkFrame.HeaderBytes;
             long time_ms = LinkBytes.GetInt64(f, p);
-            if (_hasSample && time_ms < _clock.Now_ms)
+            if (_hasSample && time_ms < _lastSampleTime_ms)
             {
                 Nak(sequence, LinkNakReason.Malformed);
                 return;
@@ -225,34 +234,60 @@ namespace Bms.Firmware.Link
             long started_us = _boardClock.Now_us;
             if (!_hasSample)
             {
-                _clock.Set(time_ms);
+                // Firmware time starts at 0 on the first sample, as in the host replay.
+                _firstSampleTime_ms = time_ms;
+                _lastPoll_ms = 0;
+                _clock.Set(0);
                 _monitor.SetSample(current_mA, _cells, _temps);
+                UpdateLoad();
                 _system.Start();
                 _system.RequestClose();
+                UpdateLoad();
                 _system.Poll();
             }
             else
             {
-                // Hold the previous sample up to the new sample's time, then take the new one.
-                long t = _clock.Now_ms;
-                while (t + PollStep_ms < time_ms)
+                // The replay's schedule: polls on the 10 ms grid of firmware time, each seeing the rows at or
+                // before it. Grid points before the new sample still see the previous one (zero-order hold).
+                long t = time_ms - _firstSampleTime_ms;
+                long next = _lastPoll_ms + PollStep_ms;
+                while (next < t)
                 {
-                    t += PollStep_ms;
-                    _clock.Set(t);
-                    _system.Poll();
+                    PollAt(next);
+                    next += PollStep_ms;
                 }
-                _clock.Set(time_ms);
                 _monitor.SetSample(current_mA, _cells, _temps);
-                _system.Poll();
+                if (t % PollStep_ms == 0)
+                {
+                    PollAt(t);
+                }
             }
             long compute_us = _boardClock.Now_us - started_us;
 
             _hasSample = true;
+            _lastSampleTime_ms = time_ms;
             _lastSequence = sequence;
             _expectedSequence = (byte)(sequence + 1);
             SamplesProcessed++;
             _lastDecisionLength = WriteDecision(sequence, time_ms, compute_us);
-            Send(_lastDecisionLength);
+            Send(_tx, _lastDecisionLength);
+        }
+
+        private void PollAt(long firmwareTime_ms)
+        {
+            _clock.Set(firmwareTime_ms);
+            _lastPoll_ms = firmwareTime_ms;
+            UpdateLoad();
+            _system.Poll();
+        }
+
+        /// <summary>
+        /// The recorded load current flows only while both main contactors are closed: once the firmware opens
+        /// them, the load the recording came from is disconnected (the host replay does the same).
+        /// </summary>
+        private void UpdateLoad()
+        {
+            _monitor.SetLoadConnected(_negative.State && _positive.State);
         }
 
         private int WriteDecision(byte sequence, long time_ms, long compute_us)
@@ -297,16 +332,15 @@ namespace Bms.Firmware.Link
         {
             FramesRefused++;
             int q = LinkFrame.HeaderBytes;
-            _tx[q] = reason;
-            _tx[q + 1] = _expectedSequence;
-            Send(LinkFrame.Seal(_tx, LinkMessageType.Nak, sequence, 2));
-            // A Nak overwrote the transmit buffer: a repeated request must be answered by running it, not by resending.
-            _lastDecisionLength = 0;
+            _replyTx[q] = reason;
+            _replyTx[q + 1] = _expectedSequence;
+            // Own buffer: the last decision stays intact for a host that repeats its sample after this Nak.
+            Send(_replyTx, LinkFrame.Seal(_replyTx, LinkMessageType.Nak, sequence, 2));
         }
 
-        private void Send(int length)
+        private void Send(byte[] frame, int length)
         {
-            _channel.Write(_tx, 0, length);
+            _channel.Write(frame, 0, length);
         }
 
         /// <summary>Trace time as the firmware's clock.</summary>

@@ -19,6 +19,7 @@ namespace Bms.Firmware.Link
         private readonly CellMonitorStatistics _statistics = new CellMonitorStatistics();
         private int _current_mA = MissingCurrent;
         private bool _hasSample;
+        private bool _loadConnected = true;
 
         /// <summary>A monitor for <paramref name="cellCount"/> cells and <paramref name="temperatureCount"/> sensors.</summary>
         public StreamedCellMonitor(int cellCount, int temperatureCount)
@@ -51,6 +52,15 @@ namespace Bms.Firmware.Link
                 _temperature_dC[i] = temperature_dC[i];
             }
             _hasSample = true;
+        }
+
+        /// <summary>
+        /// false while the main contactors are open: the recorded load is disconnected and the sensor reads 0 mA
+        /// (a missing current stays missing).
+        /// </summary>
+        public void SetLoadConnected(bool connected)
+        {
+            _loadConnected = connected;
         }
 
         /// <inheritdoc />
@@ -112,7 +122,7 @@ namespace Bms.Firmware.Link
             readings.CurrentValid = _hasSample && _current_mA != MissingCurrent;
             if (readings.CurrentValid)
             {
-                readings.Current_mA = _current_mA;
+                readings.Current_mA = _loadConnected ? _current_mA : 0;
             }
             return readings.CurrentValid;
         }

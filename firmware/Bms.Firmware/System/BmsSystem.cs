@@ -33,12 +33,15 @@ namespace Bms.Firmware.Composition
         public const int MeasurementTask = 1;
         /// <summary>Index of the 1 s task.</summary>
         public const int SlowTask = 2;
+        /// <summary>Longest wait for a complete first scan before the estimator starts anyway.</summary>
+        public const int EstimatorStartTimeout_ms = 2000;
 
         private readonly BmsHardware _hw;
         private readonly ChemistryProfile _chemistry;
         private readonly int _cellCount;
         private readonly int _temperatureCount;
         private readonly int[] _temperatureChannel;
+        private readonly int[] _temperatureSensorCell;
         private readonly int _openWireCheckPeriod_ms;
         private readonly int _socPersistPeriod_ms;
 
@@ -63,6 +66,8 @@ namespace Bms.Firmware.Composition
         private readonly int _initialSoc_pcm;
 
         private bool _started;
+        private bool _estimatorStarted;
+        private long _startTime_ms;
         private bool _closeRequested;
         private long _lastOpenWireCheck_ms;
         private long _lastSocPersist_ms;
@@ -102,6 +107,11 @@ namespace Bms.Firmware.Composition
                 _temperatureChannel[i] = channel;
             }
 
+            _temperatureSensorCell = new int[config.TemperatureCount];
+            for (int i = 0; i < config.TemperatureCount; i++)
+            {
+                _temperatureSensorCell[i] = config.TemperatureSensorCell != null ? config.TemperatureSensorCell[i] : -1;
+            }
             _hw = hardware;
             _chemistry = config.Chemistry;
             _cellCount = config.CellCount;
@@ -164,8 +174,9 @@ namespace Bms.Firmware.Composition
         // ---- public surface ------------------------------------------------------------------------------
 
         /// <summary>
-        /// Initialises the AFE, takes the first measurement, starts the state of charge (configured, persisted or
-        /// from the OCV) and releases the tasks. The contactors stay open until <see cref="RequestClose"/>.
+        /// Initialises the AFE, loads the persisted estimator state, releases the tasks and runs their first
+        /// activation (the first scan). The state of charge starts (configured, persisted or from the OCV) on the
+        /// first complete scan. The contactors stay open until <see cref="RequestClose"/>.
         /// </summary>
         public void Start()
         {
@@ -179,8 +190,6 @@ namespace Bms.Firmware.Composition
                 Log("BMS: cell monitor did not initialise; measurements stay invalid until it answers");
             }
             _protection.Start(now);
-            AcquireCurrent(now);
-            AcquireCells(now);
 
             if (_initialSoc_pcm < 0 && _stateRecord != null)
             {
@@ -190,8 +199,8 @@ namespace Bms.Firmware.Composition
                     Log("BMS: persisted estimator state refused (other pack layout or implausible)");
                 }
             }
-            // A negative initial SoC makes the estimator take the restored state, cross-checked against the OCV.
-            _estimator.Start(_snapshot, _initialSoc_pcm);
+            _startTime_ms = now;
+            StartEstimatorWhenMeasured(now);
             _lastOpenWireCheck_ms = now;
             _lastSocPersist_ms = now;
             Log("BMS: started");
@@ -259,8 +268,20 @@ namespace Bms.Firmware.Composition
         /// <summary>The measurement snapshot (read only for callers).</summary>
         public MeasurementSnapshot Snapshot { get { return _snapshot; } }
 
-        /// <summary>Pack state of charge, 0..100000 pcm.</summary>
-        public int PackSoc_pcm { get { return _estimator.PackSoc_pcm; } }
+        /// <summary>
+        /// Pack state of charge, 0..100000 pcm; -1 until the estimator has started on the first complete scan
+        /// (an AFE whose first scan after configuration is not valid yet delays it by one 100 ms tick).
+        /// </summary>
+        public int PackSoc_pcm { get { return _estimatorStarted ? _estimator.PackSoc_pcm : -1; } }
+
+        /// <summary>
+        /// The cell a temperature sensor sits on (configured mapping), -1 when not on a cell or unknown. Temperature
+        /// events carry the sensor index; this maps it to a cell for display and diagnosis.
+        /// </summary>
+        public int GetTemperatureSensorCell(int sensor) { return _temperatureSensorCell[sensor]; }
+
+        /// <summary>true once the estimator runs (see <see cref="PackSoc_pcm"/>).</summary>
+        public bool SocKnown { get { return _estimatorStarted; } }
 
         /// <summary>State of the contactors.</summary>
         public ContactorState Contactors { get { return _contactors.State; } }
@@ -325,7 +346,7 @@ namespace Bms.Firmware.Composition
         /// <summary>Writes the estimator state now (e.g. before a controlled power-down). false without storage or on failure.</summary>
         public bool PersistState()
         {
-            if (_stateRecord == null)
+            if (_stateRecord == null || !_estimatorStarted)
             {
                 return false;
             }
@@ -359,8 +380,15 @@ namespace Bms.Firmware.Composition
             _thermalRunaway.Update100ms(_snapshot);
             ExcludeFaultyTemperatureSensors();
             _protection.UpdateCells(_snapshot, now_ms);
-            _estimator.Update100ms(_snapshot);
-            _limiter.Update(_snapshot, _estimator.PackSoc_pcm, DirectionLevels.Charge(_state), DirectionLevels.Discharge(_state),
+            if (_estimatorStarted)
+            {
+                _estimator.Update100ms(_snapshot);
+            }
+            else
+            {
+                StartEstimatorWhenMeasured(now_ms);
+            }
+            _limiter.Update(_snapshot, PackSoc_pcm, DirectionLevels.Charge(_state), DirectionLevels.Discharge(_state),
                 _contactors.State == ContactorState.Closed);
         }
 
@@ -380,14 +408,17 @@ namespace Bms.Firmware.Composition
 
         private void RunSlow(long now_ms)
         {
-            _estimator.Update1s(_snapshot);
-            int soc = _estimator.PackSoc_pcm;
-            _internalShort.Update1s(_snapshot, _chemistry.OcvSlope_uV_per_pct(soc, MeanTemperature_dC()));
+            if (_estimatorStarted)
+            {
+                _estimator.Update1s(_snapshot);
+            }
+            int soc = PackSoc_pcm;
+            _internalShort.Update1s(_snapshot, _chemistry.OcvSlope_uV_per_pct(soc < 0 ? 50000 : soc, MeanTemperature_dC()));
 
             bool balancingAllowed = !_state.FaultLatched && _state.HighestActiveLevel < ProtectionLevel.Alarm;
             for (int i = 0; i < _cellCount; i++)
             {
-                _cellSoc_pcm[i] = _estimator.GetCellSoc_pcm(i);
+                _cellSoc_pcm[i] = _estimatorStarted ? _estimator.GetCellSoc_pcm(i) : 50000;
             }
             _balancer.Update(now_ms, _snapshot, _cellSoc_pcm, balancingAllowed);
 
@@ -396,7 +427,7 @@ namespace Bms.Firmware.Composition
                 _lastOpenWireCheck_ms = now_ms;
                 CheckOpenWires(now_ms);
             }
-            if (_stateRecord != null && _socPersistPeriod_ms > 0 && now_ms - _lastSocPersist_ms >= _socPersistPeriod_ms)
+            if (_estimatorStarted && _stateRecord != null && _socPersistPeriod_ms > 0 && now_ms - _lastSocPersist_ms >= _socPersistPeriod_ms)
             {
                 _lastSocPersist_ms = now_ms;
                 _estimator.SerializeState(_stateBuffer, 0);
@@ -489,6 +520,27 @@ namespace Bms.Firmware.Composition
             _snapshot.AfeFaults = _readings.Faults;
             _snapshot.AfeScanOk = ok;
             _snapshot.Time_ms = now_ms;
+        }
+
+        // The estimator starts from the first scan in which every cell was read (its OCV start needs them), or
+        // after the measurement timeout with whatever there is, so the SoC never starts from an unread AFE.
+        private void StartEstimatorWhenMeasured(long now_ms)
+        {
+            bool allCells = true;
+            for (int i = 0; i < _cellCount; i++)
+            {
+                if (!_snapshot.CellValid[i])
+                {
+                    allCells = false;
+                    break;
+                }
+            }
+            if (!allCells && now_ms - _startTime_ms < EstimatorStartTimeout_ms)
+            {
+                return;
+            }
+            _estimator.Start(_snapshot, _initialSoc_pcm);
+            _estimatorStarted = true;
         }
 
         private void CheckOpenWires(long now_ms)

@@ -299,7 +299,7 @@ public class Bq76952DriverTests
     {
         var f = new Bq76952Fixture(chipClock: true, configure: c => c.CellOverVoltageDelay_ms = 1000).Initialized();
         Assert.Equal(1000 * 10 / 33 - 2, f.Chip.DataMemory(Bq76952Registers.DmCovDelay, 2));
-        f.Clock.Advance_us(100_000);
+        f.Clock.Advance_us(200_000); // one full scan
         Assert.True(f.Driver.Measure(f.Readings));
 
         f.Pack.CellVoltage_mV[3] = 4300;
@@ -327,5 +327,17 @@ public class Bq76952DriverTests
         Assert.False(f.Driver.Initialize());
         Assert.False(f.Driver.IsConfigured);
         Assert.DoesNotContain(Bq76952Registers.SetCfgUpdate, f.Chip.ExecutedSubcommands);
+    }
+
+    [Fact]
+    public void A_thermistor_reading_below_minus_55_degC_is_not_a_temperature()
+    {
+        var f = new Bq76952Fixture().Initialized();
+        f.Pack.Temperature_dC[1] = -600; // open/unconverted channels read near 0 K; nothing real is this cold
+        f.Driver.Measure(f.Readings);
+        Assert.True(f.Readings.TemperatureValid[0]);
+        Assert.False(f.Readings.TemperatureValid[1]);
+        Assert.True(f.Readings.TemperatureValid[2]);
+        Assert.All(f.Readings.CellValid, Assert.True);
     }
 }

@@ -238,6 +238,16 @@ public class Bq76952FaultTests
         f.AssertAllInvalid();
         Assert.Equal(CellMonitorFaults.None, f.Readings.Faults);
 
+        // After one loop the cells are measured, the temperatures not yet (they need a full scan of three loops).
+        f.Clock.Advance_us(100_000);
+        Assert.False(f.Driver.Measure(f.Readings));
+        Assert.All(f.Readings.CellValid, Assert.True);
+        Assert.All(f.Readings.TemperatureValid, Assert.False);
+        Assert.Equal(CellMonitorFaults.None, f.Readings.Faults);
+        f.Clock.Advance_us(100_000);
+        Assert.True(f.Driver.Measure(f.Readings));
+        f.AssertReadingsEqualPack();
+
         for (int i = 0; i < 5; i++)
         {
             f.Clock.Advance_us(100_000);

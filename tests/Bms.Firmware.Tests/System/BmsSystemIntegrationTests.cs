@@ -91,6 +91,41 @@ public class BmsSystemIntegrationTests
     }
 
     [Fact]
+    public void The_soc_starts_from_the_first_complete_scan_not_from_an_unread_AFE()
+    {
+        var profile = Bms.Firmware.Chemistry.ChemistryProfiles.FromName("nmc-graphite");
+        var rig = new SystemRig(configure: c => c.InitialSoc_pcm = -1);
+        rig.SetCells(profile.OcvFromSoc_mV(80000, 250));
+        rig.Monitor.CommunicationLost = true; // the first scan after configuration reads nothing
+        rig.Bms.Start();
+        Assert.Equal(-1, rig.Bms.PackSoc_pcm);
+        Assert.False(rig.Bms.SocKnown);
+        rig.Monitor.CommunicationLost = false;
+        rig.RunMs(100);
+        Assert.True(rig.Bms.SocKnown);
+        Assert.InRange(rig.Bms.PackSoc_pcm, 79000, 81000);
+    }
+
+    [Fact]
+    public void Thermal_runaway_from_the_guard_latches_and_opens_the_contactors()
+    {
+        var rig = new SystemRig();
+        rig.Bms.Start();
+        rig.Bms.RequestClose();
+        rig.RunMs(2000);
+        Assert.Equal(ContactorState.Closed, rig.Bms.Contactors);
+        // Sensor 0 climbs 3 °C/s from 25 °C past the 75 °C maximum operating temperature of the NMC envelope.
+        for (int step = 0; step < 200; step++)
+        {
+            rig.Monitor.Temperature_dC[0] = 250 + 3 * step;
+            rig.RunMs(100);
+        }
+        Assert.True(rig.Sink.Raised(BmsEventCode.ThermalRunaway, ProtectionLevel.Fault), string.Join(", ", rig.Sink.Events));
+        Assert.Equal(ContactorState.Fault, rig.Bms.Contactors);
+        Assert.False(rig.Bms.ResetFaults()); // still hot and rising
+    }
+
+    [Fact]
     public void An_external_current_sensor_is_used_when_the_AFE_has_none()
     {
         var sensor = new FakeCurrentSensor { Current_mA = -1234 };

@@ -119,3 +119,36 @@ public class BenchRunnerTests
         }
     }
 }
+
+public class HostAllocationMeterTests
+{
+    private sealed class AllocatingBus(int bytesPerCall) : Bms.Hal.II2cDevice
+    {
+        public object? Last;
+        public int Address => 0x08;
+        public Bms.Hal.BusStatus Write(byte[] buffer, int offset, int count) { Last = new byte[bytesPerCall]; return default; }
+        public Bms.Hal.BusStatus Read(byte[] buffer, int offset, int count) { Last = new byte[bytesPerCall]; return default; }
+        public Bms.Hal.BusStatus WriteRead(byte[] w, int wo, int wc, byte[] r, int ro, int rc) { Last = new byte[bytesPerCall]; return default; }
+    }
+
+    [Fact]
+    public void Allocations_inside_wrapped_host_calls_are_attributed_to_the_host()
+    {
+        var meter = new HostAllocationMeter();
+        var bus = meter.Wrap(new AllocatingBus(1000));
+        var buffer = new byte[4];
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) bus.WriteRead(buffer, 0, 1, buffer, 0, 2);
+        long total = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(meter.HostBytes >= 10 * 1000, $"host bytes {meter.HostBytes}");
+        Assert.Equal(total, meter.HostBytes); // the wrapper itself allocates nothing
+    }
+
+    [Fact]
+    public void Board_rate_turns_instructions_into_milliseconds()
+    {
+        var result = new BenchResult { Configuration = BenchTargets.Bq76952Pack, Composition = "test", Cells = 16, IlInstructionsPerTick = 20_000, IlInstructionsWorstTick = 40_000 };
+        string table = BenchCommand.FormatTable(result, boardIlPerSecond: 1_000_000);
+        Assert.Contains("20.0 ms mean (20 % of 100 ms), 40.0 ms worst at 1000000 IL/s", table);
+    }
+}

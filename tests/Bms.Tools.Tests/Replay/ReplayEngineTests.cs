@@ -143,6 +143,17 @@ public class ReplayEngineTests : IDisposable
     }
 
     [Fact]
+    public void In_memory_traces_replay_like_files()
+    {
+        var trace = TraceReader.ReadAll(WriteTrace("mem.csv", 20, -1000));
+        trace.Name = "generated.csv";
+        var result = Engine().Run(trace, new ReplaySettings { SocInit_pcm = 80_000 });
+        Assert.Equal("generated.csv", result.Trace);
+        Assert.Equal(21, result.Samples);
+        Assert.Equal(2001, result.Perf.Ticks);
+    }
+
+    [Fact]
     public void Malformed_trace_replays_nothing()
     {
         string path = WriteTrace("bad.csv", 100, -1000);

@@ -54,6 +54,13 @@ public static class BenchCommand
             Description = "Measures the AFE driver alone (scan every 100 ms, current every 10 ms) instead of the whole firmware.",
         };
 
+        var boardRate = new Option<long?>("--board-il-per-second")
+        {
+            Description = "Your board's rate from firmware/Bms.Calibration (il_per_s): adds the CPU time per tick on that board.",
+            HelpName = "N",
+        };
+        boardRate.Validators.Add(r => { if (r.GetValueOrDefault<long?>() is long v && v <= 0) r.AddError("--board-il-per-second must be positive"); });
+
         var command = new Command("bench", "Measures heap allocation, IL instructions, bus use, RAM and replay throughput per AFE configuration against the targets.");
         command.Options.Add(json);
         command.Options.Add(config);
@@ -61,6 +68,7 @@ public static class BenchCommand
         command.Options.Add(ilTicks);
         command.Options.Add(hours);
         command.Options.Add(driverOnly);
+        command.Options.Add(boardRate);
         command.SetAction(parseResult =>
         {
             var keys = parseResult.GetValue(config) is { Length: > 0 } chosen ? chosen : BenchTargets.Keys.ToArray();
@@ -70,6 +78,7 @@ public static class BenchCommand
                 IlTicks = parseResult.GetValue(ilTicks),
                 ReplayHours = parseResult.GetValue(hours),
                 DriverOnly = parseResult.GetValue(driverOnly),
+                BoardIlPerSecond = parseResult.GetValue(boardRate),
             };
             return Execute(keys, options, parseResult.GetValue(json), Console.Out, Console.Error);
         });
@@ -86,7 +95,7 @@ public static class BenchCommand
             {
                 BenchResult result = BenchRunner.Run(key, options, message => errors.WriteLine("bench: " + message));
                 results.Add(result);
-                output.Write(FormatTable(result));
+                output.Write(FormatTable(result, options.BoardIlPerSecond));
                 output.WriteLine();
             }
             if (jsonPath is not null)
@@ -117,7 +126,7 @@ public static class BenchCommand
         JsonSerializer.Serialize(results.Select(r => new
         {
             r.Configuration, r.Composition, r.Cells, r.Temperatures, r.SteadyState,
-            heap = new { ticks = r.AllocationTicks, bytesPerTick = r.AllocatedBytesPerTick, hostBytesPerTick = r.HostAllocatedBytesPerTick, firmwareBytesPerTick = r.FirmwareAllocatedBytesPerTick, firmwareAllocationSitesPerTick = r.FirmwareAllocationSitesPerTick },
+            heap = new { ticks = r.AllocationTicks, bytesPerTick = r.AllocatedBytesPerTick, firstWindowFirmwareBytesPerTick = r.FirstWindowFirmwareBytesPerTick, hostBytesPerTick = r.HostAllocatedBytesPerTick, firmwareBytesPerTick = r.FirmwareAllocatedBytesPerTick, firmwareAllocationSitesPerTick = r.FirmwareAllocationSitesPerTick },
             il = new { ticks = r.IlTicks, instructionsPerTick = r.IlInstructionsPerTick, worstTick = r.IlInstructionsWorstTick, top = r.TopMethods },
             bus = new { r.Bus, bytesPerScan = r.BusBytesPerScan, minimumBytesPerScan = r.MinimumBusBytesPerScan, bytesPerTick = r.BusBytesPerTick, timePerScan_ms = r.BusTimePerScan_ms, minimumTimePerScan_ms = r.MinimumBusTimePerScan_ms },
             ram = new { instanceBytes = r.RamInstanceBytes, instanceObjects = r.RamInstanceObjects, staticBytes = r.RamStaticBytes, totalBytes = r.RamTotalBytes, byType = r.RamByType },
@@ -126,7 +135,7 @@ public static class BenchCommand
             misses = r.Misses(),
         }), new JsonSerializerOptions { WriteIndented = true });
 
-    public static string FormatTable(BenchResult r)
+    public static string FormatTable(BenchResult r, long? boardIlPerSecond = null)
     {
         var c = CultureInfo.InvariantCulture;
         var t = r.Targets;
@@ -136,7 +145,8 @@ public static class BenchCommand
         var rows = new List<(string Figure, string Value, string Target, bool Ok)>
         {
             ("heap bytes / steady tick (firmware)", r.FirmwareAllocatedBytesPerTick.ToString("0.##", c), $"{t.MaxAllocatedBytesPerTick}", r.FirmwareAllocatedBytesPerTick <= t.MaxAllocatedBytesPerTick),
-            ("  all / host emulators", $"{r.AllocatedBytesPerTick.ToString("0.##", c)} / {r.HostAllocatedBytesPerTick.ToString("0.##", c)} over {r.AllocationTicks} ticks", "", true),
+            ("  all / host emulators", $"{r.AllocatedBytesPerTick.ToString("0.##", c)} / {r.HostAllocatedBytesPerTick.ToString("0.##", c)} over {r.AllocationTicks} ticks"
+                + (r.FirstWindowFirmwareBytesPerTick is double first ? $" (confirmation window; the first showed {first.ToString("0.##", c)})" : ""), "", true),
             ("IL instructions / 100 ms tick", r.IlInstructionsPerTick.ToString("0", c), $"< {t.MaxIlPerTick}", r.IlInstructionsPerTick < t.MaxIlPerTick),
             ("  worst tick / alloc sites per tick", $"{r.IlInstructionsWorstTick} / {r.FirmwareAllocationSitesPerTick.ToString("0.##", c)}", "", true),
             ($"bus bytes / scan ({r.Bus})", $"{r.BusBytesPerScan} (min {r.MinimumBusBytesPerScan}, +{Overhead(r).ToString("0.0", c)} %)", $"<= min + {((t.MaxBusOverheadRatio - 1) * 100).ToString("0", c)} %", r.BusBytesPerScan <= r.MinimumBusBytesPerScan * t.MaxBusOverheadRatio),
@@ -144,6 +154,11 @@ public static class BenchCommand
             ("static RAM (nanoCLR model)", $"{r.RamTotalBytes} B ({r.RamInstanceBytes} B in {r.RamInstanceObjects} objects + {r.RamStaticBytes} B statics)", "", true),
             ("replay throughput (CPU time)", $"{(r.CellSamplesPerSecond / 1e6).ToString("0.00", c)} M cell-samples/s; 24 h in {r.ReplaySecondsFor24h.ToString("0.0", c)} s ({r.ReplayWallSecondsFor24h.ToString("0.0", c)} s wall)", t.MaxReplaySecondsFor24h is double s ? $"24 h < {s} s" : "", t.MaxReplaySecondsFor24h is not double limit || r.ReplaySecondsFor24h < limit),
         };
+        if (boardIlPerSecond is long rate)
+        {
+            double mean_ms = r.IlInstructionsPerTick * 1000.0 / rate, worst_ms = r.IlInstructionsWorstTick * 1000.0 / rate;
+            rows.Insert(4, ("  on your board (CPU per tick)", $"{mean_ms.ToString("0.0", c)} ms mean ({(mean_ms / 100 * 100).ToString("0", c)} % of 100 ms), {worst_ms.ToString("0.0", c)} ms worst at {rate} IL/s", "", true));
+        }
         int w0 = rows.Max(x => x.Figure.Length), w1 = rows.Max(x => x.Value.Length), w2 = Math.Max(6, rows.Max(x => x.Target.Length));
         sb.AppendLine($"  {"figure".PadRight(w0)}  {"value".PadRight(w1)}  {"target".PadRight(w2)}  ok");
         foreach (var row in rows)

@@ -32,6 +32,8 @@ public sealed class BenchResult
     public double AllocatedBytesPerTick { get; init; }
     public double HostAllocatedBytesPerTick { get; init; }
     public double FirmwareAllocatedBytesPerTick { get; init; }
+    /// <summary>Set when the first window showed firmware bytes and a second window was measured to confirm them.</summary>
+    public double? FirstWindowFirmwareBytesPerTick { get; init; }
     public double FirmwareAllocationSitesPerTick { get; init; }
 
     // IL

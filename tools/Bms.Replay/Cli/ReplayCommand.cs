@@ -63,6 +63,12 @@ public static class ReplayCommand
                 catch (FormatException e) { r.AddError("--stop-after: " + e.Message); return null; }
             },
         };
+        var failOn = new Option<string?>("--fail-on")
+        {
+            Description = "Exit with code 3 when any trace reaches this protection level or higher: warning, alarm or fault (for CI).",
+            HelpName = "LEVEL",
+        };
+        failOn.AcceptOnlyFromAmong("warning", "alarm", "fault");
         var json = new Option<string?>("--json")
         {
             Description = "Writes the JSON summary here (one object for one trace, an array for several).",
@@ -82,7 +88,7 @@ public static class ReplayCommand
 
         var command = new Command("replay", "Replays trace files through the emulated AFE, the real driver and the firmware, and reports what the BMS did.")
         {
-            traces, afe, chemistry, socInit, offset, inject, stopAfter, json, csv, outDir,
+            traces, afe, chemistry, socInit, offset, inject, stopAfter, failOn, json, csv, outDir,
         };
         command.SetAction(parse =>
         {
@@ -96,8 +102,15 @@ public static class ReplayCommand
                 Injections = parse.GetValue(inject) ?? Array.Empty<InjectionSpec>(),
                 StopAfter_ms = parse.GetValue(stopAfter),
             };
+            Bms.Firmware.Events.ProtectionLevel? failLevel = parse.GetValue(failOn) switch
+            {
+                "warning" => Bms.Firmware.Events.ProtectionLevel.Warning,
+                "alarm" => Bms.Firmware.Events.ProtectionLevel.Alarm,
+                "fault" => Bms.Firmware.Events.ProtectionLevel.Fault,
+                _ => null,
+            };
             return ReplayRunner.Run(parse.GetValue(traces)!, settings, parse.GetValue(json), parse.GetValue(csv),
-                parse.GetValue(outDir)!, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+                parse.GetValue(outDir)!, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, failLevel);
         });
         return command;
     }

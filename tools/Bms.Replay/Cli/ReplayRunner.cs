@@ -12,6 +12,7 @@ public static class ReplayRunner
     public const int ExitOk = 0;
     public const int ExitFailure = 1;
     public const int ExitInvalidInput = 2;
+    public const int ExitLevelReached = 3;
 
     /// <summary>Replays longer than this (virtual time) get a progress bar on an interactive terminal.</summary>
     public const long ProgressThreshold_ms = 10 * 60 * 1000;
@@ -20,7 +21,7 @@ public static class ReplayRunner
     public static Func<RigRequest, IReplayRig> RigFactory { get; set; } = FirmwareRig.Create;
 
     public static int Run(IReadOnlyList<string> tracePaths, ReplaySettings settings, string? jsonPath, string? csvPath,
-        string reportDirectory, TextWriter output, TextWriter error)
+        string reportDirectory, TextWriter output, TextWriter error, Firmware.Events.ProtectionLevel? failOn = null)
     {
         // A malformed file replays nothing: check every trace completely before the first replay starts.
         var infos = new List<TraceInfo>();
@@ -103,6 +104,16 @@ public static class ReplayRunner
         string report = ReportWriter.Write(reportDirectory, results);
         output.WriteLine("report: " + report);
         if (jsonPath is not null) output.WriteLine("json: " + jsonPath);
+        if (failOn is Firmware.Events.ProtectionLevel level)
+        {
+            var reached = results.Where(r => r.HighestLevel >= level).ToList();
+            if (reached.Count > 0)
+            {
+                error.WriteLine("fail: " + string.Join(", ", reached.Select(r => r.Trace + " reached " + JsonSummaryWriter.LevelName(r.HighestLevel))) +
+                                " (--fail-on " + JsonSummaryWriter.LevelName(level) + ")");
+                return ExitLevelReached;
+            }
+        }
         return ExitOk;
     }
 

@@ -24,7 +24,7 @@ public sealed record InjectionSpec(string Text, InjectionKind Kind, int? Target,
         "Fault injected into the emulated chip: KIND[:TARGET]@TIME[+DURATION]. " +
         "KIND = crc (answers with wrong CRC/PEC), nack (I2C not acknowledged), no-answer (chip silent), " +
         "frozen (chip repeats its last conversion), reset (chip resets once), stuck:CELL (cell 1..N reads a fixed value), " +
-        "open-wire:WIRE (sense wire 0..N open, 0 = bottom), missing:DEVICE (daisy-chain device 1..D absent). " +
+        "open-wire:WIRE (sense wire 0..N open, 0 = bottom), missing:DEVICE (daisy-chain device 1..D, 1 = next to the MCU, and every device beyond it drop off). " +
         "TIME and DURATION are a number with unit ms, s, min or h, counted from the trace start; " +
         "without +DURATION the fault lasts to the end. Repeat --inject for several faults. " +
         "Examples: crc@60s  nack@120s+5s  open-wire:3@300s  reset@200s  missing:1@100s  stuck:2@50s";

@@ -60,6 +60,20 @@ public sealed class ReplayEngine
         return Run(info, reader, tracePath, settings, progress);
     }
 
+    /// <summary>
+    /// Replays an in-memory trace (for example one the pack simulator just generated). It goes through the
+    /// v1 text form, so it is checked exactly like a file; <see cref="Trace.Name"/> names it in messages.
+    /// </summary>
+    public ReplayResult Run(Trace trace, ReplaySettings settings, Action<long, long>? progress = null)
+    {
+        var text = new StringWriter();
+        TraceWriter.Write(trace, text);
+        string name = string.IsNullOrEmpty(trace.Name) ? "trace.csv" : trace.Name;
+        TraceInfo info = TraceReader.Validate(new StringReader(text.ToString()), name);
+        using var reader = new TraceReader(new StringReader(text.ToString()), name);
+        return Run(info, reader, name, settings, progress);
+    }
+
     /// <summary>Replays a trace already validated (<paramref name="info"/>) from a fresh reader of the same text.</summary>
     public ReplayResult Run(TraceInfo info, TraceReader reader, string tracePath, ReplaySettings settings, Action<long, long>? progress = null)
     {

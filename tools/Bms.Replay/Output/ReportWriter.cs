@@ -50,7 +50,7 @@ public static class ReportWriter
     private static void WriteSection(StringBuilder md, string directory, string stem, ReplayResult r)
     {
         md.Append("## ").Append(r.Trace).Append("\n\n");
-        md.Append("- ").Append(r.Cells).Append(" cells, ").Append(r.Temps).Append(" temperatures, ").Append(r.Samples)
+        md.Append("- ").Append(r.Cells).Append(" cells, ").Append(r.Temps).Append(r.Temps == 1 ? " temperature, " : " temperatures, ").Append(r.Samples)
           .Append(" samples over ").Append(Duration(r.Duration_s)).Append('\n');
         md.Append("- AFE `").Append(r.Afe).Append("`, chemistry `").Append(r.Chemistry).Append("`\n");
         if (r.Injections.Count > 0)

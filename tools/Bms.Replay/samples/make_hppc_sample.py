@@ -14,7 +14,7 @@ Usage: python3 make_hppc_sample.py /work/shared/data/samsung30q/DNN01_HPPC_1C_30
   or more, or 60 s have passed; the row just before a current step is kept too. Replay holds each value
   until the next row, so the kept rows reproduce the recording to within 2 mV.
 - 4 series cells: one recorded cell; cells 2..4 carry fixed offsets of +4, -3, +6 mV (synthetic, to give a
-  realistic small spread). t1 = recorded cell surface temperature, t2 = chamber set point 30.0 C.
+  realistic small spread). t1 = recorded cell surface temperature (the file records no other).
 """
 import csv, sys
 
@@ -32,18 +32,18 @@ q_end = max(delivered)
 
 print("# bms-trace v1")
 print("# cells=4")
-print("# temps=2")
+print("# temps=1")
 print("# capacity_mAh=%d" % round(q_end * 1000))
 print("# chemistry=nmc-graphite")
 print("# source=ARTS-Lab Samsung 30Q dataset (CC BY-SA 4.0), DNN01_HPPC_1C_30amb s %d-%d, decimated; cells 2-4 offset %s mV; see samples/README.md" % (START_S, END_S, "/".join("%+d" % o for o in OFFSETS_MV[1:])))
-print("time_ms,current_mA,v1_mV,v2_mV,v3_mV,v4_mV,t1_dC,t2_dC,soc_ref_pcm")
+print("time_ms,current_mA,v1_mV,v2_mV,v3_mV,v4_mV,t1_dC,soc_ref_pcm")
 
 def row(i):
     current_a, volt_v, temp_c = data[i]
     mv = round(volt_v * 1000)
     soc = round(100000 * (q_end - delivered[i]) / q_end)
-    return "%d,%d,%s,%d,%d,%d" % ((i - START_S) * 1000, round(current_a * 1000), ",".join(str(mv + o) for o in OFFSETS_MV),
-                                  round(temp_c * 10), 300, soc)
+    return "%d,%d,%s,%d,%d" % ((i - START_S) * 1000, round(current_a * 1000), ",".join(str(mv + o) for o in OFFSETS_MV),
+                                  round(temp_c * 10), soc)
 
 last_i, last_ma, last_mv = None, None, None
 for i in range(START_S, min(END_S + 1, len(data))):
