@@ -24,6 +24,38 @@ public class FixedMathTests
     }
 
     [Fact]
+    public void MulDiv_wide_products_with_a_representable_quotient_are_exact()
+    {
+        // The 128-bit path (product beyond 2^63) with quotients that fit: divisors of every width, including
+        // those whose normalisation shift is 0 or 63 and the extreme operands.
+        var rng = new Random(29);
+        long[] edges = { long.MaxValue, long.MinValue, long.MinValue + 1, 1L << 62, (1L << 32) + 1, 0xFFFFFFFFL, 3037000500L };
+        for (int k = 0; k < 50000; k++)
+        {
+            long a = k < 49 ? edges[k % 7] : NextWide(rng);
+            long b = k < 49 ? edges[k / 7] : NextWide(rng);
+            BigInteger p = (BigInteger)a * b;
+            int productBits = (int)BigInteger.Abs(p).GetBitLength();
+            // A divisor leaving a quotient of up to ~63 bits, sometimes one that saturates just so.
+            int divisorBits = Math.Max(1, Math.Min(63, productBits - rng.Next(1, 66)));
+            long c = (long)(rng.NextDouble() * Math.Pow(2, divisorBits)) + 1;
+            if (k % 97 == 0) c = long.MaxValue;
+            if (k % 89 == 0) c = long.MinValue;
+            if (rng.Next(2) == 0 && c != long.MinValue) c = -c;
+            BigInteger q = BigInteger.Divide(BigInteger.Abs(p) + BigInteger.Abs((BigInteger)c) / 2, BigInteger.Abs((BigInteger)c));
+            if ((p.Sign < 0) ^ (c < 0)) q = -q;
+            long expected = q > long.MaxValue ? long.MaxValue : q < long.MinValue ? long.MinValue : (long)q;
+            Assert.True(expected == FixedMath.MulDiv(a, b, c), $"MulDiv({a}, {b}, {c}) = {FixedMath.MulDiv(a, b, c)}, expected {expected}");
+        }
+    }
+
+    private static long NextWide(Random rng)
+    {
+        long v = rng.NextInt64(1L << 31, long.MaxValue);
+        return rng.Next(2) == 0 ? v : -v;
+    }
+
+    [Fact]
     public void Sqrt_is_the_floor_square_root()
     {
         var rng = new Random(3);
