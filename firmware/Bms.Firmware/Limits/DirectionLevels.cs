@@ -32,28 +32,31 @@ namespace Bms.Firmware.Limits
             return Highest(state, false);
         }
 
+        // Bit n set = code n concerns the other direction only; built from the predicates above at boot.
+        private static readonly uint DischargeOnlyCodes = CodeMask(false);
+        private static readonly uint ChargeOnlyCodes = CodeMask(true);
+
+        private static uint CodeMask(bool chargeOnly)
+        {
+            uint mask = 0;
+            for (int c = 1; c < 32; c++)
+            {
+                var code = (BmsEventCode)c;
+                if (chargeOnly ? IsChargeOnly(code) : IsDischargeOnly(code))
+                {
+                    mask |= 1u << c;
+                }
+            }
+            return mask;
+        }
+
         private static ProtectionLevel Highest(ProtectionState state, bool charge)
         {
             if (state.FaultLatched)
             {
                 return ProtectionLevel.Fault;
             }
-            ProtectionLevel highest = ProtectionLevel.None;
-            for (int c = 1; c < 32; c++)
-            {
-                var code = (BmsEventCode)c;
-                bool excluded = charge ? IsDischargeOnly(code) : IsChargeOnly(code);
-                if (excluded)
-                {
-                    continue;
-                }
-                ProtectionLevel level = state.GetActiveLevel(code);
-                if (level > highest)
-                {
-                    highest = level;
-                }
-            }
-            return highest;
+            return state.GetHighestActiveLevel(charge ? DischargeOnlyCodes : ChargeOnlyCodes);
         }
     }
 }

@@ -36,6 +36,9 @@ namespace Bms.Firmware.Protection
         private readonly int[] _eventCell = new int[ProtectedQuantities.Count * Levels];
 
         private readonly long[] _cellLastValid_ms;
+        // The oldest of _cellLastValid_ms, kept when those change (once per scan) so that the 10 ms
+        // communication check need not walk every cell.
+        private long _oldestCellValid_ms;
         private long _temperatureLastValid_ms;
         private long _currentLastValid_ms;
         private bool _communicationLost;
@@ -108,6 +111,7 @@ namespace Bms.Firmware.Protection
             {
                 _cellLastValid_ms[i] = now_ms;
             }
+            _oldestCellValid_ms = now_ms;
             _temperatureLastValid_ms = now_ms;
             _currentLastValid_ms = now_ms;
         }
@@ -176,25 +180,39 @@ namespace Bms.Firmware.Protection
             int minCell = -1;
             long sum = 0;
             int validCount = 0;
+            // Array fields into locals: each field load is an extra instruction per cell on the interpreter.
+            bool[] cellValid = snapshot.CellValid;
+            int[] cellVoltage = snapshot.CellVoltage_mV;
+            long[] lastValid = _cellLastValid_ms;
+            long oldest = now_ms;
+            int highest_mV = 0;
+            int lowest_mV = 0;
             for (int i = 0; i < _cellCount; i++)
             {
-                if (!snapshot.CellValid[i])
+                if (!cellValid[i])
                 {
+                    if (lastValid[i] < oldest)
+                    {
+                        oldest = lastValid[i];
+                    }
                     continue;
                 }
-                _cellLastValid_ms[i] = now_ms;
-                int v = snapshot.CellVoltage_mV[i];
+                lastValid[i] = now_ms;
+                int v = cellVoltage[i];
                 sum += v;
                 validCount++;
-                if (maxCell < 0 || v > snapshot.CellVoltage_mV[maxCell])
+                if (maxCell < 0 || v > highest_mV)
                 {
                     maxCell = i;
+                    highest_mV = v;
                 }
-                if (minCell < 0 || v < snapshot.CellVoltage_mV[minCell])
+                if (minCell < 0 || v < lowest_mV)
                 {
                     minCell = i;
+                    lowest_mV = v;
                 }
             }
+            _oldestCellValid_ms = oldest;
             bool anyCell = validCount > 0;
             bool allCells = validCount == _cellCount;
             Evaluate((int)ProtectedQuantity.CellOverVoltage, anyCell ? snapshot.CellVoltage_mV[maxCell] : 0, anyCell, allCells, true, maxCell, now_ms);
@@ -368,12 +386,15 @@ namespace Bms.Firmware.Protection
         {
             long timeout = _config.MeasurementTimeout_ms;
             int staleCell = -2;
-            for (int i = 0; i < _cellCount; i++)
+            if (now_ms - _oldestCellValid_ms >= timeout)
             {
-                if (now_ms - _cellLastValid_ms[i] >= timeout)
+                for (int i = 0; i < _cellCount; i++)
                 {
-                    staleCell = i;
-                    break;
+                    if (now_ms - _cellLastValid_ms[i] >= timeout)
+                    {
+                        staleCell = i;
+                        break;
+                    }
                 }
             }
             if (staleCell == -2 && (now_ms - _temperatureLastValid_ms >= timeout || now_ms - _currentLastValid_ms >= timeout))

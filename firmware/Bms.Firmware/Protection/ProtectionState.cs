@@ -17,6 +17,10 @@ namespace Bms.Firmware.Protection
         private readonly int[] _activeCount = new int[CodeSlots * LevelSlots];
         private readonly bool[] _latched = new bool[CodeSlots];
         private readonly long[] _raised = new long[CodeSlots];
+        // Cached from _activeCount whenever an event changes it, so that readers (many per tick) do not scan
+        // the level slots: each code's highest active level, and per level the bit set of codes at it.
+        private readonly int[] _activeLevel = new int[CodeSlots];
+        private readonly uint[] _codesAtLevel = new uint[LevelSlots];
         private int _latchedCount;
 
         /// <summary>Time of the last latch (the first fault since the last reset).</summary>
@@ -57,6 +61,27 @@ namespace Bms.Firmware.Protection
             {
                 _activeCount[i]--;
             }
+            else
+            {
+                return;
+            }
+            int newLevel = 0;
+            for (int s = LevelSlots - 1; s > 0; s--)
+            {
+                if (_activeCount[c * LevelSlots + s] > 0)
+                {
+                    newLevel = s;
+                    break;
+                }
+            }
+            int previous = _activeLevel[c];
+            if (previous != newLevel)
+            {
+                uint bit = 1u << c;
+                _codesAtLevel[previous] &= ~bit;
+                _codesAtLevel[newLevel] |= bit;
+                _activeLevel[c] = newLevel;
+            }
         }
 
         /// <summary>true when the code's fault is latched.</summary>
@@ -74,9 +99,19 @@ namespace Bms.Firmware.Protection
             {
                 return ProtectionLevel.None;
             }
+            return (ProtectionLevel)_activeLevel[c];
+        }
+
+        /// <summary>
+        /// The highest active level (latches not counted) of every code outside <paramref name="excludedCodes"/>
+        /// (bit n set = code n excluded), without asking code by code.
+        /// </summary>
+        public ProtectionLevel GetHighestActiveLevel(uint excludedCodes)
+        {
+            uint included = ~excludedCodes & ~1u;
             for (int l = LevelSlots - 1; l > 0; l--)
             {
-                if (_activeCount[c * LevelSlots + l] > 0)
+                if ((_codesAtLevel[l] & included) != 0)
                 {
                     return (ProtectionLevel)l;
                 }
@@ -106,16 +141,7 @@ namespace Bms.Firmware.Protection
                 {
                     return ProtectionLevel.Fault;
                 }
-                ProtectionLevel highest = ProtectionLevel.None;
-                for (int c = 1; c < CodeSlots; c++)
-                {
-                    ProtectionLevel level = GetActiveLevel((BmsEventCode)c);
-                    if (level > highest)
-                    {
-                        highest = level;
-                    }
-                }
-                return highest;
+                return GetHighestActiveLevel(0);
             }
         }
 
@@ -124,14 +150,7 @@ namespace Bms.Firmware.Protection
         {
             get
             {
-                for (int c = 1; c < CodeSlots; c++)
-                {
-                    if (_activeCount[c * LevelSlots + (int)ProtectionLevel.Fault] > 0)
-                    {
-                        return true;
-                    }
-                }
-                return false;
+                return (_codesAtLevel[(int)ProtectionLevel.Fault] & ~1u) != 0;
             }
         }
 
