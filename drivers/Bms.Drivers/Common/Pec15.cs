@@ -37,10 +37,12 @@ namespace Bms.Drivers.Common
         public static ushort Compute(byte[] data, int offset, int count)
         {
             int remainder = Seed;
-            for (int i = 0; i < count; i++)
+            // Static field and bound into locals: fewer instructions per byte on an IL interpreter.
+            ushort[] table = Table;
+            int end = offset + count;
+            for (int i = offset; i < end; i++)
             {
-                int address = ((remainder >> 7) ^ data[offset + i]) & 0xFF;
-                remainder = ((remainder << 8) ^ Table[address]) & 0x7FFF;
+                remainder = ((remainder << 8) ^ table[((remainder >> 7) ^ data[i]) & 0xFF]) & 0x7FFF;
             }
             return (ushort)(remainder << 1);
         }
