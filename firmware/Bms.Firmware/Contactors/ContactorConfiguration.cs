@@ -30,7 +30,10 @@ namespace Bms.Firmware.Contactors
         /// <summary>Time the link capacitance needs to discharge through its bleeder after opening.</summary>
         public int LinkDecay_ms;
 
-        /// <summary>Defaults scaled to the pack capacity (break limit 1C, weld current C/100, at least 100 mA).</summary>
+        /// <summary>
+        /// Defaults scaled to the pack capacity (break limit 1C, weld current C/100, at least 100 mA; link-voltage
+        /// weld check at 50 % of pack 10 s after opening, which assumes a bleeder on the link).
+        /// </summary>
         public static ContactorConfiguration CreateDefault(int capacity_mAh)
         {
             if (capacity_mAh <= 0)
@@ -48,8 +51,10 @@ namespace Bms.Firmware.Contactors
             c.FeedbackSettle_ms = 100;
             c.WeldCurrent_mA = capacity_mAh / 100 > 100 ? capacity_mAh / 100 : 100;
             c.WeldDetect_ms = 500;
-            c.WeldLinkPercent = 0;
-            c.LinkDecay_ms = 5000;
+            // A bleeder brings the link below 60 V within seconds; half the pack voltage 10 s after opening means
+            // a contactor still connects it. Set WeldLinkPercent = 0 for a link without a bleeder.
+            c.WeldLinkPercent = 50;
+            c.LinkDecay_ms = 10000;
             return c;
         }
 

@@ -15,11 +15,11 @@ namespace Bms.Firmware.Estimation
             bool negative = (a < 0) ^ (b < 0) ^ (c < 0);
             ulong ua = Magnitude(a), ub = Magnitude(b), uc = Magnitude(c);
             ulong q;
-            if (ua <= SqrtMax && ub <= SqrtMax)
+            if ((ua <= SqrtMax && ub <= SqrtMax) || ub == 0 || ua <= (ulong)long.MaxValue / ub)
             {
                 ulong p = ua * ub;
                 ulong half = uc >> 1;
-                // p + half cannot overflow: p < 2^63, half < 2^63
+                // p <= 2^63 - 1 and half < 2^63: the sum fits in 64 unsigned bits
                 q = (p + half) / uc;
             }
             else

@@ -125,10 +125,18 @@ namespace Bms.Firmware.Estimation
         /// Initialises the filter from the first snapshot. <paramref name="initialSoc_pcm"/> ≥ 0 sets every cell to
         /// that value (treated as uncertain by ±30 %); a negative value takes the state restored from
         /// non-volatile storage (<see cref="RestoreState"/>), cross-checked against the OCV of a resting cell, or
-        /// else the SoC whose OCV matches the measured voltage.
+        /// else the SoC whose OCV matches the measured voltage. With a negative value, nothing restored and no
+        /// valid cell voltage yet, the start is deferred to the first <see cref="Update100ms"/> with a valid scan.
         /// </summary>
         public void Start(MeasurementSnapshot snapshot, int initialSoc_pcm)
         {
+            if (initialSoc_pcm < 0 && !_restored && !AnyCellValid(snapshot))
+            {
+                // Nothing to start from yet (e.g. the AFE's first scan after configuration): wait for a valid scan
+                // instead of guessing. Update100ms retries; meanwhile report the middle rather than "empty".
+                for (int c = 0; c < _cellCount; c++) _soc_pcm[c] = FullScale_pcm / 2;
+                return;
+            }
             UpdateTemperature(snapshot);
             _lastCurrentTime_ms = snapshot.CurrentTime_ms;
             _lastVoltageTime_ms = snapshot.Time_ms;
@@ -528,6 +536,12 @@ namespace Bms.Firmware.Estimation
             long sum = 0;
             for (int c = 0; c < _cellCount; c++) sum += _bias_nA[c];
             return sum / _cellCount / 1000;
+        }
+
+        private static bool AnyCellValid(MeasurementSnapshot snapshot)
+        {
+            for (int c = 0; c < snapshot.CellCount; c++) if (snapshot.CellValid[c]) return true;
+            return false;
         }
 
         private void UpdateTemperature(MeasurementSnapshot snapshot)

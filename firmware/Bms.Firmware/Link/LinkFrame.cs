@@ -20,6 +20,11 @@ namespace Bms.Firmware.Link
         public const int TrailerBytes = 2;
         /// <summary>Largest payload accepted (a 64-cell sample or a decision with its events fits).</summary>
         public const int MaxPayloadBytes = 1024;
+        /// <summary>
+        /// Frames are written in one piece, so a partial frame that has not grown for this long is abandoned
+        /// (<see cref="LinkFrameReader.Abandon"/>): a corrupted length field must not swallow the frames after it.
+        /// </summary>
+        public const int StaleFrame_ms = 100;
 
         /// <summary>
         /// Writes a complete frame around the payload already placed at <c>frame[HeaderBytes..]</c>.
@@ -54,6 +59,21 @@ namespace Bms.Firmware.Link
         public int CrcErrors { get; private set; }
         /// <summary>Frames rejected for an impossible length.</summary>
         public int LengthErrors { get; private set; }
+        /// <summary>Partial frames abandoned because they stopped growing.</summary>
+        public int StaleFrames { get; private set; }
+
+        /// <summary>true while a frame has started but not completed.</summary>
+        public bool InFrame { get { return _filled > 0; } }
+
+        /// <summary>Drops a partial frame (counted in <see cref="StaleFrames"/>) and waits for the next sync pair.</summary>
+        public void Abandon()
+        {
+            if (_filled > 0)
+            {
+                _filled = 0;
+                StaleFrames++;
+            }
+        }
 
         /// <summary>Type of the last complete frame.</summary>
         public byte Type { get { return _frame[2]; } }

@@ -50,6 +50,7 @@ namespace Bms.Firmware.Link
         private long _lastPoll_ms;
         private LoopbackContactor _negative;
         private LoopbackContactor _positive;
+        private long _lastActivity_ms;
 
         /// <summary>Runs over <paramref name="channel"/>; <paramref name="boardClock"/> times the compute of each step.</summary>
         public SimulationSession(ISerialChannel channel, IMonotonicClock boardClock)
@@ -64,8 +65,8 @@ namespace Bms.Firmware.Link
         public long SamplesProcessed { get; private set; }
         /// <summary>Frames refused (Nak sent).</summary>
         public long FramesRefused { get; private set; }
-        /// <summary>Frames dropped for a bad CRC or length.</summary>
-        public int FramesCorrupted { get { return _reader.CrcErrors + _reader.LengthErrors; } }
+        /// <summary>Frames dropped for a bad CRC or length, or abandoned half-received.</summary>
+        public int FramesCorrupted { get { return _reader.CrcErrors + _reader.LengthErrors + _reader.StaleFrames; } }
         /// <summary>true after the host said Bye.</summary>
         public bool Finished { get; private set; }
 
@@ -75,13 +76,20 @@ namespace Bms.Firmware.Link
             int count;
             while ((count = _channel.Read(_rx, 0, _rx.Length)) > 0)
             {
+                _lastActivity_ms = _boardClock.Now_ms;
                 for (int i = 0; i < count; i++)
                 {
                     if (_reader.Push(_rx[i]))
                     {
                         Handle();
+                        // A frame that started arriving while we computed is not stale.
+                        _lastActivity_ms = _boardClock.Now_ms;
                     }
                 }
+            }
+            if (_reader.InFrame && _boardClock.Now_ms - _lastActivity_ms > LinkFrame.StaleFrame_ms)
+            {
+                _reader.Abandon();
             }
         }
 

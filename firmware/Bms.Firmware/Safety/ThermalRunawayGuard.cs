@@ -432,6 +432,13 @@ namespace Bms.Firmware.Safety
             {
                 // A missed scan is skipped, not a reason to forget the rate history; persistent loss is a fault.
                 _trusted[j] = false;
+                if ((s.AfeFaults & (Bms.Drivers.CellMonitoring.CellMonitorFaults.CommunicationError | Bms.Drivers.CellMonitoring.CellMonitorFaults.DeviceMissing)) != 0)
+                {
+                    // The AFE itself is not answering: that is AfeCommunication, raised by protection, not a
+                    // thermistor fault (and the sensor must not stay distrusted once the AFE answers again).
+                    _unreadableSince_ms[j] = -1;
+                    return;
+                }
                 if (_unreadableSince_ms[j] < 0)
                 {
                     _unreadableSince_ms[j] = now;

@@ -154,6 +154,11 @@ namespace Bms.Firmware.Composition
                 {
                     slots = (int)room;
                 }
+                long logEnd = (long)logAddress + (long)slots * FaultRecord.Size;
+                if (slots >= 2 && logAddress < config.StateRecordAddress + recordSize && logEnd > config.StateRecordAddress)
+                {
+                    throw new ArgumentException("BMS configuration refused: FaultLogAddress " + logAddress.ToString() + " overlaps the state record at " + config.StateRecordAddress.ToString());
+                }
                 if (slots >= 2)
                 {
                     _faultLog = new FaultLog(hardware.Storage, logAddress, slots, _snapshot);
@@ -200,7 +205,6 @@ namespace Bms.Firmware.Composition
                 }
             }
             _startTime_ms = now;
-            StartEstimatorWhenMeasured(now);
             _lastOpenWireCheck_ms = now;
             _lastSocPersist_ms = now;
             Log("BMS: started");
@@ -374,7 +378,7 @@ namespace Bms.Firmware.Composition
         private void RunMeasurement(long now_ms)
         {
             AcquireCells(now_ms);
-            // The guard judges every thermistor's plausibility on the raw readings first; a sensor it found faulty
+            // The guard judges every thermistor's plausibility on the raw readings first; a sensor it found implausible
             // (open, shorted, frozen, impossible step) then counts as invalid for protection, limits and estimation,
             // so a broken thermistor raises SensorFault instead of a false over/under-temperature trip.
             _thermalRunaway.Update100ms(_snapshot);
@@ -394,9 +398,12 @@ namespace Bms.Firmware.Composition
 
         private void ExcludeFaultyTemperatureSensors()
         {
+            // Unreadable channels are already invalid, and a channel that reads again delivers a real value at once
+            // (so the measurement-loss timeout clears with the communication); only implausible values are dropped.
             for (int i = 0; i < _temperatureCount; i++)
             {
-                if (_thermalRunaway.GetSensorFault(i) != TemperatureSensorFault.None)
+                TemperatureSensorFault fault = _thermalRunaway.GetSensorFault(i);
+                if (fault != TemperatureSensorFault.None && fault != TemperatureSensorFault.Unreadable)
                 {
                     _snapshot.TemperatureValid[i] = false;
                 }

@@ -61,6 +61,8 @@ public class ContactorTransitionTests
 
         // Weld detection with every contactor open
         new("open: current flowing with all contactors open -> ContactorWelded", ContactorState.Open, false, r => r.Snapshot.Current_mA = 2 * Defaults.WeldCurrent_mA, Defaults.WeldDetect_ms + 200, ContactorState.Fault, false, false, false, BmsEventCode.ContactorWelded),
+        new("closed -> open, link voltage still at pack 10 s later -> ContactorWelded", ContactorState.Closed, false, r => r.CloseRequested = false, Defaults.LinkDecay_ms + 200, ContactorState.Fault, false, false, false, BmsEventCode.ContactorWelded),
+        new("closed -> open, link discharged by its bleeder -> no weld", ContactorState.Closed, false, r => { r.CloseRequested = false; r.Run(100); r.Snapshot.LinkVoltage_mV = ContactorRig.Pack_mV / 10; }, Defaults.LinkDecay_ms + 2000, ContactorState.Open, false, false, false),
         new("open: current just below the weld limit is not a weld", ContactorState.Open, false, r => r.Snapshot.Current_mA = Defaults.WeldCurrent_mA, 2000, ContactorState.Open, false, false, false),
     };
 

@@ -212,3 +212,68 @@ public class StateEstimatorTests
         Assert.False(other.Load(new PersistentRecordStore(mem, 0, restarted.PersistedStateSize), new byte[other.PersistedStateSize + 64]));
     }
 }
+
+public class StateEstimatorStartTests
+{
+    [Fact]
+    public void Start_without_any_valid_voltage_waits_for_the_first_valid_scan()
+    {
+        var profile = ChemistryProfiles.NmcGraphite;
+        var est = new StateEstimator(profile, 2, 3000);
+        var snap = new MeasurementSnapshot(2, 1);
+        snap.CurrentValid = true;
+        est.Start(snap, -1);
+        Assert.False(est.IsStarted);
+        Assert.Equal(50000, est.PackSoc_pcm);
+        snap.Time_ms = snap.CurrentTime_ms = 100;
+        snap.CellValid[0] = snap.CellValid[1] = true;
+        snap.CellVoltage_mV[0] = snap.CellVoltage_mV[1] = profile.OcvFromSoc_mV(80000, 250);
+        est.Update100ms(snap);
+        Assert.True(est.IsStarted);
+        Assert.InRange(est.PackSoc_pcm, 79000, 81000);
+    }
+}
+
+public class StateEstimatorCalibrationTests
+{
+    private static (StateEstimator, MeasurementSnapshot) Started(int soc_pcm)
+    {
+        var est = new StateEstimator(ChemistryProfiles.NmcGraphite, 1, 3000);
+        var snap = new MeasurementSnapshot(1, 1);
+        snap.CurrentValid = true;
+        snap.CellValid[0] = true;
+        snap.CellVoltage_mV[0] = ChemistryProfiles.NmcGraphite.OcvFromSoc_mV(soc_pcm, 250);
+        snap.TemperatureValid[0] = true;
+        snap.Temperature_dC[0] = 250;
+        est.Start(snap, soc_pcm);
+        return (est, snap);
+    }
+
+    [Fact]
+    public void End_of_constant_voltage_charge_sets_100_percent()
+    {
+        var (est, snap) = Started(90000);
+        snap.CellVoltage_mV[0] = 4198; // held at the CV level
+        snap.Current_mA = 80;          // taper below C/30
+        for (long t = 100; t <= 5000; t += 100) { snap.Time_ms = snap.CurrentTime_ms = t; est.Update100ms(snap); }
+        Assert.Equal(100000, est.GetCellSoc_pcm(0));
+        Assert.Equal(100000, est.PackSoc_pcm);
+    }
+
+    [Fact]
+    public void Cut_off_voltage_at_a_low_rate_sets_0_percent_but_not_at_a_high_rate()
+    {
+        var (est, snap) = Started(8000);
+        snap.CellVoltage_mV[0] = 2495;
+        snap.Current_mA = -300; // C/10
+        for (long t = 100; t <= 2000; t += 100) { snap.Time_ms = snap.CurrentTime_ms = t; est.Update100ms(snap); }
+        Assert.Equal(0, est.GetCellSoc_pcm(0));
+
+        var (fast, fastSnap) = Started(30000);
+        fastSnap.CellVoltage_mV[0] = 2495;
+        fastSnap.Current_mA = -12000; // 4C: the cut-off is reached with charge left
+        fastSnap.Time_ms = fastSnap.CurrentTime_ms = 100;
+        fast.Update100ms(fastSnap);
+        Assert.True(fast.GetCellSoc_pcm(0) > 0);
+    }
+}

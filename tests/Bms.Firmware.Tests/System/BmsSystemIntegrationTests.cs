@@ -25,9 +25,12 @@ public class BmsSystemIntegrationTests
         Assert.True(rig.Sink.Raised(BmsEventCode.AfeCommunication, ProtectionLevel.Fault));
         Assert.Equal(ContactorState.Fault, rig.Bms.Contactors);
         Assert.False(rig.Bms.ResetFaults());
+        // A silent AFE is one AfeCommunication fault, not a SensorFault per thermistor behind it.
+        Assert.DoesNotContain(rig.Sink.Events, e => e.Code == BmsEventCode.SensorFault);
         rig.Monitor.CommunicationLost = false;
         rig.RunMs(500);
-        Assert.True(rig.Bms.ResetFaults());
+        Assert.True(rig.Bms.ResetFaults(), string.Join(", ", rig.Sink.Events));
+        Assert.Contains(rig.Sink.Events, e => e.Code == BmsEventCode.AfeCommunication && !e.Active);
     }
 
     [Fact]

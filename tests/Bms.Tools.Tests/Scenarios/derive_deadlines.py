@@ -48,6 +48,9 @@ CHECKS = [
     ('over-temperature.csv', 'OverTemperatureDischarge warning (70 °C, 2 s)', max_temp, 702, 3),
     ('over-temperature.csv', 'OverTemperatureDischarge alarm (73 °C, 1 s)', max_temp, 732, 2),
     ('over-temperature.csv', 'OverTemperatureDischarge fault (75 °C, 1 s)', max_temp, 752, 2),
+    ('over-temperature-charge.csv', 'OverTemperatureCharge warning (45 °C, 2 s)', max_temp, 452, 3),
+    ('over-temperature-charge.csv', 'OverTemperatureCharge alarm (48 °C, 1 s)', max_temp, 482, 2),
+    ('over-temperature-charge.csv', 'OverTemperatureCharge fault (50 °C, 1 s)', max_temp, 502, 2),
 ]
 
 if __name__ == '__main__':

@@ -164,7 +164,8 @@ internal sealed class SimulatedBoard : IDisposable
         {
             while (!_stop)
             {
-                if (_pipe.ToDevice.WaitForData(20)) Session.Poll();
+                _pipe.ToDevice.WaitForData(20);
+                Session.Poll(); // also when idle, as the device's main loop does (stale partial frames expire)
             }
         }
         catch (Exception e)

@@ -33,6 +33,27 @@ public class StreamLinkTests
         return path;
     }
 
+    /// <summary>
+    /// 4 cells, one sample a second, alternating 3 A discharge and rest: every sample costs the board the same
+    /// 100 polls, so answer times stay far below the lossy tests' short timeouts.
+    /// </summary>
+    private static string UniformTrace(int rows)
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append("# bms-trace v1\n# cells=4\n# temps=2\n# capacity_mAh=3000\n# chemistry=nmc-graphite\n");
+        text.Append("time_ms,current_mA,v1_mV,v2_mV,v3_mV,v4_mV,t1_dC,t2_dC\n");
+        for (int i = 0; i < rows; i++)
+        {
+            bool load = i % 20 < 10;
+            int v = 3900 - i / 4 - (load ? 60 : 0);
+            text.Append(i * 1000L).Append(',').Append(load ? -3000 : 0).Append(',').Append(v).Append(',').Append(v + 3).Append(',')
+                .Append(v - 2).Append(',').Append(v + 1).Append(",250,252\n");
+        }
+        string path = Path.Combine(Directory.CreateTempSubdirectory("stream").FullName, "uniform.csv");
+        File.WriteAllText(path, text.ToString());
+        return path;
+    }
+
     /// <summary>4 cells charging at 1 A; cell 2 climbs from 4100 mV through the NMC 4200 mV limit to 4300 mV.</summary>
     private static string OverVoltageTrace()
     {
@@ -119,6 +140,35 @@ public class StreamLinkTests
     }
 
     [Fact]
+    public void The_board_agrees_with_the_host_replay_through_the_emulated_afe()
+    {
+        // The full host replay (BQ76952 emulator, real driver, simulated contactors with travel time and a
+        // precharged DC link) differs from simulation mode only in what sits below the firmware, so the two must
+        // tell the same story: SoC within 0.1 % at every sample, same contactor state and protection level.
+        string path = HppcPrefix(300);
+        string csv = Path.Combine(Path.GetDirectoryName(path)!, "replay.csv");
+        new Bms.Replay.Engine.ReplayEngine(Bms.Replay.Engine.FirmwareRig.Create).Run(path, new Bms.Replay.Engine.ReplaySettings { CsvPath = csv });
+        var ticks = File.ReadLines(csv).Skip(1).Select(l => l.Split(',')).ToDictionary(f => long.Parse(f[0]), f => f);
+        var (_, decisions, _) = StreamOverPipe(path, new LinkPipe());
+        var trace = TraceReader.ReadAll(path);
+
+        int compared = 0, maxDiff = 0;
+        for (int i = 1; i < decisions.Count; i++)
+        {
+            long t = trace.Samples[i].Time_ms - trace.Samples[0].Time_ms;
+            if (!ticks.TryGetValue(t, out var tick)) continue;
+            var d = decisions[i];
+            maxDiff = Math.Max(maxDiff, Math.Abs(int.Parse(tick[1]) - d.Soc_pcm));
+            Assert.True(Math.Abs(int.Parse(tick[1]) - d.Soc_pcm) <= 100, "SoC at " + t + " ms: board " + d.Soc_pcm + ", replay " + tick[1]);
+            Assert.Equal(tick[2], d.Contactors.ToString());
+            Assert.Equal(tick[6], Bms.Replay.Output.JsonSummaryWriter.LevelName(d.Level));
+            compared++;
+        }
+        _out.WriteLine(compared + " samples compared with the emulator replay; largest SoC difference " + maxDiff + " pcm");
+        Assert.True(compared > 250, compared + " samples compared");
+    }
+
+    [Fact]
     public void Cell_over_voltage_fault_opens_the_contactors_on_the_board()
     {
         var (result, decisions, _) = StreamOverPipe(OverVoltageTrace(), new LinkPipe());
@@ -138,7 +188,7 @@ public class StreamLinkTests
     [Fact]
     public void A_lossy_line_is_recovered_by_retries_with_identical_decisions()
     {
-        string path = HppcPrefix(120);
+        string path = UniformTrace(120);
         var clean = StreamOverPipe(path, new LinkPipe()).Decisions;
 
         var pipe = new LinkPipe
@@ -148,7 +198,7 @@ public class StreamLinkTests
             // Device → host: corrupt the 60th answer's CRC.
             DeviceToHostFilter = (n, data) => n == 60 ? Flip(data, data.Length - 1) : data,
         };
-        var (result, lossy, session) = StreamOverPipe(path, pipe, new StreamSettings { Timeout_ms = 150, Retries = 2 });
+        var (result, lossy, session) = StreamOverPipe(path, pipe, new StreamSettings { Timeout_ms = 400, Retries = 2 });
 
         Assert.Equal(clean.Count, lossy.Count);
         for (int i = 0; i < clean.Count; i++)
@@ -164,6 +214,32 @@ public class StreamLinkTests
         // The answer lost on the way back was repeated, not recomputed: the board ran each sample once.
         Assert.Equal(clean.Count, session.SamplesProcessed);
         _out.WriteLine("lossy run: " + result.Link.Retries + " retries recovered, " + result.Samples + " samples, " + result.Wall_s.ToString("0.00") + " s");
+    }
+
+    [Fact]
+    public void A_corrupted_length_field_does_not_swallow_the_retries()
+    {
+        string path = UniformTrace(40);
+        var clean = StreamOverPipe(path, new LinkPipe()).Decisions;
+        var pipe = new LinkPipe
+        {
+            // Payload length high byte 0x03: the receiver would wait for ~800 bytes that never come.
+            HostToDeviceFilter = (n, data) => n == 10 ? Set(data, 5, 0x03) : data,
+            DeviceToHostFilter = (n, data) => n == 20 ? Set(data, 5, 0x03) : data,
+        };
+        var (result, lossy, session) = StreamOverPipe(path, pipe, new StreamSettings { Timeout_ms = 400, Retries = 1 });
+
+        Assert.Equal(clean.Select(d => (d.Time_ms, d.Soc_pcm, d.Contactors, d.Level)), lossy.Select(d => (d.Time_ms, d.Soc_pcm, d.Contactors, d.Level)));
+        Assert.Equal(2, result.Link.Retries);
+        Assert.Equal(1, session.FramesCorrupted);
+        Assert.Equal(1, result.Link.AbandonedFrames);
+    }
+
+    private static byte[] Set(byte[] data, int at, byte value)
+    {
+        var copy = (byte[])data.Clone();
+        copy[at] = value;
+        return copy;
     }
 
     private static byte[] Flip(byte[] data, int at)

@@ -46,6 +46,8 @@ public sealed class LinkStatistics
     public long CrcErrors { get; internal set; }
     /// <summary>Frames from the device dropped for an impossible length.</summary>
     public long LengthErrors { get; internal set; }
+    /// <summary>Partial frames from the device abandoned because they stopped growing (e.g. a corrupted length).</summary>
+    public long AbandonedFrames { get; internal set; }
     /// <summary>Valid frames that answered nothing outstanding (late duplicates of an earlier answer).</summary>
     public long StaleFrames { get; internal set; }
 }
@@ -255,6 +257,7 @@ public sealed class LinkClient : IDisposable
     private void ReadLoop()
     {
         var buffer = new byte[4096];
+        var gap = Stopwatch.StartNew(); // since the last bytes arrived
         try
         {
             while (!_disposed)
@@ -269,6 +272,8 @@ public sealed class LinkClient : IDisposable
                     continue; // a serial port with a read timeout: nothing arrived yet
                 }
                 if (n <= 0) break;
+                if (_reader.InFrame && gap.ElapsedMilliseconds > LinkFrame.StaleFrame_ms) _reader.Abandon();
+                gap.Restart();
                 for (int i = 0; i < n; i++)
                 {
                     if (!_reader.Push(buffer[i])) continue;
@@ -278,6 +283,7 @@ public sealed class LinkClient : IDisposable
                 }
                 Statistics.CrcErrors = _reader.CrcErrors;
                 Statistics.LengthErrors = _reader.LengthErrors;
+                Statistics.AbandonedFrames = _reader.StaleFrames;
             }
             _readFailure ??= "end of stream";
         }

@@ -138,7 +138,7 @@ public static class StreamRunner
         output.WriteLine(r.Trace + ": " + r.Samples + " samples streamed to " + where + " in " + r.Wall_s.ToString("0.00", inv) + " s (" +
                          r.SamplesPerSecond.ToString("0", inv) + " samples/s), chemistry " + r.Chemistry);
         output.WriteLine("link: " + link.Retries + " retries (" + link.Timeouts + " timeouts, " + link.Naks + " Naks), " +
-                         link.CrcErrors + " CRC errors and " + link.LengthErrors + " length errors received, " + link.StaleFrames + " stale answers");
+                         link.CrcErrors + " CRC errors, " + link.LengthErrors + " length errors and " + link.AbandonedFrames + " broken frames received, " + link.StaleFrames + " stale answers");
         output.WriteLine("board compute per sample: max " + r.MaxCompute_us + " µs, mean " + r.MeanCompute_us.ToString("0", inv) + " µs");
         if (r.Last is LinkDecision d)
         {

@@ -12,7 +12,7 @@ public static class BuiltInScenarios
     private static Scenario[] Create() => new Scenario[]
     {
         new DriveCycleScenario(), new FastChargeScenario(), new LongRestScenario(), new CellImbalanceScenario(),
-        new OvervoltageChargerFaultScenario(), new OverTemperatureScenario(), new InternalShortScenario(),
+        new OvervoltageChargerFaultScenario(), new OverTemperatureScenario(), new OverTemperatureChargeScenario(), new InternalShortScenario(),
         new ThermalRunawayScenario(), new ThermistorFaultScenario(open: true), new ThermistorFaultScenario(open: false),
         new NormalTraceScenario("open-sense-wire", "a light drive for a chip-level open sense wire (the fault is injected at replay: \"afe\": \"ltc6813\", \"inject\": [\"open-wire:3@300s\"])"),
         new NormalTraceScenario("afe-comm-loss", "a light drive for a chip-level communication loss (the fault is injected at replay: \"inject\": [\"no-answer@600s\"])"),
@@ -142,6 +142,33 @@ public sealed class OverTemperatureScenario : Scenario
             c.Pack.AmbientConductance_W_per_K = 0.15;
         }
         return BuiltInScenarios.DriveCurrent_A(c, t, 1.0, 0.4);
+    }
+}
+
+/// <summary>Cooling failure while a charger that ignores the BMS limits keeps charging at 0.5C.</summary>
+public sealed class OverTemperatureChargeScenario : Scenario
+{
+    public override string Name => "over-temperature-charge";
+    public override string Summary => "cooling failure while charging: hot air (30 -> 70 °C) and a charger that ignores the BMS's thermal derating keeps 0.5C; cells pass the charge temperature limits (OverTemperatureCharge)";
+    public override double DefaultDuration_s => 1500;
+    public override double InitialSoc => 0.3;
+
+    public override void Setup(ScenarioContext c)
+    {
+        c.Pack.Ambient_C = 30;
+        c.Pack.SetAllTemperatures(30);
+    }
+
+    public override double Current_A(ScenarioContext c, double t)
+    {
+        if (t < 30) return 0;
+        if (t >= 60)
+        {
+            c.Mark("cooling_failure", 60, tag: t < 60 + c.Dt_s);
+            c.Pack.Ambient_C = Math.Min(70, 30 + (t - 60) * 40.0 / 600.0);
+            c.Pack.AmbientConductance_W_per_K = 0.15;
+        }
+        return 0.5 * c.OneC_A;
     }
 }
 
