@@ -13,8 +13,8 @@ public sealed class SocErrorStatistics
 
     public long Count { get; private set; }
 
-    /// <summary>Reference rows at which the firmware had no estimate yet (start-up, before its first complete scan).</summary>
-    public long Unavailable { get; private set; }
+    /// <summary>Reference rows passed while the firmware had no estimate yet (it reports -1 then); not in the figures.</summary>
+    public long NotStarted { get; set; }
     public double MaxAbsError_pct { get; private set; }
     public double MaxAbsErrorAfterSettling_pct { get; private set; }
     public double FinalError_pct { get; private set; }
@@ -23,12 +23,6 @@ public sealed class SocErrorStatistics
     /// <param name="time_ms">Time since the trace start.</param>
     public void Add(long time_ms, int reference_pcm, int firmware_pcm)
     {
-        if (firmware_pcm < 0)
-        {
-            // The firmware reports -1 until its first complete AFE scan: there is no estimate to be wrong yet.
-            Unavailable++;
-            return;
-        }
         double error = (firmware_pcm - reference_pcm) / 1000.0;
         Count++;
         _sumSquares += error * error;
