@@ -28,7 +28,9 @@ public class BmsSystemIntegrationTests
         // A silent AFE is one AfeCommunication fault, not a SensorFault per thermistor behind it.
         Assert.DoesNotContain(rig.Sink.Events, e => e.Code == BmsEventCode.SensorFault);
         rig.Monitor.CommunicationLost = false;
+        // Readings come back valid at the next scan: the condition clears, the latch holds until the reset.
         rig.RunMs(500);
+        Assert.Equal(ContactorState.Fault, rig.Bms.Contactors);
         Assert.True(rig.Bms.ResetFaults(), string.Join(", ", rig.Sink.Events));
         Assert.Contains(rig.Sink.Events, e => e.Code == BmsEventCode.AfeCommunication && !e.Active);
     }
