@@ -28,7 +28,7 @@ namespace Bms.Firmware.Chemistry
 
         /// <summary>
         /// NMC/graphite, measured on Samsung INR18650-30Q (tables generated from the ARTS-Lab recordings).
-        /// Envelope from the Samsung SDI INR18650-30Q specification: 4.20 V charge, 2.50 V discharge cut-off,
+        /// Envelope from the Samsung SDI INR18650-30Q specification: 4.20 V ± 0.05 V charge, 2.50 V discharge cut-off (2.0 V over-discharge),
         /// charge 0..50 °C, discharge −20..75 °C, 4 A max charge, 15 A max continuous discharge (3 Ah nominal).
         /// </summary>
         public static ChemistryProfile NmcGraphite
@@ -39,8 +39,12 @@ namespace Bms.Firmware.Chemistry
                 {
                     var envelope = new SafeOperatingEnvelope
                     {
-                        MaxCellVoltage_mV = 4200,
-                        MinCellVoltage_mV = 2500,
+                        // 4.20 V is the charge voltage and 2.50 V the cut-off at rated current, not the limits of
+                        // safe operation: the hard envelope sits at the specification's 4.20 V ± 0.05 V tolerance and
+                        // at 2.0 V (over-discharge), so a normal CC-CV charge and a loaded discharge to the cut-off
+                        // (2.3 V under a 2C pulse at 20 °C in the ARTS-Lab HPPC data) stay out of alarm.
+                        MaxCellVoltage_mV = 4250,
+                        MinCellVoltage_mV = 2000,
                         MaxChargeTemperature_dC = 500,
                         MinChargeTemperature_dC = 0,
                         MaxDischargeTemperature_dC = 750,

@@ -75,7 +75,8 @@ namespace Bms.Firmware.Limits
                 out c.DischargeTemperatureZeroLow_dC, out c.DischargeTemperatureFullLow_dC, out c.DischargeTemperatureFullHigh_dC, out c.DischargeTemperatureZeroHigh_dC);
 
             c.ChargeSocTaperStart_pcm = 85000;
-            c.ChargeSocEndFactor_permille = 100;
+            // Full means stop: the charge limit reaches zero at 100 % SoC whatever the voltage headroom still allows.
+            c.ChargeSocEndFactor_permille = 0;
             c.DischargeSocTaperStart_pcm = 15000;
             c.DischargeSocEndFactor_permille = 100;
 

@@ -89,7 +89,7 @@ public class ProtectionConfigurationTests
         Assert.Contains("ordered", c.Validate(env, 3000));
 
         c = Fresh();
-        c.GetQuantity(ProtectedQuantity.CellOverVoltage).Warning.ClearThreshold = 4190;
+        c.GetQuantity(ProtectedQuantity.CellOverVoltage).Warning.ClearThreshold = c.GetQuantity(ProtectedQuantity.CellOverVoltage).Warning.Threshold + 10;
         Assert.Contains("ClearThreshold", c.Validate(env, 3000));
 
         c = Fresh();

@@ -42,7 +42,7 @@ public class BmsSystemIntegrationTests
         bool latchedWhenNotified = false;
         rig.Bms.SetEventSink(new LambdaSink((t, c, l, cell, a) => { if (c == BmsEventCode.CellUnderVoltage && l == ProtectionLevel.Fault && a) latchedWhenNotified = rig.Bms.FaultLatched; }));
         rig.Bms.Start();
-        rig.Monitor.CellVoltage_mV[0] = 2400;
+        rig.Monitor.CellVoltage_mV[0] = 1900; // below the UV fault (2000 mV for NMC)
         rig.RunMs(2000);
         Assert.True(latchedWhenNotified);
     }
@@ -52,7 +52,7 @@ public class BmsSystemIntegrationTests
     {
         var rig = new SystemRig();
         rig.Bms.Start();
-        rig.Monitor.CellVoltage_mV[3] = 4150 + 30; // beyond the OV warning (4150 mV for NMC)
+        rig.Monitor.CellVoltage_mV[3] = 4200 + 30; // beyond the OV warning (4200 mV for NMC)
         rig.RunMs(3000);
         var log = rig.Bms.FaultLog;
         Assert.NotNull(log);
@@ -191,7 +191,7 @@ public class BmsSystemIntegrationTests
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int cycle = 0; cycle < 3; cycle++)
         {
-            rig.Monitor.CellVoltage_mV[0] = 4160; // OV warning raised...
+            rig.Monitor.CellVoltage_mV[0] = 4210; // OV warning (4200 mV for NMC) raised...
             rig.Run(300);
             rig.Monitor.CellVoltage_mV[0] = 3700; // ...and cleared
             rig.Run(400);

@@ -40,9 +40,9 @@ def max_temp(h, r): return max(temps(h, r))
 
 # (trace, what, quantity, threshold + margin, set delay + one sample)
 CHECKS = [
-    ('overvoltage-charger-fault.csv', 'CellOverVoltage warning (4150 mV, 1 s)', max_cell, 4152, 2),
-    ('overvoltage-charger-fault.csv', 'CellOverVoltage alarm (4175 mV, 0.5 s)', max_cell, 4177, 1),
-    ('overvoltage-charger-fault.csv', 'CellOverVoltage fault (4200 mV, 0.3 s)', max_cell, 4202, 1),
+    ('overvoltage-charger-fault.csv', 'CellOverVoltage warning (4200 mV, 1 s)', max_cell, 4202, 2),
+    ('overvoltage-charger-fault.csv', 'CellOverVoltage alarm (4225 mV, 0.5 s)', max_cell, 4227, 1),
+    ('overvoltage-charger-fault.csv', 'CellOverVoltage fault (4250 mV, 0.3 s)', max_cell, 4252, 1),
     ('cell-imbalance.csv', 'CellImbalance warning (150 mV, 5 s)', spread, 152, 6),
     ('cell-imbalance.csv', 'CellImbalance alarm (300 mV, 5 s)', spread, 302, 6),
     ('over-temperature.csv', 'OverTemperatureDischarge warning (70 °C, 2 s)', max_temp, 702, 3),

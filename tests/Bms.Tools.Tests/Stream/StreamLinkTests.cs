@@ -54,7 +54,7 @@ public class StreamLinkTests
         return path;
     }
 
-    /// <summary>4 cells charging at 1 A; cell 2 climbs from 4100 mV through the NMC 4200 mV limit to 4300 mV.</summary>
+    /// <summary>4 cells charging at 1 A; cell 2 climbs from 4150 mV through the NMC 4250 mV limit to 4350 mV.</summary>
     private static string OverVoltageTrace()
     {
         var text = new System.Text.StringBuilder();
@@ -63,7 +63,7 @@ public class StreamLinkTests
         for (int i = 0; i <= 300; i++)
         {
             long t = i * 100L;
-            int v2 = Math.Min(4300, 4100 + i * 2); // +20 mV/s, 4200 mV at 5 s
+            int v2 = Math.Min(4350, 4150 + i * 2); // +20 mV/s, 4250 mV at 5 s
             text.Append(t).Append(",1000,4100,").Append(v2).Append(",4100,4100,250,251\n");
         }
         string path = Path.Combine(Directory.CreateTempSubdirectory("stream").FullName, "overvoltage.csv");
@@ -176,7 +176,7 @@ public class StreamLinkTests
         Assert.Contains(decisions.Take(40), d => d.Contactors == ContactorState.Closed);
         var fault = result.Events.First(e => e.Code == BmsEventCode.CellOverVoltage && e.Level == ProtectionLevel.Fault && e.Active);
         Assert.Equal(1, fault.Cell);
-        Assert.InRange(fault.Time_ms, 5000, 6000); // 4200 mV at 5.0 s, 300 ms delay
+        Assert.InRange(fault.Time_ms, 5000, 6000); // 4250 mV at 5.0 s, 300 ms delay
         var last = decisions[^1];
         Assert.Equal(ProtectionLevel.Fault, last.Level);
         Assert.NotEqual(ContactorState.Closed, last.Contactors);
