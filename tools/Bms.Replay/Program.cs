@@ -6,7 +6,6 @@ root.Add(ReplayCommand.Create());
 root.Add(ImportCommand.Create());
 root.Add(Bms.Replay.Bench.BenchCommand.Create());
 root.Add(Bms.Replay.Stream.StreamCommand.Create());
-// Verbs owned by other areas register here, one line each:
-//   root.Add(Bms.Replay.Accuracy.AccuracyCommand.Create());
+root.Add(Bms.Replay.Accuracy.AccuracyCommand.Create());
 root.Add(Bms.Simulation.Cli.SimulateCommand.Create());
 return root.Parse(args).Invoke();

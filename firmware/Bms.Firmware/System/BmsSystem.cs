@@ -486,7 +486,9 @@ namespace Bms.Firmware.Composition
             long sum = 0;
             for (int i = 0; i < _cellCount; i++)
             {
-                bool valid = _readings.CellValid[i];
+                // A cell whose sense wire (below: wire i, above: wire i + 1) is open reads a distorted voltage:
+                // after OpenWire is raised it is no measurement for protection, estimation or the guard.
+                bool valid = _readings.CellValid[i] && !(_openWireActive && (_openWires[i] || _openWires[i + 1]));
                 _snapshot.CellValid[i] = valid;
                 if (valid)
                 {

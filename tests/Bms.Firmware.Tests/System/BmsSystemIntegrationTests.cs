@@ -25,6 +25,8 @@ public class BmsSystemIntegrationTests
         Assert.True(rig.Sink.Raised(BmsEventCode.AfeCommunication, ProtectionLevel.Fault));
         Assert.Equal(ContactorState.Fault, rig.Bms.Contactors);
         Assert.False(rig.Bms.ResetFaults());
+        // A silent AFE is one AfeCommunication fault, not a SensorFault per thermistor behind it.
+        Assert.DoesNotContain(rig.Sink.Events, e => e.Code == BmsEventCode.SensorFault);
         rig.Monitor.CommunicationLost = false;
         // Readings come back valid at the next scan: the condition clears, the latch holds until the reset.
         rig.RunMs(500);

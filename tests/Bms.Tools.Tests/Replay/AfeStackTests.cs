@@ -60,16 +60,11 @@ public class AfeStackTests
 
     /// <summary>
     /// The first scan the driver reports complete after configuration must not carry values the chip has not
-    /// measured yet. Known failure (reported to the BQ76952 area): the BQ76952 driver trusts every register
-    /// after the first ADSCAN loop, but the TS temperatures only update with the first FULLSCAN (every third
-    /// loop), so the first complete scan reports 0 K = -273.2 °C as a valid temperature.
+    /// measured yet (this caught BQ76952 temperatures of 0 K reported valid before the first full scan).
     /// </summary>
-    [Theory(Skip = "BQ76952 driver: TS temperatures trusted before the first FULLSCAN (-273.2 °C reported valid); remove Skip when fixed")]
-    [InlineData("bq76952", 4, 2)]
-    public void First_complete_scan_after_configuration_has_only_measured_values_bq76952(string afe, int cells, int temps) =>
-        First_complete_scan_after_configuration_has_only_measured_values(afe, cells, temps);
-
     [Theory]
+    [InlineData("bq76952", 4, 2)]
+    [InlineData("bq76952", 16, 3)]
     [InlineData("bq76940", 4, 1)]
     [InlineData("ltc6813", 4, 2)]
     public void First_complete_scan_after_configuration_has_only_measured_values(string afe, int cells, int temps)

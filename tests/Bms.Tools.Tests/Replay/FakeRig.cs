@@ -42,7 +42,10 @@ internal sealed class FakeRig : IReplayRig
     public IReadOnlyCollection<InjectionKind> SupportedInjections { get; set; } = Enum.GetValues<InjectionKind>();
     public SimulatedContactors Contactors { get; } = new();
     public string ContactorState { get; private set; } = "Open";
-    public int PackSoc_pcm => (int)(_charge_mAms * 100_000 / _capacity_mAms);
+    public int PackSoc_pcm => Clock.Now_ms < SocUnknownUntil_ms ? -1 : (int)(_charge_mAms * 100_000 / _capacity_mAms);
+
+    /// <summary>Like the firmware before its estimator starts: PackSoc_pcm is -1 until then.</summary>
+    public long SocUnknownUntil_ms { get; set; }
     public int ChargeLimit_mA => _faulted ? 0 : 3000;
     public int DischargeLimit_mA => _faulted ? 0 : 6000;
     public bool[] BalancingCells { get; }

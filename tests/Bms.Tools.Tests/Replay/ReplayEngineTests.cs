@@ -85,6 +85,25 @@ public class ReplayEngineTests : IDisposable
     }
 
     [Fact]
+    public void Rows_before_the_estimator_started_are_not_compared()
+    {
+        string path = WriteTrace("late.csv", 10, 0);
+        var engine = new ReplayEngine(request => _rig = new FakeRig(request) { SocUnknownUntil_ms = 2500 });
+        var result = engine.Run(path, new ReplaySettings { SocInit_pcm = 80_000 });
+        Assert.Equal(8, result.Soc!.Count);          // rows at 3..10 s
+        Assert.Equal(3, result.Soc.NotStarted);      // rows at 0, 1, 2 s
+        Assert.Equal(0, result.Soc.MaxAbsError_pct);
+
+        var never = new ReplayEngine(request => _rig = new FakeRig(request) { SocUnknownUntil_ms = long.MaxValue });
+        var none = never.Run(path, new ReplaySettings());
+        Assert.Equal(0, none.Soc!.Count);
+        using var doc = JsonDocument.Parse(JsonSummaryWriter.ToJson(new[] { none }));
+        var soc = doc.RootElement.GetProperty("soc");
+        Assert.Equal(JsonValueKind.Object, soc.ValueKind);
+        Assert.Equal(JsonValueKind.Null, soc.GetProperty("rmse_pct").ValueKind);
+    }
+
+    [Fact]
     public void Current_offset_reaches_the_firmware()
     {
         string path = WriteTrace("rest.csv", 600, 0, startSoc_pcm: 50_000);

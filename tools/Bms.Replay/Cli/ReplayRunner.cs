@@ -130,7 +130,7 @@ public static class ReplayRunner
     private static string OneLine(ReplayResult r)
     {
         var inv = CultureInfo.InvariantCulture;
-        string soc = r.Soc is null ? "no SoC reference" : "SoC RMSE " + r.Soc.Rmse_pct.ToString("0.00", inv) + " %, max " +
+        string soc = r.Soc is null ? "no SoC reference" : r.Soc.Count == 0 ? "no SoC estimate from the firmware" : "SoC RMSE " + r.Soc.Rmse_pct.ToString("0.00", inv) + " %, max " +
                                                         r.Soc.MaxAbsError_pct.ToString("0.00", inv) + " %";
         string level = r.HighestLevel == Firmware.Events.ProtectionLevel.None ? "none" : JsonSummaryWriter.LevelName(r.HighestLevel);
         return r.Trace + ": " + r.Cells + " cells, " + (r.Duration_s / 3600).ToString("0.00", inv) + " h on " + r.Afe + " (" + r.Chemistry +

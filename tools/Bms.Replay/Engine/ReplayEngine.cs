@@ -151,7 +151,10 @@ public sealed class ReplayEngine
 
             if (feeder.SocReferenceArrived)
             {
-                soc.Add(feeder.SocReferenceTime_ms - t0, feeder.LastSocRef_pcm, rig.PackSoc_pcm);
+                // the firmware reports -1 until its estimator has started (first complete scan): nothing to compare yet
+                int firmwareSoc = rig.PackSoc_pcm;
+                if (firmwareSoc >= 0) soc.Add(feeder.SocReferenceTime_ms - t0, feeder.LastSocRef_pcm, firmwareSoc);
+                else soc.NotStarted++;
                 if (series.SocRef_pct.Count == 0 || feeder.SocReferenceTime_ms - t0 >= series.SocRefTime_s[^1] * 1000 + stride)
                 {
                     series.SocRefTime_s.Add((feeder.SocReferenceTime_ms - t0) / 1000.0);
@@ -257,7 +260,7 @@ public sealed class ReplayEngine
         for (int i = 0; i < series.Temp_dC.Length; i++) series.Temp_dC[i].Add(feeder.Temp_dC[i]);
         series.TraceCurrent_mA.Add(feeder.Current_mA);
         series.MeasuredCurrent_mA.Add(s.CurrentValid ? s.Current_mA : double.NaN);
-        series.Soc_pct.Add(rig.PackSoc_pcm / 1000.0);
+        series.Soc_pct.Add(rig.PackSoc_pcm >= 0 ? rig.PackSoc_pcm / 1000.0 : double.NaN);
         series.ChargeLimit_A.Add(rig.ChargeLimit_mA / 1000.0);
         series.DischargeLimit_A.Add(rig.DischargeLimit_mA / 1000.0);
         series.ContactorsClosed.Add(rig.Contactors.MainsClosed ? 1 : 0);

@@ -12,6 +12,9 @@ public sealed class SocErrorStatistics
     private double _sumSquares;
 
     public long Count { get; private set; }
+
+    /// <summary>Reference rows passed while the firmware had no estimate yet (it reports -1 then); not in the figures.</summary>
+    public long NotStarted { get; set; }
     public double MaxAbsError_pct { get; private set; }
     public double MaxAbsErrorAfterSettling_pct { get; private set; }
     public double FinalError_pct { get; private set; }

@@ -45,19 +45,7 @@ public static class JsonSummaryWriter
         json.WriteNumber("samples", r.Samples);
         json.WriteNumber("duration_s", Math.Round(r.Duration_s, 3));
         json.WriteString("afe", r.Afe);
-        if (r.Soc is null || r.Soc.Count == 0)
-        {
-            json.WriteNull("soc");
-        }
-        else
-        {
-            json.WriteStartObject("soc");
-            json.WriteNumber("rmse_pct", Math.Round(r.Soc.Rmse_pct, 3));
-            json.WriteNumber("max_abs_err_pct", Math.Round(r.Soc.MaxAbsError_pct, 3));
-            json.WriteNumber("max_abs_err_after_600s_pct", Math.Round(r.Soc.MaxAbsErrorAfterSettling_pct, 3));
-            json.WriteNumber("final_err_pct", Math.Round(r.Soc.FinalError_pct, 3));
-            json.WriteEndObject();
-        }
+        WriteSoc(json, r.Soc);
         json.WriteStartArray("events");
         foreach (var e in r.Raised)
         {
@@ -81,6 +69,29 @@ public static class JsonSummaryWriter
         json.WriteNumber("ticks", r.Perf.Ticks);
         json.WriteNumber("alloc_bytes_per_tick", Math.Round(r.Perf.AllocBytesPerTick, 3));
         json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static void WriteSoc(Utf8JsonWriter json, SocErrorStatistics? soc)
+    {
+        if (soc is null)
+        {
+            json.WriteNull("soc");
+            return;
+        }
+        json.WriteStartObject("soc");
+        if (soc.Count == 0)
+        {
+            // a reference exists but the firmware never produced an estimate: not the same as "no reference"
+            foreach (string key in new[] { "rmse_pct", "max_abs_err_pct", "max_abs_err_after_600s_pct", "final_err_pct" }) json.WriteNull(key);
+        }
+        else
+        {
+            json.WriteNumber("rmse_pct", Math.Round(soc.Rmse_pct, 3));
+            json.WriteNumber("max_abs_err_pct", Math.Round(soc.MaxAbsError_pct, 3));
+            json.WriteNumber("max_abs_err_after_600s_pct", Math.Round(soc.MaxAbsErrorAfterSettling_pct, 3));
+            json.WriteNumber("final_err_pct", Math.Round(soc.FinalError_pct, 3));
+        }
         json.WriteEndObject();
     }
 

@@ -58,11 +58,16 @@ public static class ReportWriter
         md.Append("- highest protection level: **").Append(LevelText(r.HighestLevel)).Append("**\n");
         md.Append("- thermal-runaway alarm: ").Append(r.ThermalRunawayAlarm_s is double tr ? F(tr) + " s" : "none").Append('\n');
         md.Append("- contactors opened: ").Append(r.ContactorsOpened_s is double co ? F(co) + " s" : "never").Append('\n');
-        if (r.Soc is { } soc)
+        if (r.Soc is { Count: 0 })
+        {
+            md.Append("- SoC error: the firmware never produced an estimate (PackSoc_pcm stayed -1)\n");
+        }
+        else if (r.Soc is { } soc)
         {
             md.Append("- SoC error vs reference (").Append(soc.Count).Append(" points): RMSE ").Append(F(soc.Rmse_pct))
               .Append(" %, max |err| ").Append(F(soc.MaxAbsError_pct)).Append(" %, max |err| after 600 s ")
-              .Append(F(soc.MaxAbsErrorAfterSettling_pct)).Append(" %, final ").Append(F(soc.FinalError_pct)).Append(" %\n");
+              .Append(F(soc.MaxAbsErrorAfterSettling_pct)).Append(" %, final ").Append(F(soc.FinalError_pct)).Append(" %")
+              .Append(soc.NotStarted > 0 ? " (" + soc.NotStarted + " reference rows before the estimator started are not compared)" : "").Append('\n');
         }
         else
         {

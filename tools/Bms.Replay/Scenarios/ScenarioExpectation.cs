@@ -81,6 +81,10 @@ public sealed class ScenarioExpectation
             {
                 failures.Add("SoC limits are set but the trace has no soc_ref_pcm");
             }
+            else if (result.Soc.Count == 0)
+            {
+                failures.Add("SoC limits are set but the firmware never produced an estimate (PackSoc_pcm stayed -1)");
+            }
             else
             {
                 if (result.Soc.Rmse_pct > MaxSocRmse_pct)
