@@ -273,10 +273,11 @@ namespace Bms.Firmware.Composition
         public MeasurementSnapshot Snapshot { get { return _snapshot; } }
 
         /// <summary>
-        /// Pack state of charge, 0..100000 pcm; -1 until the estimator has started on the first complete scan
-        /// (an AFE whose first scan after configuration is not valid yet delays it by one 100 ms tick).
+        /// Pack state of charge, 0..100000 pcm. Before the estimator has started on the first complete scan (an AFE
+        /// whose first scan after configuration is not valid yet delays it by a 100 ms tick) this is the configured
+        /// initial SoC, or -1 (unknown) when the SoC is to come from the persisted state or the OCV.
         /// </summary>
-        public int PackSoc_pcm { get { return _estimatorStarted ? _estimator.PackSoc_pcm : -1; } }
+        public int PackSoc_pcm { get { return _estimatorStarted ? _estimator.PackSoc_pcm : _initialSoc_pcm; } }
 
         /// <summary>
         /// The cell a temperature sensor sits on (configured mapping), -1 when not on a cell or unknown. Temperature

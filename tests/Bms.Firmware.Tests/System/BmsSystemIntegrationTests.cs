@@ -112,6 +112,16 @@ public class BmsSystemIntegrationTests
     }
 
     [Fact]
+    public void A_configured_initial_soc_is_reported_until_the_estimator_starts()
+    {
+        var rig = new SystemRig(configure: c => c.InitialSoc_pcm = 100000);
+        rig.Monitor.CommunicationLost = true;
+        rig.Bms.Start();
+        Assert.False(rig.Bms.SocKnown);
+        Assert.Equal(100000, rig.Bms.PackSoc_pcm);
+    }
+
+    [Fact]
     public void Thermal_runaway_from_the_guard_latches_and_opens_the_contactors()
     {
         var rig = new SystemRig();
