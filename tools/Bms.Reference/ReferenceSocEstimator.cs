@@ -9,10 +9,13 @@ namespace Bms.Reference;
 /// (R0 + R1||C1, OCV table, current-offset state), same tuning (<see cref="SocFilterTuning"/>), same input handling
 /// (held samples, gaps, rest detection, end-of-charge/discharge calibration), same integer profile lookups.
 /// Its only purpose is to show that the fixed-point arithmetic does not change the answer.
+/// Same schedule too: coulomb counting every tick, each cell's Kalman step (prediction over the time and charge
+/// since its last step, voltage update, one conditioning) once per second, cells staggered over the ticks.
 /// </summary>
 public sealed class ReferenceSocEstimator
 {
     private const double MaxCurrentHold_ms = 2000;
+    private const long KalmanPeriod_ms = 1000, KalmanSlack_ms = 50, KalmanSlots = 10, KalmanSlot_ms = 100, StartPhase_ms = 5000;
     private readonly ChemistryProfile _profile;
     private readonly int _cells;
     private readonly double _capacity_As; // ampere-seconds
@@ -26,6 +29,10 @@ public sealed class ReferenceSocEstimator
     private double _current_A;
     private int _temperature_dC = 250;
     private double _restTime_ms;
+    // Per cell since its last Kalman step: elapsed current time (ms), measured charge (A·ms), gap variance (SoC²).
+    private readonly double[] _pendingTime_ms, _pendingCharge_Ams, _pendingGapVariance;
+    private readonly long[] _kalmanTime_ms;
+    private long _startTime_ms;
 
     public ReferenceSocEstimator(ChemistryProfile profile, int cellCount, int capacity_mAh)
     {
@@ -37,6 +44,10 @@ public sealed class ReferenceSocEstimator
         _v1 = new double[cellCount];
         _bias = new double[cellCount];
         _p = new double[cellCount, 3, 3];
+        _pendingTime_ms = new double[cellCount];
+        _pendingCharge_Ams = new double[cellCount];
+        _pendingGapVariance = new double[cellCount];
+        _kalmanTime_ms = new long[cellCount];
     }
 
     public double GetCellSoc_pct(int cell) => Math.Clamp(_soc[cell] * 100, 0, 100);
@@ -73,7 +84,10 @@ public sealed class ReferenceSocEstimator
             _p[c, 0, 0] = ss * ss;
             _p[c, 1, 1] = sv * sv;
             _p[c, 2, 2] = sb * sb;
+            _pendingTime_ms[c] = _pendingCharge_Ams[c] = _pendingGapVariance[c] = 0;
+            _kalmanTime_ms[c] = snap.Time_ms;
         }
+        _startTime_ms = snap.Time_ms;
         _started = true;
     }
 
@@ -96,7 +110,13 @@ public sealed class ReferenceSocEstimator
             {
                 double average = (_current_A + current) / 2;
                 double gap = dt > MaxCurrentHold_ms ? Math.Abs(current - _current_A) / 2 + _oneC_A / 100 : 0;
-                for (int c = 0; c < _cells; c++) Predict(c, dt, average, gap);
+                for (int c = 0; c < _cells; c++)
+                {
+                    _soc[c] = Math.Clamp(_soc[c] + (average - _bias[c]) * (dt / 1000.0) / _capacity_As, -0.05, 1.05);
+                    _pendingTime_ms[c] += dt;
+                    _pendingCharge_Ams[c] += average * dt;
+                    if (gap > 0) { double g = gap * (dt / 1000.0) / _capacity_As; _pendingGapVariance[c] += g * g; }
+                }
                 _current_A = current;
                 _lastCurrentTime_ms = now;
                 double meanBias = 0;
@@ -112,15 +132,23 @@ public sealed class ReferenceSocEstimator
         {
             if (dtV < 0) dtV = 1000;
             _lastVoltageTime_ms = snap.Time_ms;
-            if (usable)
+            bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
+            for (int c = 0; c < _cells; c++)
             {
-                bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
-                for (int c = 0; c < _cells && c < snap.CellCount; c++)
+                bool measured = usable && c < snap.CellCount && snap.CellValid[c];
+                long sinceStep = snap.Time_ms - _kalmanTime_ms[c];
+                if (sinceStep < 0) sinceStep = 1000;
+                long sinceStart = snap.Time_ms - _startTime_ms;
+                bool startPhase = sinceStart >= 0 && sinceStart < StartPhase_ms + (c % KalmanSlots) * KalmanSlot_ms;
+                if (sinceStep >= KalmanPeriod_ms - KalmanSlack_ms || startPhase)
                 {
-                    if (!snap.CellValid[c]) continue;
-                    Correct(c, snap.CellVoltage_mV[c] / 1000.0, dtV, resting);
-                    Calibrate(c, snap.CellVoltage_mV[c]);
+                    if (_pendingTime_ms[c] > 0) Predict(c, _pendingTime_ms[c], _pendingCharge_Ams[c] / _pendingTime_ms[c], _pendingGapVariance[c]);
+                    _pendingTime_ms[c] = _pendingCharge_Ams[c] = _pendingGapVariance[c] = 0;
+                    if (measured) Correct(c, snap.CellVoltage_mV[c] / 1000.0, sinceStep, resting);
+                    Condition(c);
+                    _kalmanTime_ms[c] = snap.Time_ms;
                 }
+                if (measured) Calibrate(c, snap.CellVoltage_mV[c]);
             }
         }
     }
@@ -134,11 +162,12 @@ public sealed class ReferenceSocEstimator
 
     private int SocPcm(int c) => (int)Math.Clamp(Math.Floor(_soc[c] * 100000), 0, 100000);
 
-    private void Predict(int c, double dt_ms, double measured_A, double gap_A)
+    /// <summary>Time update of V1 and P over the cell's pending interval with its mean measured current (the SoC
+    /// itself is counted every tick).</summary>
+    private void Predict(int c, double dt_ms, double measured_A, double gapVariance)
     {
         double dt = dt_ms / 1000.0;
         double current = measured_A - _bias[c];
-        _soc[c] = Math.Clamp(_soc[c] + current * dt / _capacity_As, -0.05, 1.05);
         int soc = SocPcm(c);
         double r1 = _profile.PolarizationResistance_uOhm(soc, _temperature_dC) * 1e-6;
         double tau = _profile.PolarizationTimeConstant_ms(soc, _temperature_dC) / 1000.0;
@@ -162,13 +191,12 @@ public sealed class ReferenceSocEstimator
         double gain = socRate * SocFilterTuning.CoulombGainUncertainty_permille / 1000.0;
         double walk = SocFilterTuning.SocWalk_nSoC_per_sqrt_s * 1e-9;
         pNew[0, 0] += (walk * walk + gain * gain) * dt;
-        if (gap_A > 0) { double g = gap_A * dt / _capacity_As; pNew[0, 0] += g * g; }
+        pNew[0, 0] += gapVariance;
         double pw = SocFilterTuning.PolarizationWalk_uV_per_sqrt_s * 1e-6;
         pNew[1, 1] += pw * pw * dt;
         double bw = SocFilterTuning.BiasWalk_uA_per_sqrt_h * 1e-6;
         pNew[2, 2] += bw * bw * dt / 3600.0;
         for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) _p[c, i, j] = pNew[i, j];
-        Condition(c);
     }
 
     /// <summary>The firmware's covariance conditioning: correlations limited to ±0.999.</summary>
@@ -209,7 +237,6 @@ public sealed class ReferenceSocEstimator
         double maxBias = _oneC_A * SocFilterTuning.MaxBias_mC / 1000.0;
         _bias[c] = Math.Clamp(_bias[c] + ph[2] * e / s, -maxBias, maxBias);
         for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) _p[c, i, j] -= ph[i] * ph[j] / s;
-        Condition(c);
     }
 
     private void Calibrate(int c, int voltage_mV)

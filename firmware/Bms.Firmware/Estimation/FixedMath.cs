@@ -8,6 +8,9 @@ namespace Bms.Firmware.Estimation
     {
         private const long SqrtMax = 3037000499L; // floor(sqrt(long.MaxValue))
 
+        /// <summary>floor(sqrt(long.MaxValue)): the largest value whose square fits a long.</summary>
+        public const long SqrtOfMax = SqrtMax;
+
         /// <summary>a·b/c rounded to nearest, saturated to the long range; c must not be 0.</summary>
         public static long MulDiv(long a, long b, long c)
         {

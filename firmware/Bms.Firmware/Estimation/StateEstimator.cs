@@ -27,6 +27,13 @@ namespace Bms.Firmware.Estimation
         private const long MaxCurrentHold_ms = 2000;
         private const int MinMeasurementInterval_ms = 10;
         private const int MaxMeasurementInterval_ms = 1000;
+        // Round-robin Kalman schedule: each cell's covariance/polarisation propagation and voltage update run once
+        // per period (cells spread over the ticks of a second); coulomb counting stays every tick.
+        private const long KalmanPeriod_ms = 1000;
+        private const long KalmanSlack_ms = 50; // half a tick: a 100 ms tick that is a few ms early still counts
+        private const int KalmanSlots = 10;
+        private const long KalmanSlot_ms = KalmanPeriod_ms / KalmanSlots;
+        private const long StartPhase_ms = 5000;
 
         private readonly ChemistryProfile _profile;
         private readonly int _cellCount;
@@ -43,6 +50,15 @@ namespace Bms.Firmware.Estimation
         private readonly long[] _biasChargeRemainder_nAms; // sub-µA·ms part of the offset's charge, carried over
         private readonly long[] _pSS, _pSV, _pSB, _pVV, _pVB, _pBB;
         private readonly int[] _soc_pcm;
+        // Round-robin bookkeeping: pack-wide running integrals of time and measured charge, and per cell the marks at
+        // its last Kalman step, so the step integrates exactly over the interval since then.
+        private long _integratedTime_ms;
+        private long _integratedCharge_uAms;
+        private readonly long[] _markTime_ms;
+        private readonly long[] _markCharge_uAms;
+        private readonly long[] _pendingGapVariance; // nSoC², from current gaps since the cell's last step
+        private readonly long[] _kalmanTime_ms;      // voltage time of the cell's last Kalman step
+        private long _startTime_ms;
 
         // Inputs held between ticks.
         private bool _started;
@@ -93,6 +109,10 @@ namespace Bms.Firmware.Estimation
             _pSS = new long[cellCount]; _pSV = new long[cellCount]; _pSB = new long[cellCount];
             _pVV = new long[cellCount]; _pVB = new long[cellCount]; _pBB = new long[cellCount];
             _soc_pcm = new int[cellCount];
+            _markTime_ms = new long[cellCount];
+            _markCharge_uAms = new long[cellCount];
+            _pendingGapVariance = new long[cellCount];
+            _kalmanTime_ms = new long[cellCount];
             _capacitySoh_pcm = new int[cellCount];
             _capacityEstimates = new int[cellCount];
             _anchorValid = new bool[cellCount];
@@ -202,7 +222,12 @@ namespace Bms.Firmware.Estimation
                 _lastCellVoltage_mV[c] = voltageKnown ? snapshot.CellVoltage_mV[c] : 0;
                 _restPointTaken[c] = false;
                 _calibrationFlag[c] = 0;
+                _markTime_ms[c] = _integratedTime_ms;
+                _markCharge_uAms[c] = _integratedCharge_uAms;
+                _pendingGapVariance[c] = 0;
+                _kalmanTime_ms[c] = snapshot.Time_ms;
             }
+            _startTime_ms = snapshot.Time_ms;
             _started = true;
         }
 
@@ -236,8 +261,10 @@ namespace Bms.Firmware.Estimation
                 else if (dt > 0)
                 {
                     long average = (_current_uA + current) / 2;
-                    long gapUncertainty_uA = dt > MaxCurrentHold_ms ? FixedMath.Abs(current - _current_uA) / 2 + _oneC_uA / 100 : 0;
-                    for (int c = 0; c < _cellCount; c++) Predict(c, dt, average, gapUncertainty_uA);
+                    if (dt > MaxCurrentHold_ms) AddGapUncertainty(dt, FixedMath.Abs(current - _current_uA) / 2 + _oneC_uA / 100);
+                    for (int c = 0; c < _cellCount; c++) CountCharge(c, dt, average);
+                    _integratedTime_ms += dt;
+                    _integratedCharge_uAms += average * dt;
                     _throughputNet_uAms += average * dt;
                     _current_uA = current;
                     _lastCurrentTime_ms = now;
@@ -259,19 +286,23 @@ namespace Bms.Firmware.Estimation
             {
                 if (dtV < 0) dtV = MaxMeasurementInterval_ms;
                 _lastVoltageTime_ms = voltageTime;
-                if (currentUsable)
+                bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
+                for (int c = 0; c < _cellCount; c++)
                 {
-                    bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
-                    for (int c = 0; c < _cellCount && c < snapshot.CellCount; c++)
+                    bool measured = currentUsable && c < snapshot.CellCount && snapshot.CellValid[c];
+                    int v = measured ? snapshot.CellVoltage_mV[c] : 0;
+                    long sinceStep = voltageTime - _kalmanTime_ms[c];
+                    if (sinceStep < 0) sinceStep = MaxMeasurementInterval_ms; // clock base moved
+                    if (sinceStep >= KalmanPeriod_ms - KalmanSlack_ms || InStartPhase(c, voltageTime))
                     {
-                        if (!snapshot.CellValid[c]) continue;
-                        int v = snapshot.CellVoltage_mV[c];
-                        Correct(c, v, dtV, resting);
-                        Calibrate(c, v);
-                        CaptureResistanceSample(c, v, voltageTime, currentFresh);
+                        KalmanStep(c, measured, v, sinceStep, resting);
+                        _kalmanTime_ms[c] = voltageTime;
                     }
-                    RememberStepPair(voltageTime, currentFresh, snapshot);
+                    if (!measured) continue;
+                    Calibrate(c, v);
+                    CaptureResistanceSample(c, v, voltageTime, currentFresh);
                 }
+                if (currentUsable) RememberStepPair(voltageTime, currentFresh, snapshot);
             }
             for (int c = 0; c < _cellCount; c++) _soc_pcm[c] = SocFromCharge_pcm(_charge_uAms[c]);
         }
@@ -557,11 +588,10 @@ namespace Bms.Firmware.Estimation
             if (n > 0) _temperature_dC = (int)(sum / n);
         }
 
-        /// <summary>Time update over <paramref name="dt_ms"/> with the mean measured current.</summary>
-        private void Predict(int c, long dt_ms, long measured_uA, long gapUncertainty_uA)
+        /// <summary>Exact coulomb count over <paramref name="dt_ms"/> (every tick, every cell): the offset's charge
+        /// is kept in nA·ms and only whole µA·ms leave the remainder.</summary>
+        private void CountCharge(int c, long dt_ms, long measured_uA)
         {
-            long current = measured_uA - _bias_nA[c] / 1000;
-            // Exact coulomb count: the offset's charge is kept in nA·ms and only whole µA·ms leave the remainder.
             long biasCharge = _bias_nA[c] * dt_ms + _biasChargeRemainder_nAms[c];
             long biasWhole = biasCharge / 1000;
             _biasChargeRemainder_nAms[c] = biasCharge - biasWhole * 1000;
@@ -570,8 +600,57 @@ namespace Bms.Firmware.Estimation
             if (charge < low) charge = low;
             if (charge > high) charge = high;
             _charge_uAms[c] = charge;
+        }
 
-            int soc = SocFromCharge_pcm(charge);
+        /// <summary>
+        /// Right after start the filter is still far off (the start SoC may be 30 % wrong) and the first voltages
+        /// are often a rest: there every cell steps on every tick, so the linearisation follows the state as it
+        /// converges (the first seconds at rest pull a 30 % error in). Cell c leaves this phase c mod 10 slots after
+        /// the first five seconds, which staggers the cells'
+        /// once-per-period steps over the ticks of a second.
+        /// </summary>
+        private bool InStartPhase(int c, long time_ms)
+        {
+            long elapsed = time_ms - _startTime_ms;
+            return elapsed >= 0 && elapsed < StartPhase_ms + (c % KalmanSlots) * KalmanSlot_ms;
+        }
+
+        /// <summary>A current gap bridged by the trapezoid: its charge uncertainty, as SoC variance, waits for each
+        /// cell's next Kalman step.</summary>
+        private void AddGapUncertainty(long dt_ms, long gapUncertainty_uA)
+        {
+            long gapSoc = gapUncertainty_uA * dt_ms * 10 / _q36;
+            long variance = gapSoc > FixedMath.SqrtOfMax ? long.MaxValue : gapSoc * gapSoc;
+            for (int c = 0; c < _cellCount; c++)
+            {
+                long sum = _pendingGapVariance[c] + variance;
+                _pendingGapVariance[c] = sum < 0 ? long.MaxValue : sum;
+            }
+        }
+
+        /// <summary>The cell's Kalman step: time update over everything counted since its last step, the
+        /// measurement update if a usable voltage is at hand, then one covariance conditioning.</summary>
+        private void KalmanStep(int c, bool measured, int voltage_mV, long interval_ms, bool resting)
+        {
+            long pendingTime = _integratedTime_ms - _markTime_ms[c];
+            if (pendingTime > 0)
+            {
+                long meanCurrent = (_integratedCharge_uAms - _markCharge_uAms[c]) / pendingTime;
+                Predict(c, pendingTime, meanCurrent, _pendingGapVariance[c]);
+            }
+            _markTime_ms[c] = _integratedTime_ms;
+            _markCharge_uAms[c] = _integratedCharge_uAms;
+            _pendingGapVariance[c] = 0;
+            if (measured) Correct(c, voltage_mV, interval_ms, resting);
+            ConditionCovariance(c);
+        }
+
+        /// <summary>Time update of V1 and the covariance over <paramref name="dt_ms"/> with the mean measured current
+        /// (the charge itself is already counted tick by tick).</summary>
+        private void Predict(int c, long dt_ms, long measured_uA, long gapVariance_nSoC2)
+        {
+            long current = measured_uA - _bias_nA[c] / 1000;
+            int soc = SocFromCharge_pcm(_charge_uAms[c]);
             int t = _temperature_dC;
             long r1 = _profile.PolarizationResistance_uOhm(soc, t);
             long tau = _profile.PolarizationTimeConstant_ms(soc, t);
@@ -600,18 +679,14 @@ namespace Bms.Firmware.Estimation
             long gainSigma = socRate_nSoC_per_s * SocFilterTuning.CoulombGainUncertainty_permille / 1000;
             long walk = SocFilterTuning.SocWalk_nSoC_per_sqrt_s;
             nss += FixedMath.MulDiv(walk * walk + gainSigma * gainSigma, dt_ms, 1000);
-            if (gapUncertainty_uA > 0)
-            {
-                long gapSoc = gapUncertainty_uA * dt_ms * 10 / _q36;
-                nss += gapSoc * gapSoc;
-            }
+            nss += gapVariance_nSoC2;
+            if (nss < 0) nss = long.MaxValue;
             long pw = SocFilterTuning.PolarizationWalk_uV_per_sqrt_s;
             nvv += pw * pw * dt_ms / 1000;
             long bw = (long)SocFilterTuning.BiasWalk_uA_per_sqrt_h * 1000; // nA
             long pbbNew = pbb + FixedMath.MulDiv(bw * bw, dt_ms, 3600000);
 
             _pSS[c] = nss; _pSV[c] = nsv; _pSB[c] = nsb; _pVV[c] = nvv; _pVB[c] = nvb; _pBB[c] = pbbNew;
-            ConditionCovariance(c);
         }
 
         /// <summary>Measurement update with one fresh cell voltage.</summary>
@@ -664,7 +739,6 @@ namespace Bms.Firmware.Estimation
             _pVV[c] = pvv - FixedMath.MulDiv(phV, phV, s);
             _pVB[c] = pvb - FixedMath.MulDiv(phV, phB, s);
             _pBB[c] = pbb - FixedMath.MulDiv(phB, phB, s);
-            ConditionCovariance(c);
         }
 
         /// <summary>
