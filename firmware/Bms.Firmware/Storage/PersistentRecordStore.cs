@@ -43,6 +43,12 @@ namespace Bms.Firmware.Storage
             _slot = new byte[_slotSize];
         }
 
+        /// <summary>Bytes the store occupies for a payload of <paramref name="payloadSize"/> bytes (two slots).</summary>
+        public static int StorageSize(int payloadSize)
+        {
+            return 2 * (HeaderSize + payloadSize + TrailerSize);
+        }
+
         /// <summary>Bytes of one slot; the store occupies twice this.</summary>
         public int SlotSize { get { return _slotSize; } }
         /// <summary>Sequence number of the record last loaded or saved.</summary>

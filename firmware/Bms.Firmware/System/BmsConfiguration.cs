@@ -46,7 +46,7 @@ namespace Bms.Firmware.Composition
         public int OpenWireCheckPeriod_ms = 60000;
         /// <summary>Period of persisting the estimator state (SoC, SoH); 0 = never.</summary>
         public int SocPersistPeriod_ms = 60000;
-        /// <summary>Storage address of the estimator-state record (two copies, <see cref="PersistentRecord.StorageSize"/>).</summary>
+        /// <summary>Storage address of the estimator-state record (two copies, <see cref="Bms.Firmware.Storage.PersistentRecordStore.StorageSize"/>).</summary>
         public int StateRecordAddress = 0;
         /// <summary>Storage address of the fault log; -1 = right after the estimator-state record.</summary>
         public int FaultLogAddress = -1;

@@ -59,7 +59,7 @@ namespace Bms.Firmware.Composition
         private readonly ThermalRunawayGuard _thermalRunaway;
         private readonly InternalShortDetector _internalShort;
         private readonly StateEstimator _estimator;
-        private readonly PersistentRecord _stateRecord;
+        private readonly PersistentRecordStore _stateRecord;
         private readonly byte[] _stateBuffer;
         private readonly FaultLog _faultLog;
         private readonly CyclicScheduler _scheduler;
@@ -141,12 +141,12 @@ namespace Bms.Firmware.Composition
             if (hardware.Storage != null)
             {
                 // Layout: estimator-state record (two copies), then the fault log ring.
-                int recordSize = PersistentRecord.StorageSize(_stateBuffer.Length);
+                int recordSize = PersistentRecordStore.StorageSize(_stateBuffer.Length);
                 if ((long)config.StateRecordAddress + recordSize > hardware.Storage.Size)
                 {
                     throw new ArgumentException("BMS configuration refused: storage of " + hardware.Storage.Size.ToString() + " bytes cannot hold the " + recordSize.ToString() + "-byte state record at " + config.StateRecordAddress.ToString());
                 }
-                _stateRecord = new PersistentRecord(hardware.Storage, config.StateRecordAddress, _stateBuffer.Length);
+                _stateRecord = new PersistentRecordStore(hardware.Storage, config.StateRecordAddress, _stateBuffer.Length);
                 int logAddress = config.FaultLogAddress >= 0 ? config.FaultLogAddress : config.StateRecordAddress + recordSize;
                 int slots = config.FaultLogSlots;
                 long room = ((long)hardware.Storage.Size - logAddress) / FaultRecord.Size;
@@ -198,8 +198,7 @@ namespace Bms.Firmware.Composition
 
             if (_initialSoc_pcm < 0 && _stateRecord != null)
             {
-                int length = _stateRecord.Load(_stateBuffer);
-                if (length > 0 && !_estimator.RestoreState(_stateBuffer, 0, length))
+                if (_stateRecord.Load(_stateBuffer, 0) && !_estimator.RestoreState(_stateBuffer, 0, _stateBuffer.Length))
                 {
                     Log("BMS: persisted estimator state refused (other pack layout or implausible)");
                 }
@@ -346,7 +345,7 @@ namespace Bms.Firmware.Composition
         public FaultLog FaultLog { get { return _faultLog; } }
 
         /// <summary>The persisted estimator-state record (null without storage).</summary>
-        public PersistentRecord StateRecord { get { return _stateRecord; } }
+        public PersistentRecordStore StateRecord { get { return _stateRecord; } }
 
         /// <summary>Writes the estimator state now (e.g. before a controlled power-down). false without storage or on failure.</summary>
         public bool PersistState()
@@ -356,7 +355,7 @@ namespace Bms.Firmware.Composition
                 return false;
             }
             _estimator.SerializeState(_stateBuffer, 0);
-            return _stateRecord.Save(_stateBuffer, _stateBuffer.Length);
+            return _stateRecord.Save(_stateBuffer, 0);
         }
 
         /// <summary>The scheduler (per-task run times and overruns).</summary>
@@ -436,7 +435,7 @@ namespace Bms.Firmware.Composition
             {
                 _lastSocPersist_ms = now_ms;
                 _estimator.SerializeState(_stateBuffer, 0);
-                _stateRecord.Save(_stateBuffer, _stateBuffer.Length);
+                _stateRecord.Save(_stateBuffer, 0);
             }
             if (_faultLog != null)
             {

@@ -173,4 +173,14 @@ public class PersistentRecordStoreTests
         Assert.True(new PersistentRecordStore(mem, 0, Payload).Load(buffer, 0));
         Assert.Equal(Pattern(7), buffer);
     }
+
+    [Fact]
+    public void A_record_that_does_not_fit_is_refused()
+    {
+        Assert.Equal(2 * (PersistentRecordStore.HeaderSize + Payload + PersistentRecordStore.TrailerSize), PersistentRecordStore.StorageSize(Payload));
+        var mem = new FakeNonVolatileMemory(PersistentRecordStore.StorageSize(Payload) + 15);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PersistentRecordStore(mem, 16, Payload));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PersistentRecordStore(mem, -1, Payload));
+        _ = new PersistentRecordStore(mem, 15, Payload); // exactly fits
+    }
 }
