@@ -1,5 +1,6 @@
 using System;
 using Bms.Firmware.Chemistry;
+using Bms.Firmware.Estimation;
 using Bms.Firmware.Events;
 using Bms.Firmware.Measurement;
 
@@ -163,7 +164,7 @@ namespace Bms.Firmware.Safety
         public void Update1s(MeasurementSnapshot s, int ocvSlope_uV_per_pct)
         {
             long now = s.Time_ms;
-            if (!s.CurrentValid || Abs(s.Current_mA) > _config.RestCurrent_mA)
+            if (!s.CurrentValid || FixedMath.Abs(s.Current_mA) > _config.RestCurrent_mA)
             {
                 StopObserving();
                 _restStart_ms = -1;
@@ -410,9 +411,5 @@ namespace Bms.Firmware.Safety
             }
         }
 
-        private static int Abs(int value)
-        {
-            return value < 0 ? -value : value;
-        }
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using Bms.Firmware.Estimation;
 using Bms.Firmware.Events;
 using Bms.Firmware.Measurement;
 
@@ -308,7 +309,7 @@ namespace Bms.Firmware.Safety
             UpdateCells(s, now);
             bool voltageEffect = _voltageEffect;
 
-            if (!s.CurrentValid || Abs(s.Current_mA) > _config.RestCurrent_mA)
+            if (!s.CurrentValid || FixedMath.Abs(s.Current_mA) > _config.RestCurrent_mA)
             {
                 _lastLoad_ms = now;
             }
@@ -480,7 +481,7 @@ namespace Bms.Firmware.Safety
             else
             {
                 _railCount[j] = 0;
-                if (_hasTrusted[j] && (recent || _stepSuspect[j]) && Abs(v - _lastTrusted_dC[j]) > _config.MaxStep_dC && !voltageEffect)
+                if (_hasTrusted[j] && (recent || _stepSuspect[j]) && FixedMath.Abs(v - _lastTrusted_dC[j]) > _config.MaxStep_dC && !voltageEffect)
                 {
                     suspect = true;
                     _stepSuspect[j] = true;
@@ -568,7 +569,7 @@ namespace Bms.Firmware.Safety
                     continue;
                 }
                 int then = _neighbourAtChange_dC[row + k];
-                if (then != NoValue && Abs(s.Temperature_dC[k] - then) >= _config.FrozenNeighbourMove_dC)
+                if (then != NoValue && FixedMath.Abs(s.Temperature_dC[k] - then) >= _config.FrozenNeighbourMove_dC)
                 {
                     return true;
                 }
@@ -799,10 +800,6 @@ namespace Bms.Firmware.Safety
             return true;
         }
 
-        private static int Abs(int value)
-        {
-            return value < 0 ? -value : value;
-        }
 
         private static int Clamp(long value)
         {
