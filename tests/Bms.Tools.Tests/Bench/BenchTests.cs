@@ -45,6 +45,10 @@ public class BenchRunnerTests
         Assert.True(result.IlInstructionsWorstTick >= result.IlInstructionsPerTick);
         Assert.NotEmpty(result.TopMethods);
         Assert.All(result.TopMethods, m => Assert.StartsWith("Bms.", m.Method));
+        // The worst tick's own breakdown adds up to no more than that tick, and its largest method is in it.
+        Assert.NotEmpty(result.WorstTickMethods);
+        Assert.True(result.WorstTickMethods.Sum(m => m.InstructionsPerTick) <= result.IlInstructionsWorstTick);
+        Assert.InRange(result.IlWorstTickIndex, 0, Quick.IlTicks - 1);
         Assert.True(result.BusBytesPerScan > 0);
         Assert.True(result.MinimumBusBytesPerScan > 0);
         Assert.True(result.RamInstanceBytes > 0);

@@ -61,6 +61,14 @@ public static class BenchCommand
         };
         boardRate.Validators.Add(r => { if (r.GetValueOrDefault<long?>() is long v && v <= 0) r.AddError("--board-il-per-second must be positive"); });
 
+        var top = new Option<int>("--top")
+        {
+            Description = "Methods listed by IL instructions per tick.",
+            HelpName = "N",
+            DefaultValueFactory = _ => 12,
+        };
+        top.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--top must be at least 1"); });
+
         var command = new Command("bench", "Measures heap allocation, IL instructions, bus use, RAM and replay throughput per AFE configuration against the targets.");
         command.Options.Add(json);
         command.Options.Add(config);
@@ -69,6 +77,7 @@ public static class BenchCommand
         command.Options.Add(hours);
         command.Options.Add(driverOnly);
         command.Options.Add(boardRate);
+        command.Options.Add(top);
         command.SetAction(parseResult =>
         {
             var keys = parseResult.GetValue(config) is { Length: > 0 } chosen ? chosen : BenchTargets.Keys.ToArray();
@@ -79,6 +88,7 @@ public static class BenchCommand
                 ReplayHours = parseResult.GetValue(hours),
                 DriverOnly = parseResult.GetValue(driverOnly),
                 BoardIlPerSecond = parseResult.GetValue(boardRate),
+                TopMethods = parseResult.GetValue(top),
             };
             return Execute(keys, options, parseResult.GetValue(json), Console.Out, Console.Error);
         });
@@ -127,7 +137,7 @@ public static class BenchCommand
         {
             r.Configuration, r.Composition, r.Cells, r.Temperatures, r.SteadyState,
             heap = new { ticks = r.AllocationTicks, bytesPerTick = r.AllocatedBytesPerTick, firstWindowFirmwareBytesPerTick = r.FirstWindowFirmwareBytesPerTick, hostBytesPerTick = r.HostAllocatedBytesPerTick, firmwareBytesPerTick = r.FirmwareAllocatedBytesPerTick, firmwareAllocationSitesPerTick = r.FirmwareAllocationSitesPerTick },
-            il = new { ticks = r.IlTicks, instructionsPerTick = r.IlInstructionsPerTick, worstTick = r.IlInstructionsWorstTick, top = r.TopMethods },
+            il = new { ticks = r.IlTicks, instructionsPerTick = r.IlInstructionsPerTick, worstTick = r.IlInstructionsWorstTick, worstTickIndex = r.IlWorstTickIndex, top = r.TopMethods, worstTickTop = r.WorstTickMethods },
             bus = new { r.Bus, bytesPerScan = r.BusBytesPerScan, minimumBytesPerScan = r.MinimumBusBytesPerScan, bytesPerTick = r.BusBytesPerTick, timePerScan_ms = r.BusTimePerScan_ms, minimumTimePerScan_ms = r.MinimumBusTimePerScan_ms },
             ram = new { instanceBytes = r.RamInstanceBytes, instanceObjects = r.RamInstanceObjects, staticBytes = r.RamStaticBytes, totalBytes = r.RamTotalBytes, byType = r.RamByType },
             replay = new { hours = r.ReplayedHours, wallSeconds = r.ReplayWallSeconds, cpuSeconds = r.ReplayCpuSeconds, cellSamplesPerCpuSecond = r.CellSamplesPerSecond, cpuSecondsFor24h = r.ReplaySecondsFor24h, wallSecondsFor24h = r.ReplayWallSecondsFor24h },
@@ -169,6 +179,12 @@ public static class BenchCommand
         sb.AppendLine("  top methods by IL instructions per tick (calls per tick):");
         foreach (var m in r.TopMethods)
             sb.AppendLine($"    {m.InstructionsPerTick.ToString("0", c),8}  {m.Method} ({m.CallsPerTick.ToString("0.#", c)})");
+        if (r.WorstTickMethods.Count > 0)
+        {
+            sb.AppendLine($"  worst tick (tick {r.IlWorstTickIndex} of the window, {r.IlInstructionsWorstTick} IL): top methods (calls)");
+            foreach (var m in r.WorstTickMethods)
+                sb.AppendLine($"    {m.InstructionsPerTick.ToString("0", c),8}  {m.Method} ({m.CallsPerTick.ToString("0.#", c)})");
+        }
         return sb.ToString();
     }
 

@@ -41,6 +41,10 @@ public sealed class BenchResult
     public double IlInstructionsPerTick { get; init; }
     public long IlInstructionsWorstTick { get; init; }
     public IReadOnlyList<MethodCost> TopMethods { get; init; } = Array.Empty<MethodCost>();
+    /// <summary>Index (0-based, from the start of the instrumented window) of the worst tick.</summary>
+    public int IlWorstTickIndex { get; init; }
+    /// <summary>The worst tick's own top methods (instructions and calls in that tick).</summary>
+    public IReadOnlyList<MethodCost> WorstTickMethods { get; init; } = Array.Empty<MethodCost>();
 
     // Bus
     public string Bus { get; init; } = "";

@@ -92,6 +92,8 @@ public static class BenchRunner
             IlInstructionsPerTick = il.MeanPerTick,
             IlInstructionsWorstTick = il.WorstTick,
             TopMethods = il.Top,
+            IlWorstTickIndex = il.WorstTickIndex,
+            WorstTickMethods = il.WorstTickTop,
             Bus = target.Bus == BenchBus.I2c400kHz ? "I2C 400 kHz" : "SPI 1 MHz",
             BusBytesPerScan = scanBytes,
             MinimumBusBytesPerScan = target.MinimumBusBytesPerScan,
@@ -128,7 +130,8 @@ public static class BenchRunner
         _ => bytes * 8 / 1000.0,
     };
 
-    public sealed record IlFigures(double MeanPerTick, long WorstTick, double AllocationsPerTick, IReadOnlyList<MethodCost> Top);
+    public sealed record IlFigures(double MeanPerTick, long WorstTick, double AllocationsPerTick, IReadOnlyList<MethodCost> Top,
+        int WorstTickIndex, IReadOnlyList<MethodCost> WorstTickTop);
 
     /// <summary>
     /// Runs the configuration with instrumented copies of Bms.Hal, Bms.Drivers and Bms.Firmware (this assembly and the
@@ -152,20 +155,35 @@ public static class BenchRunner
         context.Reset();
 
         long worst = 0, previous = 0;
+        int worstIndex = 0;
+        IReadOnlyList<MethodCount> before = context.Snapshot();
+        IReadOnlyList<MethodCost> worstTop = Array.Empty<MethodCost>();
         for (int i = 0; i < options.IlTicks; i++)
         {
             setSample.Invoke(target, new object[] { sample++ });
             tick.Invoke(target, null);
-            long total = context.TotalInstructions();
-            worst = Math.Max(worst, total - previous);
+            IReadOnlyList<MethodCount> after = context.Snapshot();
+            long total = after.Sum(c => c.Instructions);
+            if (total - previous > worst)
+            {
+                // The worst tick's own breakdown (the method list is the same in both snapshots, in the same order).
+                worst = total - previous;
+                worstIndex = i;
+                worstTop = after.Select((c, k) => new MethodCount(c.Method, c.Instructions - before[k].Instructions,
+                        c.Calls - before[k].Calls, c.Allocations - before[k].Allocations))
+                    .Where(c => c.Instructions > 0).OrderByDescending(c => c.Instructions).Take(options.TopMethods)
+                    .Select(c => new MethodCost($"{c.Method.Assembly}: {c.Method.FullName}", c.Instructions, c.Calls, c.Allocations))
+                    .ToList();
+            }
             previous = total;
+            before = after;
         }
         IReadOnlyList<MethodCount> counts = context.Snapshot();
         double ticks = options.IlTicks;
         var top = counts.Where(c => c.Instructions > 0).OrderByDescending(c => c.Instructions).Take(options.TopMethods)
             .Select(c => new MethodCost($"{c.Method.Assembly}: {c.Method.FullName}", c.Instructions / ticks, c.Calls / ticks, c.Allocations / ticks))
             .ToList();
-        return new IlFigures(previous / ticks, worst, counts.Sum(c => c.Allocations) / ticks, top);
+        return new IlFigures(previous / ticks, worst, counts.Sum(c => c.Allocations) / ticks, top, worstIndex, worstTop);
     }
 
     /// <summary>
