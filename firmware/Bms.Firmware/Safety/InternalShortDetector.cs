@@ -26,6 +26,8 @@ namespace Bms.Firmware.Safety
         private readonly int _window;
 
         private long _restStart_ms = -1;
+        // true while every per-cell state is as StopObserving leaves it (so a pack under load costs no cell loop).
+        private bool _cleared;
         private long _minuteStart_ms = -1;
         private int _minuteSamples;
         private readonly long[] _minuteSum_mV;
@@ -174,6 +176,7 @@ namespace Bms.Firmware.Safety
             {
                 _restStart_ms = now;
             }
+            _cleared = false;
             if (!ScreeningPossible)
             {
                 return;
@@ -400,6 +403,11 @@ namespace Bms.Firmware.Safety
 
         private void StopObserving()
         {
+            if (_cleared)
+            {
+                return;
+            }
+            _cleared = true;
             Observing = false;
             _minuteSamples = 0;
             for (int i = 0; i < _cellCount; i++)

@@ -20,25 +20,52 @@ namespace Bms.Firmware.Safety
     {
         private const int NoValue = int.MinValue;
 
+        // The cell references (τ = 120 s by default) move every few seconds: a survey of every cell in one tick,
+        // then the moves in slices over the next ticks, away from the bucket close.
+        private const int ReferenceUpdatePeriod_s = 5;
+        private const int ReferenceSlices = 4;
+
+        // Bucketed cell voltages are summed only this long before the rest delay ends: buckets older than that
+        // are never compared (a comparison needs the pack resting for the delay plus the whole sag window).
+        private const int SagAccumulationLead_ms = 5000;
+
         private readonly ThermalRunawayConfig _config;
         private readonly IBmsEventSink _sink;
         private readonly int _cellCount;
         private readonly int _sensorCount;
 
-        // Condition (a): slowly tracking per-cell reference, mV << 16 to keep sub-millivolt remainders.
+        // Settings read every tick, copied once (the guard reads its settings at construction).
+        private readonly int _maxOperatingTemperature_dC;
+        private readonly long _runawayRate_mdC_per_s;
+        private readonly long _runawayRateDuration_ms;
+        private readonly int _openRail_dC;
+        private readonly int _shortRail_dC;
+        private readonly int _maxStep_dC;
+        private readonly long _frozenTime_ms;
+        private readonly int _restCurrent_mA;
+        private readonly long _sagAccumulateAfterLoad_ms;
+
+        // Condition (a): slowly tracking per-cell reference, mV << 16 to keep sub-millivolt remainders. The
+        // reference moves once a second; between moves a cell is collapsed exactly when its voltage is at or
+        // below _collapseLimit_mV, so a tick compares one integer per cell.
         private readonly long[] _cellReference_q16;
         private readonly long[] _cellReferenceTime_ms;
         private readonly bool[] _cellReferenceSet;
         private readonly bool[] _cellCollapsed;
+        private readonly int[] _collapseLimit_mV;
+        private readonly int[] _referenceDrop_mV;
+        private readonly bool[] _referenceSurveyed;
+        private readonly int _referenceSliceCells;
+        private bool _referenceSurveyDue;
+        private int _referenceNextCell = -1;
+        private long _referenceSurvey_ms;
+        private int _referenceSmallestDrop_mV;
+        private bool _referenceMedianKnown;
+        private long _referenceMedianDrop_mV;
 
-        // Condition (c): per-sensor ring of trusted samples for the fast least-squares rate.
+        // Condition (c): per-sensor sliding least-squares rate over the newest trusted samples.
         private readonly int _rateWindow;
-        private readonly long[] _rateTime_ms;
-        private readonly int[] _rateValue_dC;
-        private readonly int[] _rateNewest;
-        private readonly int[] _rateCount;
-        private readonly int[] _rate_mdC_per_s;
-        private readonly bool[] _rateValid;
+        private readonly SlidingLeastSquares[] _rate;
         private readonly long[] _rateHighSince_ms;
 
         // Precursors: 1 s buckets.
@@ -47,18 +74,19 @@ namespace Bms.Firmware.Safety
         private readonly int[] _sensorBucketSum_dC;
         private readonly int[] _sensorBucketCount;
         private readonly int _slowWindow;
-        private readonly long[] _slowX_s;
-        private readonly int[] _slowY_cC;
-        private readonly int[] _slowNewest;
-        private readonly int[] _slowCount;
+        private readonly SlidingLeastSquares[] _slow;
         private readonly int[] _slowRate_mdC_per_s;
         private readonly bool[] _slowRateValid;
         private readonly long[] _cellBucketSum_mV;
         private readonly int[] _cellBucketCount;
+        private bool _cellBucketComplete = true;
+        private bool _cellBucketTouched;
         private readonly int _sagLength;
         private readonly int[] _sagHistory_dmV;
+        private readonly bool[] _sagSlotComplete;
         private int _sagNewest = -1;
         private int _sagFilled;
+        private bool _sagFlagsBusy;
         private long _lastLoad_ms;
         private readonly DebouncedFlags _temperaturePrecursor;
         private readonly DebouncedFlags _sagPrecursor;
@@ -88,6 +116,7 @@ namespace Bms.Firmware.Safety
 
         private bool _anyCollapsed;
         private bool _voltageEffect;
+        private bool _voltageEffectKnown;
         private bool _maxTemperatureReached;
         private bool _rateCondition;
 
@@ -112,33 +141,40 @@ namespace Bms.Firmware.Safety
             _cellCount = cellCount;
             _sensorCount = temperatureCount;
 
+            _maxOperatingTemperature_dC = config.MaxOperatingTemperature_dC;
+            _runawayRate_mdC_per_s = (long)config.RunawayRate_dC_per_s * 1000;
+            _runawayRateDuration_ms = config.RunawayRateDuration_ms;
+            _openRail_dC = config.OpenRail_dC;
+            _shortRail_dC = config.ShortRail_dC;
+            _maxStep_dC = config.MaxStep_dC;
+            _frozenTime_ms = config.FrozenTime_ms;
+            _restCurrent_mA = config.RestCurrent_mA;
+            _sagAccumulateAfterLoad_ms = (long)config.SagRestDelay_ms - SagAccumulationLead_ms;
+
             _cellReference_q16 = new long[cellCount];
             _cellReferenceTime_ms = new long[cellCount];
             _cellReferenceSet = new bool[cellCount];
             _cellCollapsed = new bool[cellCount];
+            _collapseLimit_mV = new int[cellCount];
+            _referenceDrop_mV = new int[cellCount];
+            _referenceSurveyed = new bool[cellCount];
+            _referenceSliceCells = (cellCount + ReferenceSlices - 1) / ReferenceSlices;
 
             _rateWindow = config.RateWindowSamples;
-            _rateTime_ms = new long[temperatureCount * _rateWindow];
-            _rateValue_dC = new int[temperatureCount * _rateWindow];
-            _rateNewest = new int[temperatureCount];
-            _rateCount = new int[temperatureCount];
-            _rate_mdC_per_s = new int[temperatureCount];
-            _rateValid = new bool[temperatureCount];
+            _rate = new SlidingLeastSquares[temperatureCount];
             _rateHighSince_ms = new long[temperatureCount];
 
             _sensorBucketSum_dC = new int[temperatureCount];
             _sensorBucketCount = new int[temperatureCount];
             _slowWindow = config.PrecursorWindow_s;
-            _slowX_s = new long[temperatureCount * _slowWindow];
-            _slowY_cC = new int[temperatureCount * _slowWindow];
-            _slowNewest = new int[temperatureCount];
-            _slowCount = new int[temperatureCount];
+            _slow = new SlidingLeastSquares[temperatureCount];
             _slowRate_mdC_per_s = new int[temperatureCount];
             _slowRateValid = new bool[temperatureCount];
             _cellBucketSum_mV = new long[cellCount];
             _cellBucketCount = new int[cellCount];
             _sagLength = config.SagWindow_s + 1;
             _sagHistory_dmV = new int[cellCount * _sagLength];
+            _sagSlotComplete = new bool[_sagLength];
             _temperaturePrecursor = new DebouncedFlags(temperatureCount);
             _sagPrecursor = new DebouncedFlags(cellCount);
 
@@ -164,8 +200,15 @@ namespace Bms.Firmware.Safety
             _scratchInput = new int[scratch];
             _scratchInputValid = new bool[scratch];
 
+            for (int i = 0; i < cellCount; i++)
+            {
+                // No reference yet: every reading takes the exact path, which sets it.
+                _collapseLimit_mV[i] = int.MaxValue;
+            }
             for (int j = 0; j < temperatureCount; j++)
             {
+                _rate[j] = new SlidingLeastSquares(_rateWindow);
+                _slow[j] = new SlidingLeastSquares(_slowWindow);
                 _rateHighSince_ms[j] = -1;
                 _unreadableSince_ms[j] = -1;
                 _plausibleSince_ms[j] = -1;
@@ -218,13 +261,23 @@ namespace Bms.Firmware.Safety
         /// <summary>Fast least-squares rate of a sensor in 0.001 × 0.1 °C/s (10 000 = 1 °C/s).</summary>
         public int GetTemperatureRate_mdC_per_s(int sensor)
         {
-            return _rate_mdC_per_s[sensor];
+            long slope;
+            return TryFastRate(sensor, out slope) ? Clamp(slope) : 0;
         }
 
         /// <summary>true when the sensor's fast rate is computed from a full window of trusted samples.</summary>
         public bool IsTemperatureRateValid(int sensor)
         {
-            return _rateValid[sensor];
+            long slope;
+            return TryFastRate(sensor, out slope);
+        }
+
+        // The guard itself only compares the rate with the threshold each tick; the value is fitted when asked for.
+        private bool TryFastRate(int sensor, out long slope)
+        {
+            slope = 0;
+            // x in ms, y in 0.1 °C: scale 1e6 gives 0.001 × 0.1 °C per second.
+            return _rate[sensor].Count == _rateWindow && _rate[sensor].TrySlope(1000000, out slope);
         }
 
         /// <summary>Slow (precursor window) rate of a sensor in 0.001 × 0.1 °C/s.</summary>
@@ -306,10 +359,11 @@ namespace Bms.Firmware.Safety
         public void Update100ms(MeasurementSnapshot s)
         {
             long now = s.Time_ms;
-            UpdateCells(s, now);
-            bool voltageEffect = _voltageEffect;
+            _voltageEffectKnown = false;
+            CheckCells(s, now);
 
-            if (!s.CurrentValid || FixedMath.Abs(s.Current_mA) > _config.RestCurrent_mA)
+            int current = s.Current_mA;
+            if (!s.CurrentValid || current > _restCurrent_mA || current < -_restCurrent_mA)
             {
                 _lastLoad_ms = now;
             }
@@ -317,18 +371,22 @@ namespace Bms.Firmware.Safety
             _maxTemperatureReached = false;
             _rateCondition = false;
             int rateSensor = -1;
+            int[] temperature = s.Temperature_dC;
+            bool[] trusted = _trusted;
+            long[] rateHighSince = _rateHighSince_ms;
             for (int j = 0; j < _sensorCount; j++)
             {
-                EvaluateSensor(s, j, now, voltageEffect);
-                if (!_trusted[j])
+                EvaluateSensor(s, j, now);
+                if (!trusted[j])
                 {
                     continue;
                 }
-                if (s.Temperature_dC[j] >= _config.MaxOperatingTemperature_dC)
+                if (temperature[j] >= _maxOperatingTemperature_dC)
                 {
                     _maxTemperatureReached = true;
                 }
-                if (_rateHighSince_ms[j] >= 0 && now - _rateHighSince_ms[j] > _config.RunawayRateDuration_ms)
+                long highSince = rateHighSince[j];
+                if (highSince >= 0 && now - highSince > _runawayRateDuration_ms)
                 {
                     if (!_rateCondition)
                     {
@@ -352,58 +410,48 @@ namespace Bms.Firmware.Safety
 
         // ---------------------------------------------------------------- cells, condition (a)
 
-        private void UpdateCells(MeasurementSnapshot s, long now)
+        /// <summary>Condition (a) for this tick: one comparison per cell unless a cell is at or below its limit.</summary>
+        private void CheckCells(MeasurementSnapshot s, long now)
+        {
+            if (!_anyCollapsed)
+            {
+                int[] voltage = s.CellVoltage_mV;
+                int[] limit = _collapseLimit_mV;
+                int n = _cellCount;
+                int i = 0;
+                while (i < n && voltage[i] > limit[i])
+                {
+                    i++;
+                }
+                if (i == n)
+                {
+                    // Every cell (an unreadable one's stale value included) is above its limit: none collapsed,
+                    // and with none collapsed before, no unreadable cell keeps a collapsed verdict either.
+                    return;
+                }
+            }
+            EvaluateCollapse(s, now);
+        }
+
+        private void EvaluateCollapse(MeasurementSnapshot s, long now)
         {
             _anyCollapsed = false;
-            _voltageEffect = false;
-            long tau = _config.VoltageReferenceTimeConstant_ms;
-
-            // How far the pack as a whole sits below its references (load, discharge): the median drop.
-            for (int i = 0; i < _cellCount; i++)
-            {
-                _scratchInputValid[i] = s.CellValid[i];
-                if (!s.CellValid[i])
-                {
-                    continue;
-                }
-                if (!_cellReferenceSet[i])
-                {
-                    _cellReference_q16[i] = (long)s.CellVoltage_mV[i] << 16;
-                    _cellReferenceTime_ms[i] = now;
-                    _cellReferenceSet[i] = true;
-                }
-                _scratchInput[i] = (int)((_cellReference_q16[i] >> 16) - s.CellVoltage_mV[i]);
-            }
-            int sorted = SortValid(_scratchInput, _scratchInputValid, _cellCount);
-            long medianDrop = sorted == 0 ? 0
-                : sorted % 2 == 1 ? _scratchValue[sorted / 2]
-                : ((long)_scratchValue[sorted / 2 - 1] + _scratchValue[sorted / 2]) / 2;
-
+            int dropShare_pct = _config.CellVoltageDrop_pct;
             for (int i = 0; i < _cellCount; i++)
             {
                 if (s.CellValid[i])
                 {
                     int v = s.CellVoltage_mV[i];
+                    if (!_cellReferenceSet[i])
+                    {
+                        _cellReference_q16[i] = (long)v << 16;
+                        _cellReferenceTime_ms[i] = now;
+                        _cellReferenceSet[i] = true;
+                        SetCollapseLimit(i);
+                    }
                     long reference = _cellReference_q16[i] >> 16;
                     long drop = reference - v;
-                    _cellCollapsed[i] = drop * 100 > reference * _config.CellVoltageDrop_pct;
-                    // A cell falling away from the rest of the pack keeps its reference, so a collapse in progress
-                    // cannot drag its own "initial value" down; a pack moving together (load) is tracked.
-                    bool frozen = (drop - medianDrop) * 100 >= reference * _config.VoltageReferenceFreeze_pct;
-                    if ((drop - medianDrop) * 100 >= reference * _config.StepVoltageEffect_pct)
-                    {
-                        _voltageEffect = true;
-                    }
-                    long dt = now - _cellReferenceTime_ms[i];
-                    if (dt > tau)
-                    {
-                        dt = tau;
-                    }
-                    if (!frozen && dt > 0)
-                    {
-                        _cellReference_q16[i] += (((long)v << 16) - _cellReference_q16[i]) * dt / tau;
-                    }
-                    _cellReferenceTime_ms[i] = now;
+                    _cellCollapsed[i] = drop * 100 > reference * dropShare_pct;
                 }
                 // An unreadable cell keeps its last verdict: a collapse must not vanish because the wire burnt.
                 if (_cellCollapsed[i])
@@ -411,6 +459,144 @@ namespace Bms.Firmware.Safety
                     _anyCollapsed = true;
                 }
             }
+        }
+
+        /// <summary>
+        /// collapsed ⇔ (reference − v) × 100 &gt; reference × pct ⇔ v × 100 ≤ reference × (100 − pct) − 1, so the
+        /// largest collapsed voltage is that bound divided by 100, rounded down.
+        /// </summary>
+        private void SetCollapseLimit(int i)
+        {
+            long bound = (_cellReference_q16[i] >> 16) * (100 - _config.CellVoltageDrop_pct) - 1;
+            long limit = bound >= 0 ? bound / 100 : -((-bound + 99) / 100);
+            _collapseLimit_mV[i] = limit > int.MaxValue ? int.MaxValue : limit < int.MinValue ? int.MinValue : (int)limit;
+        }
+
+        /// <summary>
+        /// Every few seconds each cell's reference follows the cell with τ, except while the cell is falling away
+        /// from the rest of the pack (so a collapse in progress cannot drag its own "initial value" down, while a
+        /// pack moving together under load is tracked). This tick records every cell's drop below its reference;
+        /// the moves follow in slices, all as of this tick.
+        /// </summary>
+        private void SurveyCellReferences(MeasurementSnapshot s, long now)
+        {
+            _referenceSurveyDue = false;
+            int smallestDrop = int.MaxValue;
+            int[] voltage = s.CellVoltage_mV;
+            bool[] valid = s.CellValid;
+            for (int i = 0; i < _cellCount; i++)
+            {
+                bool usable = valid[i] && _cellReferenceSet[i];
+                _referenceSurveyed[i] = usable;
+                if (usable)
+                {
+                    int drop = (int)(_cellReference_q16[i] >> 16) - voltage[i];
+                    _referenceDrop_mV[i] = drop;
+                    if (drop < smallestDrop)
+                    {
+                        smallestDrop = drop;
+                    }
+                }
+            }
+            _referenceSmallestDrop_mV = smallestDrop;
+            _referenceMedianKnown = false;
+            _referenceSurvey_ms = now;
+            _referenceNextCell = 0;
+        }
+
+        private void MoveCellReferences()
+        {
+            long tau = _config.VoltageReferenceTimeConstant_ms;
+            int freeze_pct = _config.VoltageReferenceFreeze_pct;
+            long now = _referenceSurvey_ms;
+            int start = _referenceNextCell;
+            int end = start + _referenceSliceCells;
+            if (end >= _cellCount)
+            {
+                end = _cellCount;
+                _referenceNextCell = -1;
+            }
+            else
+            {
+                _referenceNextCell = end;
+            }
+            for (int i = start; i < end; i++)
+            {
+                if (!_referenceSurveyed[i])
+                {
+                    continue;
+                }
+                long reference_q16 = _cellReference_q16[i];
+                long reference = reference_q16 >> 16;
+                long drop = _referenceDrop_mV[i];
+                bool frozen = false;
+                // The median drop is at least the smallest one: only a cell that far away needs the median.
+                if ((drop - _referenceSmallestDrop_mV) * 100 >= reference * freeze_pct)
+                {
+                    if (!_referenceMedianKnown)
+                    {
+                        _referenceMedianDrop_mV = MedianOf(_referenceDrop_mV, _referenceSurveyed);
+                        _referenceMedianKnown = true;
+                    }
+                    frozen = (drop - _referenceMedianDrop_mV) * 100 >= reference * freeze_pct;
+                }
+                long dt = now - _cellReferenceTime_ms[i];
+                if (dt > tau)
+                {
+                    dt = tau;
+                }
+                if (!frozen && dt > 0)
+                {
+                    // The reference has not moved since the survey, so the surveyed voltage is reference − drop.
+                    long v_q16 = (reference - drop) << 16;
+                    _cellReference_q16[i] = reference_q16 + (v_q16 - reference_q16) * dt / tau;
+                    SetCollapseLimit(i);
+                }
+                _cellReferenceTime_ms[i] = now;
+            }
+        }
+
+        /// <summary>
+        /// Whether a cell falls away from the rest of the pack in this tick (a real temperature step may then
+        /// come with it). Needed only when a sensor steps, so worked out then, once per tick.
+        /// </summary>
+        private bool VoltageEffect(MeasurementSnapshot s)
+        {
+            if (_voltageEffectKnown)
+            {
+                return _voltageEffect;
+            }
+            _voltageEffectKnown = true;
+            _voltageEffect = false;
+            for (int i = 0; i < _cellCount; i++)
+            {
+                bool usable = s.CellValid[i] && _cellReferenceSet[i];
+                _scratchInputValid[i] = usable;
+                if (usable)
+                {
+                    _scratchInput[i] = (int)(_cellReference_q16[i] >> 16) - s.CellVoltage_mV[i];
+                }
+            }
+            long medianDrop = MedianOf(_scratchInput, _scratchInputValid);
+            int effect_pct = _config.StepVoltageEffect_pct;
+            for (int i = 0; i < _cellCount; i++)
+            {
+                if (_scratchInputValid[i] && (_scratchInput[i] - medianDrop) * 100 >= (_cellReference_q16[i] >> 16) * effect_pct)
+                {
+                    _voltageEffect = true;
+                    break;
+                }
+            }
+            return _voltageEffect;
+        }
+
+        /// <summary>Median of the valid per-cell values (0 when there are none).</summary>
+        private long MedianOf(int[] values, bool[] valid)
+        {
+            int sorted = SortValid(values, valid, _cellCount);
+            return sorted == 0 ? 0
+                : sorted % 2 == 1 ? _scratchValue[sorted / 2]
+                : ((long)_scratchValue[sorted / 2 - 1] + _scratchValue[sorted / 2]) / 2;
         }
 
         private int FirstCollapsedCell()
@@ -427,7 +613,7 @@ namespace Bms.Firmware.Safety
 
         // ---------------------------------------------------------------- sensors: plausibility and rate (c)
 
-        private void EvaluateSensor(MeasurementSnapshot s, int j, long now, bool voltageEffect)
+        private void EvaluateSensor(MeasurementSnapshot s, int j, long now)
         {
             if (!s.TemperatureValid[j])
             {
@@ -451,14 +637,38 @@ namespace Bms.Firmware.Safety
                 }
                 return;
             }
-            _unreadableSince_ms[j] = -1;
             int v = s.Temperature_dC[j];
+            int sinceTrusted_dC = v - _lastTrusted_dC[j];
+            if (_trusted[j] && sinceTrusted_dC <= _maxStep_dC && sinceTrusted_dC >= -_maxStep_dC
+                && v > _openRail_dC && v < _shortRail_dC)
+            {
+                // Trusted in its last reading (so readable, no rail, step or fault state) and now between the rails
+                // within a step of it: every rail and step check passes with nothing to update.
+                if (v != _lastRaw_dC[j])
+                {
+                    RecordChange(s, j, v, now);
+                }
+                else if (now - _lastChange_ms[j] >= _frozenTime_ms && NeighbourMoved(s, j))
+                {
+                    ReportSensorFault(j, TemperatureSensorFault.Frozen, now);
+                    _trusted[j] = false;
+                    ForgetRate(j);
+                    return;
+                }
+                _lastTrusted_dC[j] = v;
+                _lastTrusted_ms[j] = now;
+                PushRateSample(j, v, now);
+                _sensorBucketSum_dC[j] += v;
+                _sensorBucketCount[j]++;
+                return;
+            }
+            _unreadableSince_ms[j] = -1;
 
             TemperatureSensorFault condition = TemperatureSensorFault.None;
             bool suspect = false;
             bool recent = _hasTrusted[j] && now - _lastTrusted_ms[j] <= _config.StepMaxGap_ms;
 
-            if (v <= _config.OpenRail_dC)
+            if (v <= _openRail_dC)
             {
                 suspect = true;
                 _railCount[j]++;
@@ -467,8 +677,8 @@ namespace Bms.Firmware.Safety
                     condition = TemperatureSensorFault.Open;
                 }
             }
-            else if (v >= _config.ShortRail_dC
-                && !(recent && !_stepSuspect[j] && v - _lastTrusted_dC[j] <= _config.MaxStep_dC))
+            else if (v >= _shortRail_dC
+                && !(recent && !_stepSuspect[j] && sinceTrusted_dC <= _maxStep_dC))
             {
                 // At the high rail without having climbed there credibly.
                 suspect = true;
@@ -481,7 +691,8 @@ namespace Bms.Firmware.Safety
             else
             {
                 _railCount[j] = 0;
-                if (_hasTrusted[j] && (recent || _stepSuspect[j]) && FixedMath.Abs(v - _lastTrusted_dC[j]) > _config.MaxStep_dC && !voltageEffect)
+                if (_hasTrusted[j] && (recent || _stepSuspect[j])
+                    && (sinceTrusted_dC > _maxStep_dC || sinceTrusted_dC < -_maxStep_dC) && !VoltageEffect(s))
                 {
                     suspect = true;
                     _stepSuspect[j] = true;
@@ -499,18 +710,11 @@ namespace Bms.Firmware.Safety
             }
 
             // Frozen: not a single LSB of change for a long time while a neighbour moved.
-            if (!_hasLastRaw[j] || v != _lastRaw_dC[j])
+            if (v != _lastRaw_dC[j] || !_hasLastRaw[j])
             {
-                _hasLastRaw[j] = true;
-                _lastRaw_dC[j] = v;
-                _lastChange_ms[j] = now;
-                int row = j * _sensorCount;
-                for (int k = 0; k < _sensorCount; k++)
-                {
-                    _neighbourAtChange_dC[row + k] = s.TemperatureValid[k] ? s.Temperature_dC[k] : NoValue;
-                }
+                RecordChange(s, j, v, now);
             }
-            else if (!suspect && now - _lastChange_ms[j] >= _config.FrozenTime_ms && NeighbourMoved(s, j))
+            else if (!suspect && now - _lastChange_ms[j] >= _frozenTime_ms && NeighbourMoved(s, j))
             {
                 suspect = true;
                 condition = TemperatureSensorFault.Frozen;
@@ -534,19 +738,34 @@ namespace Bms.Firmware.Safety
                 }
             }
 
-            _trusted[j] = !suspect && _reportedFault[j] == TemperatureSensorFault.None;
-            if (!_trusted[j])
+            if (suspect || _reportedFault[j] != TemperatureSensorFault.None)
             {
+                _trusted[j] = false;
                 ForgetRate(j);
                 return;
             }
-
+            _trusted[j] = true;
             _hasTrusted[j] = true;
             _lastTrusted_dC[j] = v;
             _lastTrusted_ms[j] = now;
             PushRateSample(j, v, now);
             _sensorBucketSum_dC[j] += v;
             _sensorBucketCount[j]++;
+        }
+
+        private void RecordChange(MeasurementSnapshot s, int j, int v, long now)
+        {
+            _hasLastRaw[j] = true;
+            _lastRaw_dC[j] = v;
+            _lastChange_ms[j] = now;
+            int[] temperature = s.Temperature_dC;
+            bool[] valid = s.TemperatureValid;
+            int[] atChange = _neighbourAtChange_dC;
+            int row = j * _sensorCount;
+            for (int k = 0; k < _sensorCount; k++)
+            {
+                atChange[row + k] = valid[k] ? temperature[k] : NoValue;
+            }
         }
 
         private void ReportSensorFault(int j, TemperatureSensorFault fault, long now)
@@ -579,12 +798,10 @@ namespace Bms.Firmware.Safety
 
         private void ForgetRate(int j)
         {
-            _rateCount[j] = 0;
-            _rateValid[j] = false;
-            _rate_mdC_per_s[j] = 0;
+            _rate[j].Clear();
             _rateHighSince_ms[j] = -1;
             // The slow window restarts too: an implausible stretch must not bend the precursor rate.
-            _slowCount[j] = 0;
+            _slow[j].Clear();
             _slowRateValid[j] = false;
             _slowRate_mdC_per_s[j] = 0;
             _sensorBucketSum_dC[j] = 0;
@@ -593,37 +810,16 @@ namespace Bms.Firmware.Safety
 
         private void PushRateSample(int j, int value_dC, long now)
         {
-            int newest = _rateCount[j] == 0 ? 0 : (_rateNewest[j] + 1) % _rateWindow;
-            int index = j * _rateWindow + newest;
-            _rateTime_ms[index] = now;
-            _rateValue_dC[index] = value_dC;
-            _rateNewest[j] = newest;
-            if (_rateCount[j] < _rateWindow)
-            {
-                _rateCount[j]++;
-            }
-            long slope;
             // x in ms, y in 0.1 °C: scale 1e6 gives 0.001 × 0.1 °C per second.
-            if (_rateCount[j] == _rateWindow
-                && LeastSquaresSlope.TryCompute(_rateTime_ms, _rateValue_dC, j * _rateWindow, _rateWindow, newest, _rateWindow, 1000000, out slope))
+            if (_rate[j].PushAndCompare(now, value_dC, 1000000, _runawayRate_mdC_per_s) > 0)
             {
-                _rate_mdC_per_s[j] = Clamp(slope);
-                _rateValid[j] = true;
-                if (slope >= (long)_config.RunawayRate_dC_per_s * 1000)
+                if (_rateHighSince_ms[j] < 0)
                 {
-                    if (_rateHighSince_ms[j] < 0)
-                    {
-                        _rateHighSince_ms[j] = now;
-                    }
-                }
-                else
-                {
-                    _rateHighSince_ms[j] = -1;
+                    _rateHighSince_ms[j] = now;
                 }
             }
             else
             {
-                _rateValid[j] = false;
                 _rateHighSince_ms[j] = -1;
             }
         }
@@ -636,20 +832,40 @@ namespace Bms.Firmware.Safety
             {
                 _bucketStart_ms = now;
             }
-            for (int i = 0; i < _cellCount; i++)
+            if (now - _lastLoad_ms >= _sagAccumulateAfterLoad_ms)
             {
-                if (s.CellValid[i])
+                _cellBucketTouched = true;
+                for (int i = 0; i < _cellCount; i++)
                 {
-                    _cellBucketSum_mV[i] += s.CellVoltage_mV[i];
-                    _cellBucketCount[i]++;
+                    if (s.CellValid[i])
+                    {
+                        _cellBucketSum_mV[i] += s.CellVoltage_mV[i];
+                        _cellBucketCount[i]++;
+                    }
                 }
+            }
+            else
+            {
+                _cellBucketComplete = false;
             }
             if (now - _bucketStart_ms + 100 < 1000)
             {
+                if (_referenceSurveyDue)
+                {
+                    SurveyCellReferences(s, now);
+                }
+                else if (_referenceNextCell >= 0)
+                {
+                    MoveCellReferences();
+                }
                 return;
             }
             _bucketStart_ms = now + 100;
             _bucketSequence++;
+            if (_bucketSequence % ReferenceUpdatePeriod_s == 0)
+            {
+                _referenceSurveyDue = true;
+            }
             CloseTemperatureBuckets(now);
             CloseCellBuckets(now);
         }
@@ -661,24 +877,14 @@ namespace Bms.Firmware.Safety
                 _scratchInputValid[j] = false;
                 if (_sensorBucketCount[j] == 0)
                 {
-                    _slowCount[j] = 0;
+                    _slow[j].Clear();
                     _slowRateValid[j] = false;
                 }
                 else
                 {
-                    int newest = _slowCount[j] == 0 ? 0 : (_slowNewest[j] + 1) % _slowWindow;
-                    int index = j * _slowWindow + newest;
-                    _slowX_s[index] = _bucketSequence;
-                    _slowY_cC[index] = _sensorBucketSum_dC[j] * 10 / _sensorBucketCount[j];
-                    _slowNewest[j] = newest;
-                    if (_slowCount[j] < _slowWindow)
-                    {
-                        _slowCount[j]++;
-                    }
                     long slope = 0;
                     // x in s, y in 0.01 °C: scale 100 gives 0.001 × 0.1 °C per second.
-                    _slowRateValid[j] = _slowCount[j] == _slowWindow
-                        && LeastSquaresSlope.TryCompute(_slowX_s, _slowY_cC, j * _slowWindow, _slowWindow, newest, _slowWindow, 100, out slope);
+                    _slowRateValid[j] = _slow[j].PushAndFitFull(_bucketSequence, _sensorBucketSum_dC[j] * 10 / _sensorBucketCount[j], 100, out slope);
                     _slowRate_mdC_per_s[j] = _slowRateValid[j] ? Clamp(slope) : 0;
                 }
                 _sensorBucketSum_dC[j] = 0;
@@ -714,26 +920,47 @@ namespace Bms.Firmware.Safety
             {
                 _sagFilled++;
             }
-            for (int i = 0; i < _cellCount; i++)
+            // A bucket summed only part of the second is never compared (see SagAccumulationLead_ms): mark the
+            // slot instead of writing every cell.
+            _sagSlotComplete[_sagNewest] = _cellBucketComplete;
+            if (_cellBucketComplete)
             {
-                _sagHistory_dmV[i * _sagLength + _sagNewest] = _cellBucketCount[i] == 0
-                    ? NoValue
-                    : (int)(_cellBucketSum_mV[i] * 10 / _cellBucketCount[i]);
-                _cellBucketSum_mV[i] = 0;
-                _cellBucketCount[i] = 0;
+                for (int i = 0; i < _cellCount; i++)
+                {
+                    _sagHistory_dmV[i * _sagLength + _sagNewest] = _cellBucketCount[i] == 0
+                        ? NoValue
+                        : (int)(_cellBucketSum_mV[i] * 10 / _cellBucketCount[i]);
+                }
             }
+            if (_cellBucketTouched)
+            {
+                for (int i = 0; i < _cellCount; i++)
+                {
+                    _cellBucketSum_mV[i] = 0;
+                    _cellBucketCount[i] = 0;
+                }
+            }
+            _cellBucketComplete = true;
+            _cellBucketTouched = false;
 
-            bool resting = now - _lastLoad_ms >= _config.SagRestDelay_ms + (long)_config.SagWindow_s * 1000;
             int oldest = (_sagNewest + 1) % _sagLength;
+            bool comparable = now - _lastLoad_ms >= _config.SagRestDelay_ms + (long)_config.SagWindow_s * 1000
+                && _sagFilled == _sagLength && _sagSlotComplete[_sagNewest] && _sagSlotComplete[oldest];
+            if (!comparable && !_sagFlagsBusy)
+            {
+                // Every condition is false and no flag is raised or pending: updating them would change nothing.
+                return;
+            }
             for (int i = 0; i < _cellCount; i++)
             {
                 int recentValue = _sagHistory_dmV[i * _sagLength + _sagNewest];
                 int pastValue = _sagHistory_dmV[i * _sagLength + oldest];
-                _scratchInputValid[i] = resting && _sagFilled == _sagLength && recentValue != NoValue && pastValue != NoValue;
+                _scratchInputValid[i] = comparable && recentValue != NoValue && pastValue != NoValue;
                 _scratchInput[i] = _scratchInputValid[i] ? recentValue - pastValue : 0;
             }
             int sorted = SortValid(_scratchInput, _scratchInputValid, _cellCount);
             int threshold_dmV = _config.SagThreshold_mV * 10;
+            bool busy = false;
             for (int i = 0; i < _cellCount; i++)
             {
                 bool condition = false;
@@ -743,7 +970,12 @@ namespace Bms.Firmware.Safety
                     condition = median - _scratchInput[i] >= threshold_dmV;
                 }
                 RaisePrecursor(_sagPrecursor.Update(i, condition, now, _config.PrecursorSetDelay_ms, _config.PrecursorClearDelay_ms), i, now);
+                if (condition || _sagPrecursor.IsActive(i))
+                {
+                    busy = true;
+                }
             }
+            _sagFlagsBusy = busy;
         }
 
         private void RaisePrecursor(int transition, int index, long now)

@@ -1,0 +1,189 @@
+using System;
+
+namespace Bms.Firmware.Safety
+{
+    /// <summary>
+    /// Least-squares slope over a sliding window of the newest samples of one channel, without a refit per sample
+    /// (the guard loop cannot afford one). Samples normally arrive at a fixed step Δ (the 100 ms task, the 1 s
+    /// buckets); then with k = 0 for the oldest sample, x_k = x_0 + kΔ and
+    /// n·Σxy − Σx·Σy = Δ·(n·Σky − n(n−1)/2·Σy) and n·Σx² − (Σx)² = Δ²·n²(n²−1)/12,
+    /// so two running sums, Σy and Σky, updated exactly in integers as samples enter and leave, give the same
+    /// numerator and denominator as <see cref="LeastSquaresSlope.TryCompute"/> and therefore the same slope bit
+    /// for bit. While the window holds an uneven step (a skipped scan) the slope is refitted from the ring.
+    /// Buffers allocated in the constructor.
+    /// </summary>
+    public sealed class SlidingLeastSquares
+    {
+        // Steps above this are refitted from the ring, so that Δ² · n²(n²−1)/12 stays inside a long.
+        private const long MaxEvenStep = 1L << 20;
+
+        // Thresholds up to this keep threshold × Δ × n²(n²−1)/12 inside a long (Δ ≤ 2²⁰, n ≤ 100); larger ones
+        // are compared after the division.
+        private const long MaxComparedThreshold = 1L << 16;
+
+        private readonly int _capacity;
+        private readonly long[] _x;
+        private readonly int[] _y;
+        private int _newest = -1;
+        private int _count;
+        private long _sumY;
+        private long _sumKY;
+        private long _step;
+        private int _equalSteps;
+
+        // The smallest n·Σky − n(n−1)/2·Σy of a full, even window that reaches the threshold of
+        // AtLeastAfterPush, for the step, scale and threshold it was worked out for.
+        private long _boundStep;
+        private long _boundScale;
+        private long _boundThreshold;
+        private long _boundMinimum;
+
+        /// <summary>
+        /// A window of <paramref name="capacity"/> samples. Callers keep |x span| × |y span| × capacity² × scale
+        /// well inside a long, as for <see cref="LeastSquaresSlope"/>.
+        /// </summary>
+        public SlidingLeastSquares(int capacity)
+        {
+            if (capacity < 2)
+            {
+                throw new ArgumentOutOfRangeException("capacity", "SlidingLeastSquares needs a window of at least two samples");
+            }
+            _capacity = capacity;
+            _x = new long[capacity];
+            _y = new int[capacity];
+        }
+
+        /// <summary>Samples per window.</summary>
+        public int Capacity { get { return _capacity; } }
+
+        /// <summary>Samples now in the window (0..Capacity).</summary>
+        public int Count { get { return _count; } }
+
+        /// <summary>Empties the window.</summary>
+        public void Clear()
+        {
+            _count = 0;
+        }
+
+        /// <summary>
+        /// Adds a sample; when the window is full the oldest sample leaves it. Returns the samples now in the window.
+        /// </summary>
+        public int Push(long x, int y)
+        {
+            int count = _count;
+            int newest = _newest + 1;
+            if (newest == _capacity)
+            {
+                newest = 0;
+            }
+            if (count == 0)
+            {
+                _sumY = 0;
+                _sumKY = 0;
+                _equalSteps = 0;
+            }
+            else
+            {
+                long step = x - _x[_newest];
+                if (step == _step)
+                {
+                    if (_equalSteps < _capacity)
+                    {
+                        _equalSteps++;
+                    }
+                }
+                else
+                {
+                    _step = step;
+                    _equalSteps = 1;
+                }
+            }
+            if (count == _capacity)
+            {
+                // Every remaining sample moves one place towards the oldest: Σky loses Σy of the others.
+                long sumY = _sumY - _y[newest];
+                _sumKY += (long)(count - 1) * y - sumY;
+                _sumY = sumY + y;
+            }
+            else
+            {
+                _sumKY += (long)count * y;
+                _sumY += y;
+                count++;
+                _count = count;
+            }
+            _x[newest] = x;
+            _y[newest] = y;
+            _newest = newest;
+            return count;
+        }
+
+        /// <summary>
+        /// Adds a sample and fits the slope dy/dx × <paramref name="scale"/>; false until the window is full, or
+        /// when all x are equal.
+        /// </summary>
+        public bool PushAndFitFull(long x, int y, long scale, out long slope)
+        {
+            if (Push(x, y) < _capacity)
+            {
+                slope = 0;
+                return false;
+            }
+            return TrySlope(scale, out slope);
+        }
+
+        /// <summary>
+        /// Adds a sample and tells whether the window is full and its slope dy/dx × <paramref name="scale"/>
+        /// (as <see cref="TrySlope"/> gives it) is at least <paramref name="threshold"/>: +1 yes, 0 no, −1 when the
+        /// window is not full or has no slope. For a positive threshold and an even window this is one comparison,
+        /// without the division.
+        /// </summary>
+        public int PushAndCompare(long x, int y, long scale, long threshold)
+        {
+            long n = Push(x, y);
+            if (n < _capacity)
+            {
+                return -1;
+            }
+            long step = _step;
+            if (threshold > 0 && threshold <= MaxComparedThreshold && scale > 0 && _equalSteps >= n - 1 && step > 0 && step <= MaxEvenStep)
+            {
+                if (step != _boundStep || scale != _boundScale || threshold != _boundThreshold)
+                {
+                    // slope ≥ threshold ⇔ Δ·A·scale ≥ threshold·Δ²·m (the division rounds toward zero, and the
+                    // threshold is positive) ⇔ A ≥ ⌈threshold·Δ·m / scale⌉, with A = n·Σky − n(n−1)/2·Σy.
+                    long product = threshold * step * (n * n * (n * n - 1) / 12);
+                    _boundMinimum = product / scale + (product % scale == 0 ? 0 : 1);
+                    _boundStep = step;
+                    _boundScale = scale;
+                    _boundThreshold = threshold;
+                }
+                return n * _sumKY - n * (n - 1) / 2 * _sumY >= _boundMinimum ? 1 : 0;
+            }
+            long slope;
+            if (!TrySlope(scale, out slope))
+            {
+                return -1;
+            }
+            return slope >= threshold ? 1 : 0;
+        }
+
+        /// <summary>Slope dy/dx × <paramref name="scale"/> over the window; false with fewer than two samples or all x equal.</summary>
+        public bool TrySlope(long scale, out long slope)
+        {
+            long n = _count;
+            long step = _step;
+            if (n < 2 || _equalSteps < n - 1 || step <= 0 || step > MaxEvenStep)
+            {
+                return LeastSquaresSlope.TryCompute(_x, _y, 0, _capacity, _newest < 0 ? 0 : _newest, _count, scale, out slope);
+            }
+            long numerator = step * (n * _sumKY - n * (n - 1) / 2 * _sumY);
+            long denominator = step * step * (n * n * (n * n - 1) / 12);
+            // Split the division so numerator × scale never overflows (the same rounding as LeastSquaresSlope).
+            long quotient = numerator / denominator;
+            long remainder = numerator - quotient * denominator;
+            slope = quotient * scale + remainder * scale / denominator;
+            return true;
+        }
+    }
+}
