@@ -9,8 +9,8 @@ namespace Bms.Firmware.Safety
     /// n·Σxy − Σx·Σy = Δ·(n·Σky − n(n−1)/2·Σy) and n·Σx² − (Σx)² = Δ²·n²(n²−1)/12,
     /// so two running sums, Σy and Σky, updated exactly in integers as samples enter and leave, give the same
     /// numerator and denominator as <see cref="LeastSquaresSlope.TryCompute"/> and therefore the same slope bit
-    /// for bit. While the window holds an uneven step (a skipped scan) the slope is refitted from the ring.
-    /// Buffers allocated in the constructor.
+    /// for bit. While the window is not full or holds an uneven step (a skipped scan) the slope is refitted from
+    /// the ring. Buffers allocated in the constructor.
     /// </summary>
     public sealed class SlidingLeastSquares
     {
@@ -19,9 +19,13 @@ namespace Bms.Firmware.Safety
 
         // Thresholds up to this keep threshold × Δ × n²(n²−1)/12 inside a long (Δ ≤ 2²⁰, n ≤ 100); larger ones
         // are compared after the division.
-        private const long MaxComparedThreshold = 1L << 16;
+        private const long MaxBoundThreshold = 1L << 16;
 
         private readonly int _capacity;
+        private readonly long _halfPairs;
+        private readonly long _compareScale;
+        private readonly long _compareThreshold;
+        private readonly bool _boundUsable;
         private readonly long[] _x;
         private readonly int[] _y;
         private int _newest = -1;
@@ -29,13 +33,11 @@ namespace Bms.Firmware.Safety
         private long _sumY;
         private long _sumKY;
         private long _step;
-        private int _equalSteps;
+        // Pushes still needed before the newest n − 1 steps are all equal to _step (0: the full window is even).
+        private int _unevenLeft;
 
-        // The smallest n·Σky − n(n−1)/2·Σy of a full, even window that reaches the threshold of
-        // AtLeastAfterPush, for the step, scale and threshold it was worked out for.
-        private long _boundStep;
-        private long _boundScale;
-        private long _boundThreshold;
+        // The smallest n·Σky − n(n−1)/2·Σy of a full window of step _boundStep whose slope reaches the threshold.
+        private long _boundStep = -1;
         private long _boundMinimum;
 
         /// <summary>
@@ -43,12 +45,26 @@ namespace Bms.Firmware.Safety
         /// well inside a long, as for <see cref="LeastSquaresSlope"/>.
         /// </summary>
         public SlidingLeastSquares(int capacity)
+            : this(capacity, 1, long.MaxValue)
+        {
+        }
+
+        /// <summary>
+        /// A window of <paramref name="capacity"/> samples whose slope × <paramref name="compareScale"/>
+        /// <see cref="PushAndCompare"/> compares with <paramref name="compareThreshold"/>.
+        /// </summary>
+        public SlidingLeastSquares(int capacity, long compareScale, long compareThreshold)
         {
             if (capacity < 2)
             {
                 throw new ArgumentOutOfRangeException("capacity", "SlidingLeastSquares needs a window of at least two samples");
             }
             _capacity = capacity;
+            _halfPairs = (long)capacity * (capacity - 1) / 2;
+            _compareScale = compareScale;
+            _compareThreshold = compareThreshold;
+            // The comparison without the division relies on a positive threshold (the division rounds toward zero).
+            _boundUsable = compareScale > 0 && compareThreshold > 0 && compareThreshold <= MaxBoundThreshold && capacity <= 100;
             _x = new long[capacity];
             _y = new int[capacity];
         }
@@ -71,7 +87,8 @@ namespace Bms.Firmware.Safety
         public int Push(long x, int y)
         {
             int count = _count;
-            int newest = _newest + 1;
+            int previous = _newest;
+            int newest = previous + 1;
             if (newest == _capacity)
             {
                 newest = 0;
@@ -80,42 +97,72 @@ namespace Bms.Firmware.Safety
             {
                 _sumY = 0;
                 _sumKY = 0;
-                _equalSteps = 0;
+                _unevenLeft = _capacity - 1;
             }
             else
             {
-                long step = x - _x[_newest];
-                if (step == _step)
-                {
-                    if (_equalSteps < _capacity)
-                    {
-                        _equalSteps++;
-                    }
-                }
-                else
+                long step = x - _x[previous];
+                if (step != _step)
                 {
                     _step = step;
-                    _equalSteps = 1;
+                    _unevenLeft = _capacity - 2;
+                }
+                else if (_unevenLeft > 0)
+                {
+                    _unevenLeft--;
                 }
             }
-            if (count == _capacity)
-            {
-                // Every remaining sample moves one place towards the oldest: Σky loses Σy of the others.
-                long sumY = _sumY - _y[newest];
-                _sumKY += (long)(count - 1) * y - sumY;
-                _sumY = sumY + y;
-            }
-            else
+            _x[newest] = x;
+            _newest = newest;
+            if (count < _capacity)
             {
                 _sumKY += (long)count * y;
                 _sumY += y;
+                _y[newest] = y;
                 count++;
                 _count = count;
+                return count;
             }
-            _x[newest] = x;
+            // Every remaining sample moves one place towards the oldest: Σky loses Σy of the others.
+            long sumY = _sumY - _y[newest];
+            _sumKY += (long)(count - 1) * y - sumY;
+            _sumY = sumY + y;
             _y[newest] = y;
-            _newest = newest;
             return count;
+        }
+
+        /// <summary>
+        /// Adds a sample and tells whether the window is full and its slope (as <see cref="TrySlope"/> gives it
+        /// with the compare scale) is at least the compare threshold: +1 yes, 0 no, −1 when the window is not full
+        /// or has no slope. With an even window this is one comparison, without the division.
+        /// </summary>
+        public int PushAndCompare(long x, int y)
+        {
+            if (Push(x, y) < _capacity)
+            {
+                return -1;
+            }
+            if (_unevenLeft == 0 && _step == _boundStep)
+            {
+                return _capacity * _sumKY - _halfPairs * _sumY >= _boundMinimum ? 1 : 0;
+            }
+            long step = _step;
+            if (_boundUsable && _unevenLeft == 0 && step > 0 && step <= MaxEvenStep)
+            {
+                // slope ≥ threshold ⇔ Δ·A·scale ≥ threshold·Δ²·m (the threshold is positive and the division rounds
+                // toward zero) ⇔ A ≥ ⌈threshold·Δ·m / scale⌉, with A = n·Σky − n(n−1)/2·Σy, m = n²(n²−1)/12.
+                long n = _capacity;
+                long product = _compareThreshold * step * (n * n * (n * n - 1) / 12);
+                _boundMinimum = product / _compareScale + (product % _compareScale == 0 ? 0 : 1);
+                _boundStep = step;
+                return n * _sumKY - _halfPairs * _sumY >= _boundMinimum ? 1 : 0;
+            }
+            long slope;
+            if (!TrySlope(_compareScale, out slope))
+            {
+                return -1;
+            }
+            return slope >= _compareThreshold ? 1 : 0;
         }
 
         /// <summary>
@@ -132,52 +179,16 @@ namespace Bms.Firmware.Safety
             return TrySlope(scale, out slope);
         }
 
-        /// <summary>
-        /// Adds a sample and tells whether the window is full and its slope dy/dx × <paramref name="scale"/>
-        /// (as <see cref="TrySlope"/> gives it) is at least <paramref name="threshold"/>: +1 yes, 0 no, −1 when the
-        /// window is not full or has no slope. For a positive threshold and an even window this is one comparison,
-        /// without the division.
-        /// </summary>
-        public int PushAndCompare(long x, int y, long scale, long threshold)
-        {
-            long n = Push(x, y);
-            if (n < _capacity)
-            {
-                return -1;
-            }
-            long step = _step;
-            if (threshold > 0 && threshold <= MaxComparedThreshold && scale > 0 && _equalSteps >= n - 1 && step > 0 && step <= MaxEvenStep)
-            {
-                if (step != _boundStep || scale != _boundScale || threshold != _boundThreshold)
-                {
-                    // slope ≥ threshold ⇔ Δ·A·scale ≥ threshold·Δ²·m (the division rounds toward zero, and the
-                    // threshold is positive) ⇔ A ≥ ⌈threshold·Δ·m / scale⌉, with A = n·Σky − n(n−1)/2·Σy.
-                    long product = threshold * step * (n * n * (n * n - 1) / 12);
-                    _boundMinimum = product / scale + (product % scale == 0 ? 0 : 1);
-                    _boundStep = step;
-                    _boundScale = scale;
-                    _boundThreshold = threshold;
-                }
-                return n * _sumKY - n * (n - 1) / 2 * _sumY >= _boundMinimum ? 1 : 0;
-            }
-            long slope;
-            if (!TrySlope(scale, out slope))
-            {
-                return -1;
-            }
-            return slope >= threshold ? 1 : 0;
-        }
-
         /// <summary>Slope dy/dx × <paramref name="scale"/> over the window; false with fewer than two samples or all x equal.</summary>
         public bool TrySlope(long scale, out long slope)
         {
             long n = _count;
             long step = _step;
-            if (n < 2 || _equalSteps < n - 1 || step <= 0 || step > MaxEvenStep)
+            if (n < _capacity || _unevenLeft != 0 || step <= 0 || step > MaxEvenStep)
             {
                 return LeastSquaresSlope.TryCompute(_x, _y, 0, _capacity, _newest < 0 ? 0 : _newest, _count, scale, out slope);
             }
-            long numerator = step * (n * _sumKY - n * (n - 1) / 2 * _sumY);
+            long numerator = step * (n * _sumKY - _halfPairs * _sumY);
             long denominator = step * step * (n * n * (n * n - 1) / 12);
             // Split the division so numerator × scale never overflows (the same rounding as LeastSquaresSlope).
             long quotient = numerator / denominator;

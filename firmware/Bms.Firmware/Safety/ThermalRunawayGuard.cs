@@ -53,6 +53,7 @@ namespace Bms.Firmware.Safety
         private readonly bool[] _cellReferenceSet;
         private readonly bool[] _cellCollapsed;
         private readonly int[] _collapseLimit_mV;
+        private readonly int[] _cellReference_mV;
         private readonly int[] _referenceDrop_mV;
         private readonly bool[] _referenceSurveyed;
         private readonly int _referenceSliceCells;
@@ -119,6 +120,7 @@ namespace Bms.Firmware.Safety
         private bool _voltageEffectKnown;
         private bool _maxTemperatureReached;
         private bool _rateCondition;
+        private int _rateSensor;
 
         /// <summary>Creates the guard for a pack; throws <see cref="ArgumentException"/> on bad settings.</summary>
         public ThermalRunawayGuard(ThermalRunawayConfig config, int cellCount, int temperatureCount, IBmsEventSink sink)
@@ -156,6 +158,7 @@ namespace Bms.Firmware.Safety
             _cellReferenceSet = new bool[cellCount];
             _cellCollapsed = new bool[cellCount];
             _collapseLimit_mV = new int[cellCount];
+            _cellReference_mV = new int[cellCount];
             _referenceDrop_mV = new int[cellCount];
             _referenceSurveyed = new bool[cellCount];
             _referenceSliceCells = (cellCount + ReferenceSlices - 1) / ReferenceSlices;
@@ -207,7 +210,8 @@ namespace Bms.Firmware.Safety
             }
             for (int j = 0; j < temperatureCount; j++)
             {
-                _rate[j] = new SlidingLeastSquares(_rateWindow);
+                // x in ms, y in 0.1 °C: scale 1e6 gives 0.001 × 0.1 °C per second, compared with the (c) threshold.
+                _rate[j] = new SlidingLeastSquares(_rateWindow, 1000000, _runawayRate_mdC_per_s);
                 _slow[j] = new SlidingLeastSquares(_slowWindow);
                 _rateHighSince_ms[j] = -1;
                 _unreadableSince_ms[j] = -1;
@@ -368,41 +372,22 @@ namespace Bms.Firmware.Safety
                 _lastLoad_ms = now;
             }
 
+            // Each trusted sensor adds its share of (b) and (c) as it is evaluated.
             _maxTemperatureReached = false;
             _rateCondition = false;
-            int rateSensor = -1;
-            int[] temperature = s.Temperature_dC;
-            bool[] trusted = _trusted;
-            long[] rateHighSince = _rateHighSince_ms;
+            _rateSensor = -1;
             for (int j = 0; j < _sensorCount; j++)
             {
                 EvaluateSensor(s, j, now);
-                if (!trusted[j])
-                {
-                    continue;
-                }
-                if (temperature[j] >= _maxOperatingTemperature_dC)
-                {
-                    _maxTemperatureReached = true;
-                }
-                long highSince = rateHighSince[j];
-                if (highSince >= 0 && now - highSince > _runawayRateDuration_ms)
-                {
-                    if (!_rateCondition)
-                    {
-                        rateSensor = j;
-                    }
-                    _rateCondition = true;
-                }
             }
 
             if (!RunawayConfirmed && (_anyCollapsed || _maxTemperatureReached) && _rateCondition)
             {
                 RunawayConfirmed = true;
                 RunawayTime_ms = now;
-                RunawaySensor = rateSensor;
+                RunawaySensor = _rateSensor;
                 RunawayCell = FirstCollapsedCell();
-                _sink.OnEvent(now, BmsEventCode.ThermalRunaway, ProtectionLevel.Fault, rateSensor, true);
+                _sink.OnEvent(now, BmsEventCode.ThermalRunaway, ProtectionLevel.Fault, _rateSensor, true);
             }
 
             AccumulateBuckets(s, now);
@@ -467,7 +452,9 @@ namespace Bms.Firmware.Safety
         /// </summary>
         private void SetCollapseLimit(int i)
         {
-            long bound = (_cellReference_q16[i] >> 16) * (100 - _config.CellVoltageDrop_pct) - 1;
+            int reference = (int)(_cellReference_q16[i] >> 16);
+            _cellReference_mV[i] = reference;
+            long bound = (long)reference * (100 - _config.CellVoltageDrop_pct) - 1;
             long limit = bound >= 0 ? bound / 100 : -((-bound + 99) / 100);
             _collapseLimit_mV[i] = limit > int.MaxValue ? int.MaxValue : limit < int.MinValue ? int.MinValue : (int)limit;
         }
@@ -484,14 +471,18 @@ namespace Bms.Firmware.Safety
             int smallestDrop = int.MaxValue;
             int[] voltage = s.CellVoltage_mV;
             bool[] valid = s.CellValid;
+            int[] reference = _cellReference_mV;
+            int[] drops = _referenceDrop_mV;
+            bool[] surveyed = _referenceSurveyed;
+            // CheckCells ran first in this tick and gave every readable cell a reference.
             for (int i = 0; i < _cellCount; i++)
             {
-                bool usable = valid[i] && _cellReferenceSet[i];
-                _referenceSurveyed[i] = usable;
+                bool usable = valid[i];
+                surveyed[i] = usable;
                 if (usable)
                 {
-                    int drop = (int)(_cellReference_q16[i] >> 16) - voltage[i];
-                    _referenceDrop_mV[i] = drop;
+                    int drop = reference[i] - voltage[i];
+                    drops[i] = drop;
                     if (drop < smallestDrop)
                     {
                         smallestDrop = drop;
@@ -657,9 +648,7 @@ namespace Bms.Firmware.Safety
                 }
                 _lastTrusted_dC[j] = v;
                 _lastTrusted_ms[j] = now;
-                PushRateSample(j, v, now);
-                _sensorBucketSum_dC[j] += v;
-                _sensorBucketCount[j]++;
+                UseTrustedReading(j, v, now);
                 return;
             }
             _unreadableSince_ms[j] = -1;
@@ -748,9 +737,7 @@ namespace Bms.Firmware.Safety
             _hasTrusted[j] = true;
             _lastTrusted_dC[j] = v;
             _lastTrusted_ms[j] = now;
-            PushRateSample(j, v, now);
-            _sensorBucketSum_dC[j] += v;
-            _sensorBucketCount[j]++;
+            UseTrustedReading(j, v, now);
         }
 
         private void RecordChange(MeasurementSnapshot s, int j, int v, long now)
@@ -808,20 +795,33 @@ namespace Bms.Firmware.Safety
             _sensorBucketCount[j] = 0;
         }
 
-        private void PushRateSample(int j, int value_dC, long now)
+        /// <summary>A trusted reading feeds (b), the rate of (c) and the precursor bucket.</summary>
+        private void UseTrustedReading(int j, int v, long now)
         {
-            // x in ms, y in 0.1 °C: scale 1e6 gives 0.001 × 0.1 °C per second.
-            if (_rate[j].PushAndCompare(now, value_dC, 1000000, _runawayRate_mdC_per_s) > 0)
+            if (v >= _maxOperatingTemperature_dC)
             {
-                if (_rateHighSince_ms[j] < 0)
+                _maxTemperatureReached = true;
+            }
+            if (_rate[j].PushAndCompare(now, v) > 0)
+            {
+                long highSince = _rateHighSince_ms[j];
+                if (highSince < 0)
                 {
+                    // Just risen: held for 0 ms, which is not more than the (non-negative) duration.
                     _rateHighSince_ms[j] = now;
+                }
+                else if (now - highSince > _runawayRateDuration_ms && !_rateCondition)
+                {
+                    _rateCondition = true;
+                    _rateSensor = j;
                 }
             }
             else
             {
                 _rateHighSince_ms[j] = -1;
             }
+            _sensorBucketSum_dC[j] += v;
+            _sensorBucketCount[j]++;
         }
 
         // ---------------------------------------------------------------- precursors (1 s buckets)
