@@ -138,14 +138,46 @@ namespace Bms.Firmware.Safety
         /// </summary>
         public int PushAndCompare(long x, int y)
         {
-            if (Push(x, y) < _capacity)
+            int count = _count;
+            if (count < _capacity)
             {
-                return -1;
+                return Push(x, y) < _capacity ? -1 : CompareFull();
             }
-            if (_unevenLeft == 0 && _step == _boundStep)
+            // The steady case (a full window) of Push written out here: this runs for every sensor every tick.
+            int previous = _newest;
+            int newest = previous + 1;
+            if (newest == _capacity)
             {
-                return _capacity * _sumKY - _halfPairs * _sumY >= _boundMinimum ? 1 : 0;
+                newest = 0;
             }
+            long step = x - _x[previous];
+            if (step != _step)
+            {
+                _step = step;
+                _unevenLeft = _capacity - 2;
+            }
+            else if (_unevenLeft > 0)
+            {
+                _unevenLeft--;
+            }
+            _x[newest] = x;
+            _newest = newest;
+            // Every remaining sample moves one place towards the oldest: Σky loses Σy of the others.
+            long sumY = _sumY - _y[newest];
+            long sumKY = _sumKY + (long)(count - 1) * y - sumY;
+            sumY += y;
+            _sumY = sumY;
+            _sumKY = sumKY;
+            _y[newest] = y;
+            if (_unevenLeft == 0 && step == _boundStep)
+            {
+                return count * sumKY - _halfPairs * sumY >= _boundMinimum ? 1 : 0;
+            }
+            return CompareFull();
+        }
+
+        private int CompareFull()
+        {
             long step = _step;
             if (_boundUsable && _unevenLeft == 0 && step > 0 && step <= MaxEvenStep)
             {

@@ -646,11 +646,47 @@ namespace Bms.Firmware.Safety
                     ForgetRate(j);
                     return;
                 }
-                _lastTrusted_dC[j] = v;
-                _lastTrusted_ms[j] = now;
-                UseTrustedReading(j, v, now);
+            }
+            else if (!CheckPlausibility(s, j, v, sinceTrusted_dC, now))
+            {
                 return;
             }
+
+            // A trusted reading feeds (b), the rate of (c) and the precursor bucket.
+            _lastTrusted_dC[j] = v;
+            _lastTrusted_ms[j] = now;
+            if (v >= _maxOperatingTemperature_dC)
+            {
+                _maxTemperatureReached = true;
+            }
+            if (_rate[j].PushAndCompare(now, v) > 0)
+            {
+                long highSince = _rateHighSince_ms[j];
+                if (highSince < 0)
+                {
+                    // Just risen: held for 0 ms, which is not more than the (non-negative) duration.
+                    _rateHighSince_ms[j] = now;
+                }
+                else if (now - highSince > _runawayRateDuration_ms && !_rateCondition)
+                {
+                    _rateCondition = true;
+                    _rateSensor = j;
+                }
+            }
+            else
+            {
+                _rateHighSince_ms[j] = -1;
+            }
+            _sensorBucketSum_dC[j] += v;
+            _sensorBucketCount[j]++;
+        }
+
+        /// <summary>
+        /// The rail, step and frozen checks of a reading that did not pass the quick ones; raises and clears
+        /// sensor faults. Returns whether the reading is trusted.
+        /// </summary>
+        private bool CheckPlausibility(MeasurementSnapshot s, int j, int v, int sinceTrusted_dC, long now)
+        {
             _unreadableSince_ms[j] = -1;
 
             TemperatureSensorFault condition = TemperatureSensorFault.None;
@@ -731,13 +767,11 @@ namespace Bms.Firmware.Safety
             {
                 _trusted[j] = false;
                 ForgetRate(j);
-                return;
+                return false;
             }
             _trusted[j] = true;
             _hasTrusted[j] = true;
-            _lastTrusted_dC[j] = v;
-            _lastTrusted_ms[j] = now;
-            UseTrustedReading(j, v, now);
+            return true;
         }
 
         private void RecordChange(MeasurementSnapshot s, int j, int v, long now)
@@ -793,35 +827,6 @@ namespace Bms.Firmware.Safety
             _slowRate_mdC_per_s[j] = 0;
             _sensorBucketSum_dC[j] = 0;
             _sensorBucketCount[j] = 0;
-        }
-
-        /// <summary>A trusted reading feeds (b), the rate of (c) and the precursor bucket.</summary>
-        private void UseTrustedReading(int j, int v, long now)
-        {
-            if (v >= _maxOperatingTemperature_dC)
-            {
-                _maxTemperatureReached = true;
-            }
-            if (_rate[j].PushAndCompare(now, v) > 0)
-            {
-                long highSince = _rateHighSince_ms[j];
-                if (highSince < 0)
-                {
-                    // Just risen: held for 0 ms, which is not more than the (non-negative) duration.
-                    _rateHighSince_ms[j] = now;
-                }
-                else if (now - highSince > _runawayRateDuration_ms && !_rateCondition)
-                {
-                    _rateCondition = true;
-                    _rateSensor = j;
-                }
-            }
-            else
-            {
-                _rateHighSince_ms[j] = -1;
-            }
-            _sensorBucketSum_dC[j] += v;
-            _sensorBucketCount[j]++;
         }
 
         // ---------------------------------------------------------------- precursors (1 s buckets)
