@@ -94,6 +94,8 @@ namespace Bms.Firmware.Safety
 
         // Plausibility.
         private readonly int[] _lastRaw_dC;
+        private readonly int[] _quickLow_dC;
+        private readonly int[] _quickHigh_dC;
         private readonly bool[] _hasLastRaw;
         private readonly long[] _lastChange_ms;
         private readonly int[] _neighbourAtChange_dC;
@@ -182,6 +184,8 @@ namespace Bms.Firmware.Safety
             _sagPrecursor = new DebouncedFlags(cellCount);
 
             _lastRaw_dC = new int[temperatureCount];
+            _quickLow_dC = new int[temperatureCount];
+            _quickHigh_dC = new int[temperatureCount];
             _hasLastRaw = new bool[temperatureCount];
             _lastChange_ms = new long[temperatureCount];
             _neighbourAtChange_dC = new int[temperatureCount * temperatureCount];
@@ -629,15 +633,15 @@ namespace Bms.Firmware.Safety
                 return;
             }
             int v = s.Temperature_dC[j];
-            int sinceTrusted_dC = v - _lastTrusted_dC[j];
-            if (_trusted[j] && sinceTrusted_dC <= _maxStep_dC && sinceTrusted_dC >= -_maxStep_dC
-                && v > _openRail_dC && v < _shortRail_dC)
+            if (_trusted[j] && v >= _quickLow_dC[j] && v <= _quickHigh_dC[j])
             {
-                // Trusted in its last reading (so readable, no rail, step or fault state) and now between the rails
-                // within a step of it: every rail and step check passes with nothing to update.
+                // Trusted in its last reading (so readable, no rail, step or fault state, and the last raw reading is
+                // the last trusted one) and now between the rails within a step of it: every rail and step check
+                // passes with nothing to update.
                 if (v != _lastRaw_dC[j])
                 {
                     RecordChange(s, j, v, now);
+                    _lastTrusted_dC[j] = v;
                 }
                 else if (now - _lastChange_ms[j] >= _frozenTime_ms && NeighbourMoved(s, j))
                 {
@@ -647,13 +651,12 @@ namespace Bms.Firmware.Safety
                     return;
                 }
             }
-            else if (!CheckPlausibility(s, j, v, sinceTrusted_dC, now))
+            else if (!CheckPlausibility(s, j, v, now))
             {
                 return;
             }
 
             // A trusted reading feeds (b), the rate of (c) and the precursor bucket.
-            _lastTrusted_dC[j] = v;
             _lastTrusted_ms[j] = now;
             if (v >= _maxOperatingTemperature_dC)
             {
@@ -685,9 +688,10 @@ namespace Bms.Firmware.Safety
         /// The rail, step and frozen checks of a reading that did not pass the quick ones; raises and clears
         /// sensor faults. Returns whether the reading is trusted.
         /// </summary>
-        private bool CheckPlausibility(MeasurementSnapshot s, int j, int v, int sinceTrusted_dC, long now)
+        private bool CheckPlausibility(MeasurementSnapshot s, int j, int v, long now)
         {
             _unreadableSince_ms[j] = -1;
+            int sinceTrusted_dC = v - _lastTrusted_dC[j];
 
             TemperatureSensorFault condition = TemperatureSensorFault.None;
             bool suspect = false;
@@ -771,6 +775,7 @@ namespace Bms.Firmware.Safety
             }
             _trusted[j] = true;
             _hasTrusted[j] = true;
+            _lastTrusted_dC[j] = v;
             return true;
         }
 
@@ -778,6 +783,11 @@ namespace Bms.Firmware.Safety
         {
             _hasLastRaw[j] = true;
             _lastRaw_dC[j] = v;
+            // The readings that pass the rail and step checks quietly after this one, were it trusted.
+            int low = v - _maxStep_dC;
+            int high = v + _maxStep_dC;
+            _quickLow_dC[j] = low > _openRail_dC ? low : _openRail_dC + 1;
+            _quickHigh_dC[j] = high < _shortRail_dC ? high : _shortRail_dC - 1;
             _lastChange_ms[j] = now;
             int[] temperature = s.Temperature_dC;
             bool[] valid = s.TemperatureValid;
