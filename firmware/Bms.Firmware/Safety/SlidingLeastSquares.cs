@@ -75,6 +75,9 @@ namespace Bms.Firmware.Safety
         /// <summary>Samples now in the window (0..Capacity).</summary>
         public int Count { get { return _count; } }
 
+        /// <summary>x of the newest sample pushed (<see cref="Clear"/> keeps it); 0 before the first.</summary>
+        public long NewestX { get { return _newest < 0 ? 0 : _x[_newest]; } }
+
         /// <summary>Empties the window.</summary>
         public void Clear()
         {

@@ -97,10 +97,10 @@ namespace Bms.Firmware.Safety
         private readonly int[] _quickLow_dC;
         private readonly int[] _quickHigh_dC;
         private readonly bool[] _hasLastRaw;
-        private readonly long[] _lastChange_ms;
+        // Time from which an unchanged reading counts as frozen: its last change + FrozenTime_ms.
+        private readonly long[] _frozenCheckFrom_ms;
         private readonly int[] _neighbourAtChange_dC;
         private readonly int[] _lastTrusted_dC;
-        private readonly long[] _lastTrusted_ms;
         private readonly bool[] _hasTrusted;
         private readonly bool[] _stepSuspect;
         private readonly int[] _railCount;
@@ -187,10 +187,9 @@ namespace Bms.Firmware.Safety
             _quickLow_dC = new int[temperatureCount];
             _quickHigh_dC = new int[temperatureCount];
             _hasLastRaw = new bool[temperatureCount];
-            _lastChange_ms = new long[temperatureCount];
+            _frozenCheckFrom_ms = new long[temperatureCount];
             _neighbourAtChange_dC = new int[temperatureCount * temperatureCount];
             _lastTrusted_dC = new int[temperatureCount];
-            _lastTrusted_ms = new long[temperatureCount];
             _hasTrusted = new bool[temperatureCount];
             _stepSuspect = new bool[temperatureCount];
             _railCount = new int[temperatureCount];
@@ -376,14 +375,79 @@ namespace Bms.Firmware.Safety
                 _lastLoad_ms = now;
             }
 
-            // Each trusted sensor adds its share of (b) and (c) as it is evaluated.
-            _maxTemperatureReached = false;
+            // Each trusted reading adds its share of (b) and (c). The steady case, written out here with the arrays
+            // in locals, runs for every sensor every tick.
+            bool maxTemperatureReached = false;
             _rateCondition = false;
             _rateSensor = -1;
+            int[] temperature = s.Temperature_dC;
+            bool[] valid = s.TemperatureValid;
+            bool[] trusted = _trusted;
+            int[] quickLow = _quickLow_dC;
+            int[] quickHigh = _quickHigh_dC;
+            int[] lastRaw = _lastRaw_dC;
+            long[] frozenFrom = _frozenCheckFrom_ms;
+            SlidingLeastSquares[] rate = _rate;
+            long[] rateHighSince = _rateHighSince_ms;
+            int[] bucketSum = _sensorBucketSum_dC;
+            int[] bucketCount = _sensorBucketCount;
             for (int j = 0; j < _sensorCount; j++)
             {
-                EvaluateSensor(s, j, now);
+                if (!valid[j])
+                {
+                    ReadingUnavailable(s, j, now);
+                    continue;
+                }
+                int v = temperature[j];
+                if (trusted[j] && v >= quickLow[j] && v <= quickHigh[j])
+                {
+                    // Trusted in its last reading (so readable, no rail, step or fault state, and the last raw
+                    // reading is the last trusted one) and now between the rails within a step of it: every rail and
+                    // step check passes with nothing to update.
+                    if (v != lastRaw[j])
+                    {
+                        RecordChange(s, j, v, now);
+                        _lastTrusted_dC[j] = v;
+                    }
+                    else if (now >= frozenFrom[j] && NeighbourMoved(s, j))
+                    {
+                        ReportSensorFault(j, TemperatureSensorFault.Frozen, now);
+                        trusted[j] = false;
+                        ForgetRate(j);
+                        continue;
+                    }
+                }
+                else if (!CheckPlausibility(s, j, v, now))
+                {
+                    continue;
+                }
+
+                if (v >= _maxOperatingTemperature_dC)
+                {
+                    maxTemperatureReached = true;
+                }
+                if (rate[j].PushAndCompare(now, v) > 0)
+                {
+                    long highSince = rateHighSince[j];
+                    if (highSince < 0)
+                    {
+                        // Just risen: held for 0 ms, which is not more than the (non-negative) duration.
+                        rateHighSince[j] = now;
+                    }
+                    else if (now - highSince > _runawayRateDuration_ms && !_rateCondition)
+                    {
+                        _rateCondition = true;
+                        _rateSensor = j;
+                    }
+                }
+                else
+                {
+                    rateHighSince[j] = -1;
+                }
+                bucketSum[j] += v;
+                bucketCount[j]++;
             }
+            _maxTemperatureReached = maxTemperatureReached;
 
             if (!RunawayConfirmed && (_anyCollapsed || _maxTemperatureReached) && _rateCondition)
             {
@@ -608,80 +672,26 @@ namespace Bms.Firmware.Safety
 
         // ---------------------------------------------------------------- sensors: plausibility and rate (c)
 
-        private void EvaluateSensor(MeasurementSnapshot s, int j, long now)
+        private void ReadingUnavailable(MeasurementSnapshot s, int j, long now)
         {
-            if (!s.TemperatureValid[j])
+            // A missed scan is skipped, not a reason to forget the rate history; persistent loss is a fault.
+            _trusted[j] = false;
+            if ((s.AfeFaults & (Bms.Drivers.CellMonitoring.CellMonitorFaults.CommunicationError | Bms.Drivers.CellMonitoring.CellMonitorFaults.DeviceMissing)) != 0)
             {
-                // A missed scan is skipped, not a reason to forget the rate history; persistent loss is a fault.
-                _trusted[j] = false;
-                if ((s.AfeFaults & (Bms.Drivers.CellMonitoring.CellMonitorFaults.CommunicationError | Bms.Drivers.CellMonitoring.CellMonitorFaults.DeviceMissing)) != 0)
-                {
-                    // The AFE itself is not answering: that is AfeCommunication, raised by protection, not a
-                    // thermistor fault (and the sensor must not stay distrusted once the AFE answers again).
-                    _unreadableSince_ms[j] = -1;
-                    return;
-                }
-                if (_unreadableSince_ms[j] < 0)
-                {
-                    _unreadableSince_ms[j] = now;
-                }
-                if (now - _unreadableSince_ms[j] >= _config.UnreadableDelay_ms)
-                {
-                    ReportSensorFault(j, TemperatureSensorFault.Unreadable, now);
-                    ForgetRate(j);
-                }
+                // The AFE itself is not answering: that is AfeCommunication, raised by protection, not a
+                // thermistor fault (and the sensor must not stay distrusted once the AFE answers again).
+                _unreadableSince_ms[j] = -1;
                 return;
             }
-            int v = s.Temperature_dC[j];
-            if (_trusted[j] && v >= _quickLow_dC[j] && v <= _quickHigh_dC[j])
+            if (_unreadableSince_ms[j] < 0)
             {
-                // Trusted in its last reading (so readable, no rail, step or fault state, and the last raw reading is
-                // the last trusted one) and now between the rails within a step of it: every rail and step check
-                // passes with nothing to update.
-                if (v != _lastRaw_dC[j])
-                {
-                    RecordChange(s, j, v, now);
-                    _lastTrusted_dC[j] = v;
-                }
-                else if (now - _lastChange_ms[j] >= _frozenTime_ms && NeighbourMoved(s, j))
-                {
-                    ReportSensorFault(j, TemperatureSensorFault.Frozen, now);
-                    _trusted[j] = false;
-                    ForgetRate(j);
-                    return;
-                }
+                _unreadableSince_ms[j] = now;
             }
-            else if (!CheckPlausibility(s, j, v, now))
+            if (now - _unreadableSince_ms[j] >= _config.UnreadableDelay_ms)
             {
-                return;
+                ReportSensorFault(j, TemperatureSensorFault.Unreadable, now);
+                ForgetRate(j);
             }
-
-            // A trusted reading feeds (b), the rate of (c) and the precursor bucket.
-            _lastTrusted_ms[j] = now;
-            if (v >= _maxOperatingTemperature_dC)
-            {
-                _maxTemperatureReached = true;
-            }
-            if (_rate[j].PushAndCompare(now, v) > 0)
-            {
-                long highSince = _rateHighSince_ms[j];
-                if (highSince < 0)
-                {
-                    // Just risen: held for 0 ms, which is not more than the (non-negative) duration.
-                    _rateHighSince_ms[j] = now;
-                }
-                else if (now - highSince > _runawayRateDuration_ms && !_rateCondition)
-                {
-                    _rateCondition = true;
-                    _rateSensor = j;
-                }
-            }
-            else
-            {
-                _rateHighSince_ms[j] = -1;
-            }
-            _sensorBucketSum_dC[j] += v;
-            _sensorBucketCount[j]++;
         }
 
         /// <summary>
@@ -695,7 +705,8 @@ namespace Bms.Firmware.Safety
 
             TemperatureSensorFault condition = TemperatureSensorFault.None;
             bool suspect = false;
-            bool recent = _hasTrusted[j] && now - _lastTrusted_ms[j] <= _config.StepMaxGap_ms;
+            // The rate window's newest sample (kept when the window restarts) is the last trusted reading.
+            bool recent = _hasTrusted[j] && now - _rate[j].NewestX <= _config.StepMaxGap_ms;
 
             if (v <= _openRail_dC)
             {
@@ -743,7 +754,7 @@ namespace Bms.Firmware.Safety
             {
                 RecordChange(s, j, v, now);
             }
-            else if (!suspect && now - _lastChange_ms[j] >= _frozenTime_ms && NeighbourMoved(s, j))
+            else if (!suspect && now >= _frozenCheckFrom_ms[j] && NeighbourMoved(s, j))
             {
                 suspect = true;
                 condition = TemperatureSensorFault.Frozen;
@@ -788,7 +799,7 @@ namespace Bms.Firmware.Safety
             int high = v + _maxStep_dC;
             _quickLow_dC[j] = low > _openRail_dC ? low : _openRail_dC + 1;
             _quickHigh_dC[j] = high < _shortRail_dC ? high : _shortRail_dC - 1;
-            _lastChange_ms[j] = now;
+            _frozenCheckFrom_ms[j] = now + _frozenTime_ms;
             int[] temperature = s.Temperature_dC;
             bool[] valid = s.TemperatureValid;
             int[] atChange = _neighbourAtChange_dC;
