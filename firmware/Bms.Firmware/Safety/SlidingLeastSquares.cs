@@ -21,8 +21,12 @@ namespace Bms.Firmware.Safety
         // are compared after the division.
         private const long MaxBoundThreshold = 1L << 16;
 
+        // No step is this (the bound is only kept for steps 1..MaxEvenStep).
+        private const long NoBound = long.MinValue;
+
         private readonly int _capacity;
         private readonly long _halfPairs;
+        private readonly long _lastIndex;
         private readonly long _compareScale;
         private readonly long _compareThreshold;
         private readonly bool _boundUsable;
@@ -37,7 +41,7 @@ namespace Bms.Firmware.Safety
         private int _unevenLeft;
 
         // The smallest n·Σky − n(n−1)/2·Σy of a full window of step _boundStep whose slope reaches the threshold.
-        private long _boundStep = -1;
+        private long _boundStep = NoBound;
         private long _boundMinimum;
 
         /// <summary>
@@ -61,6 +65,7 @@ namespace Bms.Firmware.Safety
             }
             _capacity = capacity;
             _halfPairs = (long)capacity * (capacity - 1) / 2;
+            _lastIndex = capacity - 1;
             _compareScale = compareScale;
             _compareThreshold = compareThreshold;
             // The comparison without the division relies on a positive threshold (the division rounds toward zero).
@@ -104,16 +109,7 @@ namespace Bms.Firmware.Safety
             }
             else
             {
-                long step = x - _x[previous];
-                if (step != _step)
-                {
-                    _step = step;
-                    _unevenLeft = _capacity - 2;
-                }
-                else if (_unevenLeft > 0)
-                {
-                    _unevenLeft--;
-                }
+                CountStep(x - _x[previous]);
             }
             _x[newest] = x;
             _newest = newest;
@@ -154,29 +150,41 @@ namespace Bms.Firmware.Safety
                 newest = 0;
             }
             long step = x - _x[previous];
+            // _boundStep is only ever the current _step (a new step clears it), so an even window of the bound's
+            // step needs no more bookkeeping.
+            bool bound = step == _boundStep && _unevenLeft == 0;
+            if (!bound)
+            {
+                CountStep(step);
+            }
+            _x[newest] = x;
+            _newest = newest;
+            // Every remaining sample moves one place towards the oldest: Σky loses Σy of the others.
+            long sumY = _sumY - _y[newest];
+            long sumKY = _sumKY + _lastIndex * y - sumY;
+            sumY += y;
+            _sumY = sumY;
+            _sumKY = sumKY;
+            _y[newest] = y;
+            if (bound)
+            {
+                return count * sumKY - _halfPairs * sumY >= _boundMinimum ? 1 : 0;
+            }
+            return CompareFull();
+        }
+
+        private void CountStep(long step)
+        {
             if (step != _step)
             {
                 _step = step;
+                _boundStep = NoBound;
                 _unevenLeft = _capacity - 2;
             }
             else if (_unevenLeft > 0)
             {
                 _unevenLeft--;
             }
-            _x[newest] = x;
-            _newest = newest;
-            // Every remaining sample moves one place towards the oldest: Σky loses Σy of the others.
-            long sumY = _sumY - _y[newest];
-            long sumKY = _sumKY + (long)(count - 1) * y - sumY;
-            sumY += y;
-            _sumY = sumY;
-            _sumKY = sumKY;
-            _y[newest] = y;
-            if (_unevenLeft == 0 && step == _boundStep)
-            {
-                return count * sumKY - _halfPairs * sumY >= _boundMinimum ? 1 : 0;
-            }
-            return CompareFull();
         }
 
         private int CompareFull()

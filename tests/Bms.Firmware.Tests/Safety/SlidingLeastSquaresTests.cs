@@ -83,6 +83,17 @@ namespace Bms.Firmware.Tests.Safety
         }
 
         [Fact]
+        public void Zero_and_backward_steps_give_the_refitted_slope_bit_for_bit()
+        {
+            // Not from a monotonic clock, but the sums must not assume one.
+            Check(4, 1000000, 9, r =>
+            {
+                int pick = r.Next(12);
+                return pick == 0 ? -1 : pick == 1 ? 0 : pick == 2 ? -100 : 100;
+            }, (r, y) => y + r.Next(-20, 21));
+        }
+
+        [Fact]
         public void Steep_and_noisy_rises_compare_exactly_with_the_runaway_threshold()
         {
             // Rates around 1 °C/s (10 000 in 0.001 × 0.1 °C/s): the comparison must agree with the division each time.
