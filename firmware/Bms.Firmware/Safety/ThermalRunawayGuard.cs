@@ -88,6 +88,7 @@ namespace Bms.Firmware.Safety
         private int _sagNewest = -1;
         private int _sagFilled;
         private bool _sagFlagsBusy;
+        private bool _temperatureFlagsBusy;
         private long _lastLoad_ms;
         private readonly DebouncedFlags _temperaturePrecursor;
         private readonly DebouncedFlags _sagPrecursor;
@@ -898,6 +899,8 @@ namespace Bms.Firmware.Safety
 
         private void CloseTemperatureBuckets(long now)
         {
+            long baseThreshold = (long)_config.PrecursorExcessRate_dC_per_min * 1000 / 60;
+            bool anyRising = false;
             for (int j = 0; j < _sensorCount; j++)
             {
                 _scratchInputValid[j] = false;
@@ -919,11 +922,21 @@ namespace Bms.Firmware.Safety
                 {
                     _scratchInput[j] = _slowRate_mdC_per_s[j];
                     _scratchInputValid[j] = true;
+                    if (_slowRate_mdC_per_s[j] >= baseThreshold)
+                    {
+                        anyRising = true;
+                    }
                 }
+            }
+            if (!anyRising && !_temperatureFlagsBusy)
+            {
+                // A precursor needs the sensor itself rising: every condition is false, and with no flag raised or
+                // pending, updating them would change nothing.
+                return;
             }
 
             int sorted = SortValid(_scratchInput, _scratchInputValid, _sensorCount);
-            long baseThreshold = (long)_config.PrecursorExcessRate_dC_per_min * 1000 / 60;
+            bool busy = false;
             for (int j = 0; j < _sensorCount; j++)
             {
                 bool condition = false;
@@ -936,7 +949,12 @@ namespace Bms.Firmware.Safety
                     condition = _slowRate_mdC_per_s[j] >= baseThreshold && (long)_slowRate_mdC_per_s[j] - median >= threshold;
                 }
                 RaisePrecursor(_temperaturePrecursor.Update(j, condition, now, _config.PrecursorSetDelay_ms, _config.PrecursorClearDelay_ms), j, now);
+                if (condition || _temperaturePrecursor.IsActive(j))
+                {
+                    busy = true;
+                }
             }
+            _temperatureFlagsBusy = busy;
         }
 
         private void CloseCellBuckets(long now)
