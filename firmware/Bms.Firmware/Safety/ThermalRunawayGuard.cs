@@ -98,8 +98,14 @@ namespace Bms.Firmware.Safety
         private readonly int[] _quickLow_dC;
         private readonly int[] _quickHigh_dC;
         private readonly bool[] _hasLastRaw;
-        // Time from which an unchanged reading counts as frozen: its last change + FrozenTime_ms.
+        // Frozen check of a reading that stopped changing: the neighbours' values are taken once it has been still
+        // for a sixtieth of FrozenTime_ms (1 s by default; a noisy sensor changes long before, so the n² copy is
+        // not made per change), and from its last change + FrozenTime_ms a neighbour that moved since makes it
+        // frozen. _frozenCheckFrom_ms is the time of the next of these two steps.
+        private readonly long _neighbourSnapshotDelay_ms;
         private readonly long[] _frozenCheckFrom_ms;
+        private readonly long[] _lastChange_ms;
+        private readonly bool[] _neighbourSnapshotDue;
         private readonly int[] _neighbourAtChange_dC;
         private readonly int[] _lastTrusted_dC;
         private readonly bool[] _hasTrusted;
@@ -188,7 +194,10 @@ namespace Bms.Firmware.Safety
             _quickLow_dC = new int[temperatureCount];
             _quickHigh_dC = new int[temperatureCount];
             _hasLastRaw = new bool[temperatureCount];
+            _neighbourSnapshotDelay_ms = config.FrozenTime_ms / 60;
             _frozenCheckFrom_ms = new long[temperatureCount];
+            _lastChange_ms = new long[temperatureCount];
+            _neighbourSnapshotDue = new bool[temperatureCount];
             _neighbourAtChange_dC = new int[temperatureCount * temperatureCount];
             _lastTrusted_dC = new int[temperatureCount];
             _hasTrusted = new bool[temperatureCount];
@@ -410,7 +419,7 @@ namespace Bms.Firmware.Safety
                         RecordChange(s, j, v, now);
                         _lastTrusted_dC[j] = v;
                     }
-                    else if (now >= frozenFrom[j] && NeighbourMoved(s, j))
+                    else if (now >= frozenFrom[j] && FrozenAgainstNeighbours(s, j))
                     {
                         ReportSensorFault(j, TemperatureSensorFault.Frozen, now);
                         trusted[j] = false;
@@ -755,7 +764,7 @@ namespace Bms.Firmware.Safety
             {
                 RecordChange(s, j, v, now);
             }
-            else if (!suspect && now >= _frozenCheckFrom_ms[j] && NeighbourMoved(s, j))
+            else if (!suspect && now >= _frozenCheckFrom_ms[j] && FrozenAgainstNeighbours(s, j))
             {
                 suspect = true;
                 condition = TemperatureSensorFault.Frozen;
@@ -800,7 +809,20 @@ namespace Bms.Firmware.Safety
             int high = v + _maxStep_dC;
             _quickLow_dC[j] = low > _openRail_dC ? low : _openRail_dC + 1;
             _quickHigh_dC[j] = high < _shortRail_dC ? high : _shortRail_dC - 1;
-            _frozenCheckFrom_ms[j] = now + _frozenTime_ms;
+            _lastChange_ms[j] = now;
+            _frozenCheckFrom_ms[j] = now + _neighbourSnapshotDelay_ms;
+            _neighbourSnapshotDue[j] = true;
+        }
+
+        /// <summary>Called once the reading has been still until _frozenCheckFrom_ms: the next step of the check.</summary>
+        private bool FrozenAgainstNeighbours(MeasurementSnapshot s, int j)
+        {
+            if (!_neighbourSnapshotDue[j])
+            {
+                return NeighbourMoved(s, j);
+            }
+            _neighbourSnapshotDue[j] = false;
+            _frozenCheckFrom_ms[j] = _lastChange_ms[j] + _frozenTime_ms;
             int[] temperature = s.Temperature_dC;
             bool[] valid = s.TemperatureValid;
             int[] atChange = _neighbourAtChange_dC;
@@ -809,6 +831,7 @@ namespace Bms.Firmware.Safety
             {
                 atChange[row + k] = valid[k] ? temperature[k] : NoValue;
             }
+            return false;
         }
 
         private void ReportSensorFault(int j, TemperatureSensorFault fault, long now)
