@@ -37,7 +37,8 @@ namespace Bms.Firmware.Safety
         private long _sumY;
         private long _sumKY;
         private long _step;
-        // Pushes still needed before the newest n − 1 steps are all equal to _step (0: the full window is even).
+        // Pushes still needed before the window is full and its newest n − 1 steps are all equal to _step
+        // (0: the window is full and even).
         private int _unevenLeft;
 
         // The smallest n·Σky − n(n−1)/2·Σy of a full window of step _boundStep whose slope reaches the threshold.
@@ -66,6 +67,7 @@ namespace Bms.Firmware.Safety
             _capacity = capacity;
             _halfPairs = (long)capacity * (capacity - 1) / 2;
             _lastIndex = capacity - 1;
+            _unevenLeft = capacity - 1;
             _compareScale = compareScale;
             _compareThreshold = compareThreshold;
             // The comparison without the division relies on a positive threshold (the division rounds toward zero).
@@ -87,6 +89,7 @@ namespace Bms.Firmware.Safety
         public void Clear()
         {
             _count = 0;
+            _unevenLeft = _capacity - 1;
         }
 
         /// <summary>
@@ -137,25 +140,18 @@ namespace Bms.Firmware.Safety
         /// </summary>
         public int PushAndCompare(long x, int y)
         {
-            int count = _count;
-            if (count < _capacity)
+            // _unevenLeft is 0 only for a full, even window; _boundStep is only ever the current _step (a new step
+            // clears it). So a sample one bound step after an even window needs no more bookkeeping: the steady
+            // case of Push is written out here, since it runs for every sensor every tick.
+            int previous = _newest;
+            if (_unevenLeft != 0 || x - _x[previous] != _boundStep)
             {
                 return Push(x, y) < _capacity ? -1 : CompareFull();
             }
-            // The steady case (a full window) of Push written out here: this runs for every sensor every tick.
-            int previous = _newest;
             int newest = previous + 1;
             if (newest == _capacity)
             {
                 newest = 0;
-            }
-            long step = x - _x[previous];
-            // _boundStep is only ever the current _step (a new step clears it), so an even window of the bound's
-            // step needs no more bookkeeping.
-            bool bound = step == _boundStep && _unevenLeft == 0;
-            if (!bound)
-            {
-                CountStep(step);
             }
             _x[newest] = x;
             _newest = newest;
@@ -166,11 +162,7 @@ namespace Bms.Firmware.Safety
             _sumY = sumY;
             _sumKY = sumKY;
             _y[newest] = y;
-            if (bound)
-            {
-                return count * sumKY - _halfPairs * sumY >= _boundMinimum ? 1 : 0;
-            }
-            return CompareFull();
+            return _capacity * sumKY - _halfPairs * sumY >= _boundMinimum ? 1 : 0;
         }
 
         private void CountStep(long step)

@@ -73,7 +73,10 @@ namespace Bms.Firmware.Safety
         private long _bucketStart_ms = -1;
         private long _bucketSequence;
         private readonly int[] _sensorBucketSum_dC;
-        private readonly int[] _sensorBucketCount;
+        // Readings of the open bucket a sensor did not contribute (its count is _bucketTicks minus this), so that
+        // the steady path counts nothing per sensor.
+        private readonly int[] _sensorBucketMissed;
+        private int _bucketTicks;
         private readonly int _slowWindow;
         private readonly SlidingLeastSquares[] _slow;
         private readonly int[] _slowRate_mdC_per_s;
@@ -177,7 +180,7 @@ namespace Bms.Firmware.Safety
             _rateHighSince_ms = new long[temperatureCount];
 
             _sensorBucketSum_dC = new int[temperatureCount];
-            _sensorBucketCount = new int[temperatureCount];
+            _sensorBucketMissed = new int[temperatureCount];
             _slowWindow = config.PrecursorWindow_s;
             _slow = new SlidingLeastSquares[temperatureCount];
             _slowRate_mdC_per_s = new int[temperatureCount];
@@ -400,12 +403,13 @@ namespace Bms.Firmware.Safety
             SlidingLeastSquares[] rate = _rate;
             long[] rateHighSince = _rateHighSince_ms;
             int[] bucketSum = _sensorBucketSum_dC;
-            int[] bucketCount = _sensorBucketCount;
+            _bucketTicks++;
             for (int j = 0; j < _sensorCount; j++)
             {
                 if (!valid[j])
                 {
                     ReadingUnavailable(s, j, now);
+                    _sensorBucketMissed[j]++;
                     continue;
                 }
                 int v = temperature[j];
@@ -424,11 +428,13 @@ namespace Bms.Firmware.Safety
                         ReportSensorFault(j, TemperatureSensorFault.Frozen, now);
                         trusted[j] = false;
                         ForgetRate(j);
+                        _sensorBucketMissed[j]++;
                         continue;
                     }
                 }
                 else if (!CheckPlausibility(s, j, v, now))
                 {
+                    _sensorBucketMissed[j]++;
                     continue;
                 }
 
@@ -455,7 +461,6 @@ namespace Bms.Firmware.Safety
                     rateHighSince[j] = -1;
                 }
                 bucketSum[j] += v;
-                bucketCount[j]++;
             }
             _maxTemperatureReached = maxTemperatureReached;
 
@@ -871,7 +876,8 @@ namespace Bms.Firmware.Safety
             _slowRateValid[j] = false;
             _slowRate_mdC_per_s[j] = 0;
             _sensorBucketSum_dC[j] = 0;
-            _sensorBucketCount[j] = 0;
+            // The caller counts this tick as missed on top (a restart happens only on a reading not used).
+            _sensorBucketMissed[j] = _bucketTicks - 1;
         }
 
         // ---------------------------------------------------------------- precursors (1 s buckets)
@@ -917,6 +923,7 @@ namespace Bms.Firmware.Safety
                 _referenceSurveyDue = true;
             }
             CloseTemperatureBuckets(now);
+            _bucketTicks = 0;
             CloseCellBuckets(now);
         }
 
@@ -927,7 +934,8 @@ namespace Bms.Firmware.Safety
             for (int j = 0; j < _sensorCount; j++)
             {
                 _scratchInputValid[j] = false;
-                if (_sensorBucketCount[j] == 0)
+                int count = _bucketTicks - _sensorBucketMissed[j];
+                if (count == 0)
                 {
                     _slow[j].Clear();
                     _slowRateValid[j] = false;
@@ -936,11 +944,11 @@ namespace Bms.Firmware.Safety
                 {
                     long slope = 0;
                     // x in s, y in 0.01 °C: scale 100 gives 0.001 × 0.1 °C per second.
-                    _slowRateValid[j] = _slow[j].PushAndFitFull(_bucketSequence, _sensorBucketSum_dC[j] * 10 / _sensorBucketCount[j], 100, out slope);
+                    _slowRateValid[j] = _slow[j].PushAndFitFull(_bucketSequence, _sensorBucketSum_dC[j] * 10 / count, 100, out slope);
                     _slowRate_mdC_per_s[j] = _slowRateValid[j] ? Clamp(slope) : 0;
                 }
                 _sensorBucketSum_dC[j] = 0;
-                _sensorBucketCount[j] = 0;
+                _sensorBucketMissed[j] = 0;
                 if (_slowRateValid[j])
                 {
                     _scratchInput[j] = _slowRate_mdC_per_s[j];
