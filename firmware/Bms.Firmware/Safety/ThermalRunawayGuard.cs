@@ -1026,15 +1026,30 @@ namespace Bms.Firmware.Safety
                 // Every condition is false and no flag is raised or pending: updating them would change nothing.
                 return;
             }
+            int smallest = int.MaxValue;
+            int largest = int.MinValue;
             for (int i = 0; i < _cellCount; i++)
             {
                 int recentValue = _sagHistory_dmV[i * _sagLength + _sagNewest];
                 int pastValue = _sagHistory_dmV[i * _sagLength + oldest];
-                _scratchInputValid[i] = comparable && recentValue != NoValue && pastValue != NoValue;
-                _scratchInput[i] = _scratchInputValid[i] ? recentValue - pastValue : 0;
+                bool usable = comparable && recentValue != NoValue && pastValue != NoValue;
+                _scratchInputValid[i] = usable;
+                int change = usable ? recentValue - pastValue : 0;
+                _scratchInput[i] = change;
+                if (usable)
+                {
+                    smallest = change < smallest ? change : smallest;
+                    largest = change > largest ? change : largest;
+                }
+            }
+            int threshold_dmV = _config.SagThreshold_mV * 10;
+            if (!_sagFlagsBusy && (long)largest - smallest < threshold_dmV)
+            {
+                // The median of the others is at most the largest change: no cell sags the threshold below it, and
+                // with no flag raised or pending, updating them would change nothing.
+                return;
             }
             int sorted = SortValid(_scratchInput, _scratchInputValid, _cellCount);
-            int threshold_dmV = _config.SagThreshold_mV * 10;
             bool busy = false;
             for (int i = 0; i < _cellCount; i++)
             {
