@@ -31,6 +31,12 @@ namespace Bms.Firmware.Scheduling
         private readonly long[] _maxRunTime_us = new long[MaxTasks];
         private int _taskCount;
         private bool _started;
+        // The earliest release of any task: a poll before it has nothing to run.
+        private long _earliestRelease_us;
+        // Fields, not auto-properties: each poll updates them, and a property's get/set is a call each.
+        private long _ticks;
+        private long _taskOverruns;
+        private long _watchdogKicks;
 
         /// <summary>Creates a scheduler on the given clock; the watchdog may be null (no hardware watchdog).</summary>
         public CyclicScheduler(IMonotonicClock clock, IWatchdog watchdog)
@@ -47,13 +53,13 @@ namespace Bms.Firmware.Scheduling
         public int TaskCount { get { return _taskCount; } }
 
         /// <summary>Polls that ran at least one task.</summary>
-        public long Ticks { get; private set; }
+        public long Ticks { get { return _ticks; } }
 
         /// <summary>Activations that missed their deadline or were skipped, summed over all tasks.</summary>
-        public long TaskOverruns { get; private set; }
+        public long TaskOverruns { get { return _taskOverruns; } }
 
         /// <summary>Times the watchdog was kicked.</summary>
-        public long WatchdogKicks { get; private set; }
+        public long WatchdogKicks { get { return _watchdogKicks; } }
 
         /// <summary>
         /// Registers a task before <see cref="Start"/>. <paramref name="deadline_us"/> is the latest completion
@@ -96,6 +102,7 @@ namespace Bms.Firmware.Scheduling
             {
                 _nextRelease_us[i] = now;
             }
+            _earliestRelease_us = now;
             _started = true;
         }
 
@@ -109,19 +116,34 @@ namespace Bms.Firmware.Scheduling
             {
                 throw new InvalidOperationException("Start must be called before Poll");
             }
+            long now = _clock.Now_us;
+            if (now < _earliestRelease_us)
+            {
+                return 0;
+            }
             int ran = 0;
             bool allOnTime = true;
-            for (int i = 0; i < _taskCount; i++)
+            long earliest = long.MaxValue;
+            long[] nextRelease = _nextRelease_us;
+            int taskCount = _taskCount;
+            for (int i = 0; i < taskCount; i++)
             {
-                long release = _nextRelease_us[i];
-                long start = _clock.Now_us;
-                if (start < release)
+                long release = nextRelease[i];
+                if (now < release)
                 {
+                    if (release < earliest)
+                    {
+                        earliest = release;
+                    }
                     continue;
                 }
 
+                // The clock is read once before the first task and once after each task: the end of one task is
+                // the start of the next (nothing but this bookkeeping runs in between).
+                long start = now;
                 _tasks[i].Run(release / 1000);
                 long end = _clock.Now_us;
+                now = end;
                 ran++;
                 _runs[i]++;
                 long runTime = end - start;
@@ -136,7 +158,7 @@ namespace Bms.Firmware.Scheduling
                 if (end - release > _deadline_us[i])
                 {
                     _overruns[i]++;
-                    TaskOverruns++;
+                    _taskOverruns++;
                     allOnTime = false;
                 }
                 if (next <= end)
@@ -145,19 +167,24 @@ namespace Bms.Firmware.Scheduling
                     long skipped = (end - next) / period + 1;
                     next += skipped * period;
                     _overruns[i] += skipped;
-                    TaskOverruns += skipped;
+                    _taskOverruns += skipped;
                     allOnTime = false;
                 }
-                _nextRelease_us[i] = next;
+                nextRelease[i] = next;
+                if (next < earliest)
+                {
+                    earliest = next;
+                }
             }
+            _earliestRelease_us = earliest;
 
             if (ran > 0)
             {
-                Ticks++;
+                _ticks++;
                 if (allOnTime && _watchdog != null)
                 {
                     _watchdog.Kick();
-                    WatchdogKicks++;
+                    _watchdogKicks++;
                 }
             }
             return ran;
