@@ -61,6 +61,12 @@ namespace Bms.Firmware.Protection
         private bool _communicationLost;
         private int _communicationCell;
 
+        // Extremes of the valid values of the last UpdateCells (int.MinValue / int.MaxValue when none was valid).
+        private int _highestCell_mV = int.MinValue;
+        private int _lowestCell_mV = int.MaxValue;
+        private int _hottest_dC = int.MinValue;
+        private int _coldest_dC = int.MaxValue;
+
         private bool _shortCircuitActive;
         private long _shortCircuitSince_ms = NotPending;
         private long _shortCircuitClearSince_ms = NotPending;
@@ -148,6 +154,18 @@ namespace Bms.Firmware.Protection
 
         /// <summary>true while any cell, all temperatures or the current have been invalid longer than the timeout.</summary>
         public bool CommunicationLost { get { return _communicationLost; } }
+
+        /// <summary>Highest valid cell voltage of the last <see cref="UpdateCells"/>; int.MinValue when no cell was valid.</summary>
+        public int HighestCell_mV { get { return _highestCell_mV; } }
+
+        /// <summary>Lowest valid cell voltage of the last <see cref="UpdateCells"/>; int.MaxValue when no cell was valid.</summary>
+        public int LowestCell_mV { get { return _lowestCell_mV; } }
+
+        /// <summary>Highest valid temperature of the last <see cref="UpdateCells"/>; int.MinValue when none was valid.</summary>
+        public int HottestTemperature_dC { get { return _hottest_dC; } }
+
+        /// <summary>Lowest valid temperature of the last <see cref="UpdateCells"/>; int.MaxValue when none was valid.</summary>
+        public int ColdestTemperature_dC { get { return _coldest_dC; } }
 
         /// <summary>true while the short-circuit condition is active.</summary>
         public bool ShortCircuitActive { get { return _shortCircuitActive; } }
@@ -288,6 +306,8 @@ namespace Bms.Firmware.Protection
                 }
             }
             _oldestCellValid_ms = oldest;
+            _highestCell_mV = highest_mV;
+            _lowestCell_mV = lowest_mV;
             bool anyCell = validCount > 0;
             bool allCells = validCount == cellCount;
             int[] low = _quietLow;
@@ -346,6 +366,8 @@ namespace Bms.Firmware.Protection
                     coldest = t;
                 }
             }
+            _hottest_dC = hottest;
+            _coldest_dC = coldest;
             bool anyTemperature = maxSensor >= 0;
             if (anyTemperature || temperatureCount == 0)
             {

@@ -23,7 +23,8 @@ namespace Bms.Firmware.Composition
     /// 1 s — balancing, internal-short screening, open-wire test, SoC persistence, fault-log flush.
     /// The acquisition steps are the only writers of <see cref="Snapshot"/>. Every event goes through one fan-out
     /// (protection state with the fault latch, fault log, external sink). Call <see cref="Start"/> once, then
-    /// <see cref="Poll"/> at least every 10 ms. No allocation after <see cref="Start"/>.
+    /// <see cref="Poll"/> at least every 10 ms. No allocation after <see cref="Start"/>. The hardware parts are
+    /// taken from <see cref="BmsHardware"/> at construction.
     /// </summary>
     public sealed class BmsSystem
     {
@@ -40,6 +41,11 @@ namespace Bms.Firmware.Composition
         private const int PersistSliceBytes = 128;
 
         private readonly BmsHardware _hw;
+        // The hardware parts the tasks use, in fields: one load each instead of two, no property call.
+        private readonly ICellMonitor _monitor;
+        private readonly bool _monitorHasCurrentSense;
+        private readonly IPackCurrentSensor _currentSensor;
+        private readonly ILinkVoltageSensor _linkVoltageSensor;
         private readonly ChemistryProfile _chemistry;
         private readonly int _cellCount;
         private readonly int _temperatureCount;
@@ -118,6 +124,10 @@ namespace Bms.Firmware.Composition
                 _temperatureSensorCell[i] = config.TemperatureSensorCell != null ? config.TemperatureSensorCell[i] : -1;
             }
             _hw = hardware;
+            _monitor = hardware.Monitor;
+            _monitorHasCurrentSense = hardware.Monitor.HasCurrentSense;
+            _currentSensor = hardware.CurrentSensor;
+            _linkVoltageSensor = hardware.LinkVoltageSensor;
             _chemistry = config.Chemistry;
             _cellCount = config.CellCount;
             _temperatureCount = config.TemperatureCount;
@@ -195,7 +205,7 @@ namespace Bms.Firmware.Composition
                 throw new InvalidOperationException("Start called twice");
             }
             long now = _hw.Clock.Now_ms;
-            if (!_hw.Monitor.Initialize())
+            if (!_monitor.Initialize())
             {
                 Log("BMS: cell monitor did not initialise; measurements stay invalid until it answers");
             }
@@ -407,8 +417,11 @@ namespace Bms.Firmware.Composition
             {
                 StartEstimatorWhenMeasured(now_ms);
             }
-            _limiter.Update(_snapshot, PackSoc_pcm, DirectionLevels.Charge(_state), DirectionLevels.Discharge(_state),
-                _contactors.State == ContactorState.Closed);
+            // The extremes the protection just found in this snapshot: the limiter need not scan the cells again.
+            ProtectionManager protection = _protection;
+            _limiter.Update(protection.HighestCell_mV, protection.LowestCell_mV, protection.HottestTemperature_dC,
+                protection.ColdestTemperature_dC, _temperatureCount, PackSoc_pcm, DirectionLevels.Charge(_state),
+                DirectionLevels.Discharge(_state), _contactors.State == ContactorState.Closed);
         }
 
         private void ExcludeFaultyTemperatureSensors()
@@ -465,84 +478,139 @@ namespace Bms.Firmware.Composition
 
         private void AcquireCurrent(long now_ms)
         {
-            int current = 0;
-            bool valid = false;
-            if (_hw.Monitor.HasCurrentSense)
+            MeasurementSnapshot snapshot = _snapshot;
+            int current;
+            if (_monitorHasCurrentSense)
             {
-                if (_hw.Monitor.ReadCurrent(_readings) && _readings.CurrentValid)
+                CellMonitorReadings readings = _readings;
+                if (_monitor.ReadCurrent(readings) && readings.CurrentValid)
                 {
-                    current = _readings.Current_mA;
-                    valid = true;
+                    snapshot.Current_mA = readings.Current_mA;
+                    snapshot.CurrentValid = true;
+                }
+                else
+                {
+                    snapshot.CurrentValid = false;
                 }
             }
-            else if (_hw.CurrentSensor != null)
+            else if (_currentSensor != null && _currentSensor.TryRead(out current))
             {
-                valid = _hw.CurrentSensor.TryRead(out current);
+                snapshot.Current_mA = current;
+                snapshot.CurrentValid = true;
             }
-            _snapshot.Current_mA = valid ? current : _snapshot.Current_mA;
-            _snapshot.CurrentValid = valid;
-            _snapshot.CurrentTime_ms = now_ms;
+            else
+            {
+                snapshot.CurrentValid = false;
+            }
+            snapshot.CurrentTime_ms = now_ms;
 
-            int link = 0;
-            bool linkValid = _hw.LinkVoltageSensor != null && _hw.LinkVoltageSensor.TryRead(out link);
-            _snapshot.LinkVoltage_mV = linkValid ? link : _snapshot.LinkVoltage_mV;
-            _snapshot.LinkVoltageValid = linkValid;
+            int link;
+            if (_linkVoltageSensor != null && _linkVoltageSensor.TryRead(out link))
+            {
+                snapshot.LinkVoltage_mV = link;
+                snapshot.LinkVoltageValid = true;
+            }
+            else
+            {
+                snapshot.LinkVoltageValid = false;
+            }
         }
 
         private void AcquireCells(long now_ms)
         {
-            _readings.InvalidateAll();
-            bool ok = _hw.Monitor.Measure(_readings);
-            if ((_readings.Faults & CellMonitorFaults.DeviceReset) != 0)
+            // No InvalidateAll here: every ICellMonitor.Measure marks all values invalid before it reads (the
+            // interface promises that a value it could not read is invalid), so a second pass would be wasted.
+            CellMonitorReadings readings = _readings;
+            MeasurementSnapshot snapshot = _snapshot;
+            bool ok = _monitor.Measure(readings);
+            if ((readings.Faults & CellMonitorFaults.DeviceReset) != 0)
             {
                 // The chip lost its configuration; this scan's values are still marked by the driver.
-                _hw.Monitor.Initialize();
+                _monitor.Initialize();
             }
+            bool[] readValid = readings.CellValid;
+            int[] readVoltage = readings.CellVoltage_mV;
+            bool[] cellValid = snapshot.CellValid;
+            int[] cellVoltage = snapshot.CellVoltage_mV;
+            int cellCount = _cellCount;
             bool allCells = true;
-            long sum = 0;
-            for (int i = 0; i < _cellCount; i++)
+            // int: the stack voltage is an int; a wrap would be the same as that of the cast from a long sum.
+            int sum = 0;
+            if (!_openWireActive)
             {
-                // A cell whose sense wire (below: wire i, above: wire i + 1) is open reads a distorted voltage:
-                // after OpenWire is raised it is no measurement for protection, estimation or the guard.
-                bool valid = _readings.CellValid[i] && !(_openWireActive && (_openWires[i] || _openWires[i + 1]));
-                _snapshot.CellValid[i] = valid;
-                if (valid)
+                for (int i = 0; i < cellCount; i++)
                 {
-                    _snapshot.CellVoltage_mV[i] = _readings.CellVoltage_mV[i];
-                    sum += _readings.CellVoltage_mV[i];
+                    if (readValid[i])
+                    {
+                        int v = readVoltage[i];
+                        cellValid[i] = true;
+                        cellVoltage[i] = v;
+                        sum += v;
+                    }
+                    else
+                    {
+                        cellValid[i] = false;
+                        allCells = false;
+                    }
                 }
-                else
-                {
-                    allCells = false;
-                }
-            }
-            for (int i = 0; i < _temperatureCount; i++)
-            {
-                int channel = _temperatureChannel[i];
-                bool valid = _readings.TemperatureValid[channel];
-                _snapshot.TemperatureValid[i] = valid;
-                if (valid)
-                {
-                    _snapshot.Temperature_dC[i] = _readings.Temperature_dC[channel];
-                }
-            }
-            if (_readings.StackVoltageValid)
-            {
-                _snapshot.StackVoltage_mV = _readings.StackVoltage_mV;
-                _snapshot.StackVoltageValid = true;
-            }
-            else if (allCells)
-            {
-                _snapshot.StackVoltage_mV = (int)sum;
-                _snapshot.StackVoltageValid = true;
             }
             else
             {
-                _snapshot.StackVoltageValid = false;
+                bool[] openWires = _openWires;
+                for (int i = 0; i < cellCount; i++)
+                {
+                    // A cell whose sense wire (below: wire i, above: wire i + 1) is open reads a distorted voltage:
+                    // after OpenWire is raised it is no measurement for protection, estimation or the guard.
+                    if (readValid[i] && !openWires[i] && !openWires[i + 1])
+                    {
+                        int v = readVoltage[i];
+                        cellValid[i] = true;
+                        cellVoltage[i] = v;
+                        sum += v;
+                    }
+                    else
+                    {
+                        cellValid[i] = false;
+                        allCells = false;
+                    }
+                }
             }
-            _snapshot.AfeFaults = _readings.Faults;
-            _snapshot.AfeScanOk = ok;
-            _snapshot.Time_ms = now_ms;
+            bool[] readTemperatureValid = readings.TemperatureValid;
+            int[] readTemperature = readings.Temperature_dC;
+            bool[] temperatureValid = snapshot.TemperatureValid;
+            int[] temperature = snapshot.Temperature_dC;
+            int[] channels = _temperatureChannel;
+            int temperatureCount = _temperatureCount;
+            for (int i = 0; i < temperatureCount; i++)
+            {
+                int channel = channels[i];
+                if (readTemperatureValid[channel])
+                {
+                    temperatureValid[i] = true;
+                    temperature[i] = readTemperature[channel];
+                }
+                else
+                {
+                    temperatureValid[i] = false;
+                }
+            }
+            if (readings.StackVoltageValid)
+            {
+                snapshot.StackVoltage_mV = readings.StackVoltage_mV;
+                snapshot.StackVoltageValid = true;
+            }
+            else if (allCells)
+            {
+                snapshot.StackVoltage_mV = sum;
+                snapshot.StackVoltageValid = true;
+            }
+            else
+            {
+                snapshot.StackVoltageValid = false;
+            }
+            snapshot.AfeFaults = readings.Faults;
+            snapshot.AfeScanOk = ok;
+            snapshot.Time_ms = now_ms;
         }
 
         // The estimator starts from the first scan in which every cell was read (its OCV start needs them), or
@@ -568,7 +636,7 @@ namespace Bms.Firmware.Composition
 
         private void CheckOpenWires(long now_ms)
         {
-            if (!_hw.Monitor.CheckOpenWires(_openWires))
+            if (!_monitor.CheckOpenWires(_openWires))
             {
                 return;
             }
