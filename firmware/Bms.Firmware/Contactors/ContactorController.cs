@@ -35,6 +35,9 @@ namespace Bms.Firmware.Contactors
         private bool _positiveOn;
         private bool _prechargeOn;
         private readonly bool _hasFeedback;
+        // Closed with both main coils on, no feedback contact to read, no weld and no mismatch: while the vehicle
+        // keeps its close request and no fault is latched, a step changes nothing. Set at the end of a full step.
+        private bool _closedSteady;
         private bool _positiveClosing;
         private bool _openingForFault;
         private bool _positiveOpened;
@@ -104,6 +107,10 @@ namespace Bms.Firmware.Contactors
         /// </summary>
         public void Step(long now_ms, bool closeRequested, bool faultLatched, MeasurementSnapshot snapshot)
         {
+            if (_closedSteady && closeRequested && !faultLatched)
+            {
+                return;
+            }
             if (!_negativeOn && !_positiveOn && !_prechargeOn && _allOpenSince_ms == Never)
             {
                 _allOpenSince_ms = now_ms;
@@ -172,6 +179,8 @@ namespace Bms.Firmware.Contactors
 
             CheckFeedbackMismatch(now_ms);
             CheckWeld(now_ms, snapshot);
+            _closedSteady = _state == ContactorState.Closed && _negativeOn && _positiveOn && !_prechargeOn
+                && !_hasFeedback && !_weldActive && !_mismatchActive;
         }
 
         /// <summary>true when a latched fault may be reset as far as the contactors are concerned: all open, no weld.</summary>
@@ -254,6 +263,7 @@ namespace Bms.Firmware.Contactors
         {
             _state = state;
             _stateSince_ms = now_ms;
+            _closedSteady = false;
         }
 
         // The single place outputs are written. While a fault is latched an output may only be switched off.

@@ -68,6 +68,10 @@ namespace Bms.Firmware.Protection
         private int _coldest_dC = int.MaxValue;
 
         private bool _shortCircuitActive;
+        // The current band (see UpdateCurrentBand) and the short-circuit quiet state it was computed with.
+        private bool _shortCircuitQuiet;
+        private int _currentQuietLow;
+        private int _currentQuietHigh;
         private long _shortCircuitSince_ms = NotPending;
         private long _shortCircuitClearSince_ms = NotPending;
 
@@ -121,15 +125,25 @@ namespace Bms.Firmware.Protection
                     _eventCell[i] = -1;
                 }
                 _quietLimit[q] = leastSevere;
-                SetQuiet(q, true);
+                SetQuietBand(q, true);
             }
             _timeout_ms = _config.MeasurementTimeout_ms;
             _shortCircuit_mA = _config.ShortCircuit_mA;
             _shortCircuitDelay_ms = _config.ShortCircuitDelay_ms;
             _chargeDetect_mA = _config.ChargeDetect_mA;
+            UpdateCurrentBand();
         }
 
         private void SetQuiet(int q, bool quiet)
+        {
+            SetQuietBand(q, quiet);
+            if (q == (int)ProtectedQuantity.OverCurrentCharge || q == (int)ProtectedQuantity.OverCurrentDischarge)
+            {
+                UpdateCurrentBand();
+            }
+        }
+
+        private void SetQuietBand(int q, bool quiet)
         {
             _quiet[q] = quiet;
             if (!quiet)
@@ -234,8 +248,20 @@ namespace Bms.Firmware.Protection
                 UpdateCommunication(now_ms);
                 return;
             }
-            // Runs every 10 ms: the steady state is two band checks, the short-circuit limit and the loss deadline.
+            // Runs every 10 ms: the steady state is one band check and the loss deadline.
             _currentLastValid_ms = now_ms;
+            if (current < _currentQuietLow || current > _currentQuietHigh)
+            {
+                EvaluateCurrent(current, now_ms);
+            }
+            if (_communicationLost || now_ms >= _cellTemperatureDeadline_ms)
+            {
+                UpdateCommunication(now_ms);
+            }
+        }
+
+        private void EvaluateCurrent(int current, long now_ms)
+        {
             int[] low = _quietLow;
             int[] high = _quietHigh;
             if (current < low[(int)ProtectedQuantity.OverCurrentCharge] || current > high[(int)ProtectedQuantity.OverCurrentCharge])
@@ -247,18 +273,49 @@ namespace Bms.Firmware.Protection
             {
                 Evaluate((int)ProtectedQuantity.OverCurrentDischarge, discharge, true, true, true, -1, now_ms);
             }
-            if (!_shortCircuitActive && discharge <= _shortCircuit_mA)
+            UpdateShortCircuit(true, discharge, now_ms);
+        }
+
+        // The currents for which neither over-current level nor the short circuit can change: both quantities in
+        // their quiet bands and the short circuit neither active nor pending. Empty (low > high) otherwise.
+        private void UpdateCurrentBand()
+        {
+            long low = _quietLow[(int)ProtectedQuantity.OverCurrentCharge];
+            long high = _quietHigh[(int)ProtectedQuantity.OverCurrentCharge];
+            // The discharge quantity sees -current.
+            long dischargeLow = -(long)_quietHigh[(int)ProtectedQuantity.OverCurrentDischarge];
+            long dischargeHigh = -(long)_quietLow[(int)ProtectedQuantity.OverCurrentDischarge];
+            if (dischargeLow > low)
             {
-                _shortCircuitSince_ms = NotPending;
+                low = dischargeLow;
             }
-            else
+            if (dischargeHigh < high)
             {
-                UpdateShortCircuit(true, discharge, now_ms);
+                high = dischargeHigh;
             }
-            if (_communicationLost || now_ms >= _cellTemperatureDeadline_ms)
+            long shortCircuitLow = -(long)_shortCircuit_mA;
+            if (shortCircuitLow > low)
             {
-                UpdateCommunication(now_ms);
+                low = shortCircuitLow;
             }
+            // int.MinValue excluded: its negation does not exist in int.
+            if (low <= int.MinValue)
+            {
+                low = int.MinValue + 1;
+            }
+            if (high > int.MaxValue)
+            {
+                high = int.MaxValue;
+            }
+            _shortCircuitQuiet = !_shortCircuitActive && _shortCircuitSince_ms == NotPending;
+            if (!_shortCircuitQuiet || low > high)
+            {
+                _currentQuietLow = int.MaxValue;
+                _currentQuietHigh = int.MinValue;
+                return;
+            }
+            _currentQuietLow = (int)low;
+            _currentQuietHigh = (int)high;
         }
 
         /// <summary>
@@ -495,6 +552,15 @@ namespace Bms.Firmware.Protection
         }
 
         private void UpdateShortCircuit(bool valid, int discharge_mA, long now_ms)
+        {
+            StepShortCircuit(valid, discharge_mA, now_ms);
+            if (_shortCircuitQuiet != (!_shortCircuitActive && _shortCircuitSince_ms == NotPending))
+            {
+                UpdateCurrentBand();
+            }
+        }
+
+        private void StepShortCircuit(bool valid, int discharge_mA, long now_ms)
         {
             if (!valid)
             {
