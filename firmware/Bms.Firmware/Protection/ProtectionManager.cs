@@ -53,6 +53,10 @@ namespace Bms.Firmware.Protection
         // The oldest of _cellLastValid_ms, kept when those change (once per scan) so that the 10 ms
         // communication check need not walk every cell.
         private long _oldestCellValid_ms;
+        // While every cell was valid in the last scan, _cellLastValid_ms is not written per cell: each cell's last
+        // valid time is _allCellsValidAt_ms. The first scan with an invalid cell writes the array again.
+        private bool _allCellsValidMode;
+        private long _allCellsValidAt_ms;
         // Before this time neither a cell nor the temperatures can have timed out (the oldest of their last valid
         // times plus the timeout), so the 10 ms step skips the loss check while the current reads.
         private long _cellTemperatureDeadline_ms;
@@ -192,6 +196,7 @@ namespace Bms.Firmware.Protection
                 _cellLastValid_ms[i] = now_ms;
             }
             _oldestCellValid_ms = now_ms;
+            _allCellsValidMode = false;
             _temperatureLastValid_ms = now_ms;
             _currentLastValid_ms = now_ms;
             _cellTemperatureDeadline_ms = now_ms + _timeout_ms;
@@ -324,43 +329,86 @@ namespace Bms.Firmware.Protection
         /// </summary>
         public void UpdateCells(MeasurementSnapshot snapshot, long now_ms)
         {
-            int maxCell = -1;
-            int minCell = -1;
-            // int: even 65,535 mV on each of 32,767 cells stays below int.MaxValue.
-            int sum = 0;
-            int validCount = 0;
-            // Array fields into locals: each field load is an extra instruction per cell on the interpreter.
+            int maxCell;
+            int minCell;
+            int sum;
+            int validCount;
+            int highest_mV;
+            int lowest_mV;
             bool[] cellValid = snapshot.CellValid;
-            int[] cellVoltage = snapshot.CellVoltage_mV;
-            long[] lastValid = _cellLastValid_ms;
             int cellCount = _cellCount;
-            long oldest = now_ms;
-            int highest_mV = int.MinValue;
-            int lowest_mV = int.MaxValue;
-            for (int i = 0; i < cellCount; i++)
+            if (snapshot.CellSummaryKnown)
             {
-                if (!cellValid[i])
+                // Written with the cells by the acquisition step.
+                validCount = snapshot.ValidCellCount;
+                sum = snapshot.ValidCellSum_mV;
+                highest_mV = snapshot.HighestCell_mV;
+                maxCell = snapshot.HighestCellIndex;
+                lowest_mV = snapshot.LowestCell_mV;
+                minCell = snapshot.LowestCellIndex;
+            }
+            else
+            {
+                maxCell = -1;
+                minCell = -1;
+                // int: even 65,535 mV on each of 32,767 cells stays below int.MaxValue.
+                sum = 0;
+                validCount = 0;
+                highest_mV = int.MinValue;
+                lowest_mV = int.MaxValue;
+                // Array fields into locals: each field load is an extra instruction per cell on the interpreter.
+                int[] cellVoltage = snapshot.CellVoltage_mV;
+                for (int i = 0; i < cellCount; i++)
                 {
+                    if (!cellValid[i])
+                    {
+                        continue;
+                    }
+                    int v = cellVoltage[i];
+                    sum += v;
+                    validCount++;
+                    if (v > highest_mV)
+                    {
+                        maxCell = i;
+                        highest_mV = v;
+                    }
+                    if (v < lowest_mV)
+                    {
+                        minCell = i;
+                        lowest_mV = v;
+                    }
+                }
+            }
+            long oldest = now_ms;
+            if (validCount == cellCount)
+            {
+                // Every cell valid: their last-valid times are all now, kept as one time instead of per cell.
+                _allCellsValidAt_ms = now_ms;
+                _allCellsValidMode = true;
+            }
+            else
+            {
+                long[] lastValid = _cellLastValid_ms;
+                bool fromAllValid = _allCellsValidMode;
+                long allValidAt = _allCellsValidAt_ms;
+                for (int i = 0; i < cellCount; i++)
+                {
+                    if (cellValid[i])
+                    {
+                        lastValid[i] = now_ms;
+                        continue;
+                    }
+                    if (fromAllValid)
+                    {
+                        // Valid in the previous scan, when all were.
+                        lastValid[i] = allValidAt;
+                    }
                     if (lastValid[i] < oldest)
                     {
                         oldest = lastValid[i];
                     }
-                    continue;
                 }
-                lastValid[i] = now_ms;
-                int v = cellVoltage[i];
-                sum += v;
-                validCount++;
-                if (v > highest_mV)
-                {
-                    maxCell = i;
-                    highest_mV = v;
-                }
-                if (v < lowest_mV)
-                {
-                    minCell = i;
-                    lowest_mV = v;
-                }
+                _allCellsValidMode = false;
             }
             _oldestCellValid_ms = oldest;
             _highestCell_mV = highest_mV;

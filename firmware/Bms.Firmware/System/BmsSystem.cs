@@ -528,53 +528,11 @@ namespace Bms.Firmware.Composition
                 // The chip lost its configuration; this scan's values are still marked by the driver.
                 _monitor.Initialize();
             }
-            bool[] readValid = readings.CellValid;
-            int[] readVoltage = readings.CellVoltage_mV;
-            bool[] cellValid = snapshot.CellValid;
-            int[] cellVoltage = snapshot.CellVoltage_mV;
-            int cellCount = _cellCount;
-            bool allCells = true;
-            // int: the stack voltage is an int; a wrap would be the same as that of the cast from a long sum.
-            int sum = 0;
-            if (!_openWireActive)
-            {
-                for (int i = 0; i < cellCount; i++)
-                {
-                    if (readValid[i])
-                    {
-                        int v = readVoltage[i];
-                        cellValid[i] = true;
-                        cellVoltage[i] = v;
-                        sum += v;
-                    }
-                    else
-                    {
-                        cellValid[i] = false;
-                        allCells = false;
-                    }
-                }
-            }
-            else
-            {
-                bool[] openWires = _openWires;
-                for (int i = 0; i < cellCount; i++)
-                {
-                    // A cell whose sense wire (below: wire i, above: wire i + 1) is open reads a distorted voltage:
-                    // after OpenWire is raised it is no measurement for protection, estimation or the guard.
-                    if (readValid[i] && !openWires[i] && !openWires[i + 1])
-                    {
-                        int v = readVoltage[i];
-                        cellValid[i] = true;
-                        cellVoltage[i] = v;
-                        sum += v;
-                    }
-                    else
-                    {
-                        cellValid[i] = false;
-                        allCells = false;
-                    }
-                }
-            }
+            // A cell whose sense wire (below: wire i, above: wire i + 1) is open reads a distorted voltage: after
+            // OpenWire is raised it is no measurement for protection, estimation or the guard.
+            snapshot.CopyCells(readings.CellVoltage_mV, readings.CellValid, _openWireActive ? _openWires : null);
+            bool allCells = snapshot.ValidCellCount == _cellCount;
+            int sum = snapshot.ValidCellSum_mV;
             bool[] readTemperatureValid = readings.TemperatureValid;
             int[] readTemperature = readings.Temperature_dC;
             bool[] temperatureValid = snapshot.TemperatureValid;

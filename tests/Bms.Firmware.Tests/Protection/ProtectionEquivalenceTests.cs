@@ -35,8 +35,14 @@ public class ProtectionEquivalenceTests
         private int _outageLeft;
         private int _currentOutageLeft;
 
-        public Drive(int seed, ProtectionConfiguration config)
+        private readonly bool _viaCopyCells;
+        private readonly int[] _voltage = new int[Cells];
+        private readonly bool[] _valid = new bool[Cells];
+        private readonly bool[] _openWires = new bool[Cells + 1];
+
+        public Drive(int seed, ProtectionConfiguration config, bool viaCopyCells)
         {
+            _viaCopyCells = viaCopyCells;
             _random = new Random(seed);
             _config = config;
         }
@@ -87,8 +93,21 @@ public class ProtectionEquivalenceTests
             bool outage = _outageLeft-- > 0;
             for (int i = 0; i < Cells; i++)
             {
-                s.CellVoltage_mV[i] = _cellTarget + (i == 2 ? _imbalance : _random.Next(-_cellNoise, _cellNoise + 1));
-                s.CellValid[i] = !(outage && i == 4) && _random.Next(40) != 0;
+                _voltage[i] = _cellTarget + (i == 2 ? _imbalance : _random.Next(-_cellNoise, _cellNoise + 1));
+                _valid[i] = !(outage && i == 4) && _random.Next(40) != 0;
+            }
+            if (_viaCopyCells)
+            {
+                // As the acquisition does it: copied with the summary, sometimes with an open sense wire.
+                bool openWire = _random.Next(20) == 0;
+                Array.Clear(_openWires);
+                if (openWire) _openWires[_random.Next(Cells + 1)] = true;
+                s.CopyCells(_voltage, _valid, openWire ? _openWires : null);
+            }
+            else
+            {
+                Array.Copy(_voltage, s.CellVoltage_mV, Cells);
+                Array.Copy(_valid, s.CellValid, Cells);
             }
             if (_tempHold-- <= 0)
             {
@@ -105,20 +124,18 @@ public class ProtectionEquivalenceTests
         }
     }
 
+    public static IEnumerable<object[]> Seeds()
+    {
+        for (int seed = 1; seed <= 12; seed++)
+        {
+            yield return new object[] { seed, false };
+            yield return new object[] { seed, true };
+        }
+    }
+
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    [InlineData(5)]
-    [InlineData(6)]
-    [InlineData(7)]
-    [InlineData(8)]
-    [InlineData(9)]
-    [InlineData(10)]
-    [InlineData(11)]
-    [InlineData(12)]
-    public void Matches_the_reference_event_for_event_over_random_excursions(int seed)
+    [MemberData(nameof(Seeds))]
+    public void Matches_the_reference_event_for_event_over_random_excursions(int seed, bool viaCopyCells)
     {
         var envelope = Bms.Firmware.Chemistry.ChemistryProfiles.FromName("nmc-graphite").Envelope;
         ProtectionConfiguration config = ProtectionConfiguration.FromEnvelope(envelope, 3000);
@@ -127,7 +144,7 @@ public class ProtectionEquivalenceTests
         var manager = new ProtectionManager(config, Cells, Temps, fast);
         var model = new ReferenceProtectionManager(config, Cells, Temps, reference);
         var snapshot = new MeasurementSnapshot(Cells, Temps);
-        var drive = new Drive(seed, config);
+        var drive = new Drive(seed, config, viaCopyCells);
         manager.Start(0);
         model.Start(0);
         drive.Fill(snapshot, true);
@@ -188,6 +205,44 @@ public class ProtectionEquivalenceTests
             Assert.Equal(cells.Count == 0 ? int.MaxValue : cells.Min(), manager.LowestCell_mV);
             Assert.Equal(temps.Count == 0 ? int.MinValue : temps.Max(), manager.HottestTemperature_dC);
             Assert.Equal(temps.Count == 0 ? int.MaxValue : temps.Min(), manager.ColdestTemperature_dC);
+        }
+    }
+
+    [Fact]
+    public void The_summary_copied_with_the_cells_equals_the_recomputed_one()
+    {
+        var random = new Random(5);
+        var snapshot = new MeasurementSnapshot(Cells, Temps);
+        var voltage = new int[Cells];
+        var valid = new bool[Cells];
+        var openWires = new bool[Cells + 1];
+        for (int k = 0; k < 2000; k++)
+        {
+            for (int i = 0; i < Cells; i++)
+            {
+                voltage[i] = random.Next(4) == 0 ? 3700 : random.Next(2500, 4300);
+                valid[i] = random.Next(5) != 0;
+            }
+            Array.Clear(openWires);
+            bool open = random.Next(4) == 0;
+            if (open) openWires[random.Next(Cells + 1)] = true;
+            int[] before = (int[])snapshot.CellVoltage_mV.Clone();
+            snapshot.CopyCells(voltage, valid, open ? openWires : null);
+            var used = Enumerable.Range(0, Cells).Where(i => valid[i] && !(open && (openWires[i] || openWires[i + 1]))).ToList();
+            for (int i = 0; i < Cells; i++)
+            {
+                Assert.Equal(used.Contains(i), snapshot.CellValid[i]);
+                Assert.Equal(used.Contains(i) ? voltage[i] : before[i], snapshot.CellVoltage_mV[i]);
+            }
+            Assert.True(snapshot.CellSummaryKnown);
+            Assert.Equal(used.Count, snapshot.ValidCellCount);
+            Assert.Equal(used.Sum(i => voltage[i]), snapshot.ValidCellSum_mV);
+            int highest = used.Count == 0 ? int.MinValue : used.Max(i => voltage[i]);
+            int lowest = used.Count == 0 ? int.MaxValue : used.Min(i => voltage[i]);
+            Assert.Equal(highest, snapshot.HighestCell_mV);
+            Assert.Equal(lowest, snapshot.LowestCell_mV);
+            Assert.Equal(used.Count == 0 ? -1 : used.First(i => voltage[i] == highest), snapshot.HighestCellIndex);
+            Assert.Equal(used.Count == 0 ? -1 : used.First(i => voltage[i] == lowest), snapshot.LowestCellIndex);
         }
     }
 }
