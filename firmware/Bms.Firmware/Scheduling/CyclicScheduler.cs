@@ -21,14 +21,20 @@ namespace Bms.Firmware.Scheduling
         private readonly IMonotonicClock _clock;
         private readonly IWatchdog _watchdog;
 
-        private readonly IPeriodicTask[] _tasks = new IPeriodicTask[MaxTasks];
-        private readonly long[] _period_us = new long[MaxTasks];
-        private readonly long[] _deadline_us = new long[MaxTasks];
-        private readonly long[] _nextRelease_us = new long[MaxTasks];
-        private readonly long[] _runs = new long[MaxTasks];
-        private readonly long[] _overruns = new long[MaxTasks];
-        private readonly long[] _lastRunTime_us = new long[MaxTasks];
-        private readonly long[] _maxRunTime_us = new long[MaxTasks];
+        // One object per task: a field of a local object is one load, an element of a field's array three.
+        private sealed class TaskSlot
+        {
+            public IPeriodicTask Task;
+            public long Period_us;
+            public long Deadline_us;
+            public long NextRelease_us;
+            public long Runs;
+            public long Overruns;
+            public long LastRunTime_us;
+            public long MaxRunTime_us;
+        }
+
+        private readonly TaskSlot[] _slots = new TaskSlot[MaxTasks];
         private int _taskCount;
         private bool _started;
         // The earliest release of any task: a poll before it has nothing to run.
@@ -47,6 +53,10 @@ namespace Bms.Firmware.Scheduling
             }
             _clock = clock;
             _watchdog = watchdog;
+            for (int i = 0; i < MaxTasks; i++)
+            {
+                _slots[i] = new TaskSlot();
+            }
         }
 
         /// <summary>Number of registered tasks.</summary>
@@ -88,9 +98,10 @@ namespace Bms.Firmware.Scheduling
                 throw new ArgumentOutOfRangeException("deadline_us");
             }
             int index = _taskCount++;
-            _tasks[index] = task;
-            _period_us[index] = period_ms * 1000L;
-            _deadline_us[index] = deadline_us == 0 ? period_ms * 1000L : deadline_us;
+            TaskSlot slot = _slots[index];
+            slot.Task = task;
+            slot.Period_us = period_ms * 1000L;
+            slot.Deadline_us = deadline_us == 0 ? period_ms * 1000L : deadline_us;
             return index;
         }
 
@@ -100,7 +111,7 @@ namespace Bms.Firmware.Scheduling
             long now = _clock.Now_us;
             for (int i = 0; i < _taskCount; i++)
             {
-                _nextRelease_us[i] = now;
+                _slots[i].NextRelease_us = now;
             }
             _earliestRelease_us = now;
             _started = true;
@@ -124,11 +135,12 @@ namespace Bms.Firmware.Scheduling
             int ran = 0;
             bool allOnTime = true;
             long earliest = long.MaxValue;
-            long[] nextRelease = _nextRelease_us;
+            TaskSlot[] slots = _slots;
             int taskCount = _taskCount;
             for (int i = 0; i < taskCount; i++)
             {
-                long release = nextRelease[i];
+                TaskSlot slot = slots[i];
+                long release = slot.NextRelease_us;
                 if (now < release)
                 {
                     if (release < earliest)
@@ -141,23 +153,23 @@ namespace Bms.Firmware.Scheduling
                 // The clock is read once before the first task and once after each task: the end of one task is
                 // the start of the next (nothing but this bookkeeping runs in between).
                 long start = now;
-                _tasks[i].Run(release / 1000);
+                slot.Task.Run(release / 1000);
                 long end = _clock.Now_us;
                 now = end;
                 ran++;
-                _runs[i]++;
+                slot.Runs++;
                 long runTime = end - start;
-                _lastRunTime_us[i] = runTime;
-                if (runTime > _maxRunTime_us[i])
+                slot.LastRunTime_us = runTime;
+                if (runTime > slot.MaxRunTime_us)
                 {
-                    _maxRunTime_us[i] = runTime;
+                    slot.MaxRunTime_us = runTime;
                 }
 
-                long period = _period_us[i];
+                long period = slot.Period_us;
                 long next = release + period;
-                if (end - release > _deadline_us[i])
+                if (end - release > slot.Deadline_us)
                 {
-                    _overruns[i]++;
+                    slot.Overruns++;
                     _taskOverruns++;
                     allOnTime = false;
                 }
@@ -166,11 +178,11 @@ namespace Bms.Firmware.Scheduling
                     // Whole periods passed while we were late: skip them (no burst of catch-up runs) and count each.
                     long skipped = (end - next) / period + 1;
                     next += skipped * period;
-                    _overruns[i] += skipped;
+                    slot.Overruns += skipped;
                     _taskOverruns += skipped;
                     allOnTime = false;
                 }
-                nextRelease[i] = next;
+                slot.NextRelease_us = next;
                 if (next < earliest)
                 {
                     earliest = next;
@@ -191,18 +203,18 @@ namespace Bms.Firmware.Scheduling
         }
 
         /// <summary>Activations of task <paramref name="index"/>.</summary>
-        public long GetRuns(int index) { return _runs[index]; }
+        public long GetRuns(int index) { return _slots[index].Runs; }
 
         /// <summary>Overruns (late or skipped activations) of task <paramref name="index"/>.</summary>
-        public long GetOverruns(int index) { return _overruns[index]; }
+        public long GetOverruns(int index) { return _slots[index].Overruns; }
 
         /// <summary>Run time of the last activation of task <paramref name="index"/>, in µs.</summary>
-        public long GetLastRunTime_us(int index) { return _lastRunTime_us[index]; }
+        public long GetLastRunTime_us(int index) { return _slots[index].LastRunTime_us; }
 
         /// <summary>Longest run time of task <paramref name="index"/> so far, in µs.</summary>
-        public long GetMaxRunTime_us(int index) { return _maxRunTime_us[index]; }
+        public long GetMaxRunTime_us(int index) { return _slots[index].MaxRunTime_us; }
 
         /// <summary>Next release time of task <paramref name="index"/>, in µs of the clock.</summary>
-        public long GetNextRelease_us(int index) { return _nextRelease_us[index]; }
+        public long GetNextRelease_us(int index) { return _slots[index].NextRelease_us; }
     }
 }
