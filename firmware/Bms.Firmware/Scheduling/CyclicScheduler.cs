@@ -39,6 +39,9 @@ namespace Bms.Firmware.Scheduling
         private bool _started;
         // The earliest release of any task: a poll before it has nothing to run.
         private long _earliestRelease_us;
+        // The earliest release of the tasks after the first (the fastest, due at nearly every poll): while none
+        // of them is due, a poll runs the first task and does not look at the others.
+        private long _laterEarliestRelease_us;
         // Fields, not auto-properties: each poll updates them, and a property's get/set is a call each.
         private long _ticks;
         private long _taskOverruns;
@@ -114,6 +117,7 @@ namespace Bms.Firmware.Scheduling
                 _slots[i].NextRelease_us = now;
             }
             _earliestRelease_us = now;
+            _laterEarliestRelease_us = now;
             _started = true;
         }
 
@@ -139,6 +143,20 @@ namespace Bms.Firmware.Scheduling
             int taskCount = _taskCount;
             for (int i = 0; i < taskCount; i++)
             {
+                if (i == 1)
+                {
+                    long later = _laterEarliestRelease_us;
+                    if (now < later)
+                    {
+                        if (later < earliest)
+                        {
+                            earliest = later;
+                        }
+                        break;
+                    }
+                    // Some later task is due: visit them all, and the earliest of their releases is found anew.
+                    _laterEarliestRelease_us = long.MaxValue;
+                }
                 TaskSlot slot = slots[i];
                 long release = slot.NextRelease_us;
                 if (now < release)
@@ -146,6 +164,10 @@ namespace Bms.Firmware.Scheduling
                     if (release < earliest)
                     {
                         earliest = release;
+                    }
+                    if (i > 0 && release < _laterEarliestRelease_us)
+                    {
+                        _laterEarliestRelease_us = release;
                     }
                     continue;
                 }
@@ -186,6 +208,10 @@ namespace Bms.Firmware.Scheduling
                 if (next < earliest)
                 {
                     earliest = next;
+                }
+                if (i > 0 && next < _laterEarliestRelease_us)
+                {
+                    _laterEarliestRelease_us = next;
                 }
             }
             _earliestRelease_us = earliest;
