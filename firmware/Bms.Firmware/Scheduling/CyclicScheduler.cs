@@ -42,6 +42,8 @@ namespace Bms.Firmware.Scheduling
         // The earliest release of the tasks after the first (the fastest, due at nearly every poll): while none
         // of them is due, a poll runs the first task and does not look at the others.
         private long _laterEarliestRelease_us;
+        // Whether every activation of the poll in progress met its deadline (the condition for the kick).
+        private bool _allOnTime;
         // Fields, not auto-properties: each poll updates them, and a property's get/set is a call each.
         private long _ticks;
         private long _taskOverruns;
@@ -116,8 +118,9 @@ namespace Bms.Firmware.Scheduling
             {
                 _slots[i].NextRelease_us = now;
             }
-            _earliestRelease_us = now;
-            _laterEarliestRelease_us = now;
+            // No task: nothing is ever due. One task: there are no later tasks.
+            _earliestRelease_us = _taskCount > 0 ? now : long.MaxValue;
+            _laterEarliestRelease_us = _taskCount > 1 ? now : long.MaxValue;
             _started = true;
         }
 
@@ -136,96 +139,85 @@ namespace Bms.Firmware.Scheduling
             {
                 return 0;
             }
+            // The clock is read once before the first task and once after each task: the end of one task is the
+            // start of the next (nothing but this bookkeeping runs in between).
+            _allOnTime = true;
             int ran = 0;
-            bool allOnTime = true;
-            long earliest = long.MaxValue;
-            TaskSlot[] slots = _slots;
-            int taskCount = _taskCount;
-            for (int i = 0; i < taskCount; i++)
+            TaskSlot first = _slots[0];
+            if (now >= first.NextRelease_us)
             {
-                if (i == 1)
-                {
-                    long later = _laterEarliestRelease_us;
-                    if (now < later)
-                    {
-                        if (later < earliest)
-                        {
-                            earliest = later;
-                        }
-                        break;
-                    }
-                    // Some later task is due: visit them all, and the earliest of their releases is found anew.
-                    _laterEarliestRelease_us = long.MaxValue;
-                }
-                TaskSlot slot = slots[i];
-                long release = slot.NextRelease_us;
-                if (now < release)
-                {
-                    if (release < earliest)
-                    {
-                        earliest = release;
-                    }
-                    if (i > 0 && release < _laterEarliestRelease_us)
-                    {
-                        _laterEarliestRelease_us = release;
-                    }
-                    continue;
-                }
-
-                // The clock is read once before the first task and once after each task: the end of one task is
-                // the start of the next (nothing but this bookkeeping runs in between).
-                long start = now;
-                slot.Task.Run(release / 1000);
-                long end = _clock.Now_us;
-                now = end;
-                ran++;
-                slot.Runs++;
-                long runTime = end - start;
-                slot.LastRunTime_us = runTime;
-                if (runTime > slot.MaxRunTime_us)
-                {
-                    slot.MaxRunTime_us = runTime;
-                }
-
-                long period = slot.Period_us;
-                long next = release + period;
-                if (end - release > slot.Deadline_us)
-                {
-                    slot.Overruns++;
-                    _taskOverruns++;
-                    allOnTime = false;
-                }
-                if (next <= end)
-                {
-                    // Whole periods passed while we were late: skip them (no burst of catch-up runs) and count each.
-                    long skipped = (end - next) / period + 1;
-                    next += skipped * period;
-                    slot.Overruns += skipped;
-                    _taskOverruns += skipped;
-                    allOnTime = false;
-                }
-                slot.NextRelease_us = next;
-                if (next < earliest)
-                {
-                    earliest = next;
-                }
-                if (i > 0 && next < _laterEarliestRelease_us)
-                {
-                    _laterEarliestRelease_us = next;
-                }
+                now = RunSlot(first, now);
+                ran = 1;
             }
-            _earliestRelease_us = earliest;
+            long earliest = first.NextRelease_us;
+            long later = _laterEarliestRelease_us;
+            if (now >= later)
+            {
+                // Some later task is due: visit them all, in order, and find the earliest of their releases anew.
+                later = long.MaxValue;
+                TaskSlot[] slots = _slots;
+                int taskCount = _taskCount;
+                for (int i = 1; i < taskCount; i++)
+                {
+                    TaskSlot slot = slots[i];
+                    if (now >= slot.NextRelease_us)
+                    {
+                        now = RunSlot(slot, now);
+                        ran++;
+                    }
+                    if (slot.NextRelease_us < later)
+                    {
+                        later = slot.NextRelease_us;
+                    }
+                }
+                _laterEarliestRelease_us = later;
+            }
+            _earliestRelease_us = later < earliest ? later : earliest;
 
             if (ran > 0)
             {
                 _ticks++;
-                if (allOnTime && _watchdog != null)
+                if (_allOnTime && _watchdog != null)
                 {
                     _watchdog.Kick();
                     _watchdogKicks++;
                 }
             }
             return ran;
+        }
+
+        // One activation of a due task started at start_us; returns the clock after it (the next task's start).
+        private long RunSlot(TaskSlot slot, long start_us)
+        {
+            long release = slot.NextRelease_us;
+            slot.Task.Run(release / 1000);
+            long end = _clock.Now_us;
+            slot.Runs++;
+            long runTime = end - start_us;
+            slot.LastRunTime_us = runTime;
+            if (runTime > slot.MaxRunTime_us)
+            {
+                slot.MaxRunTime_us = runTime;
+            }
+            long period = slot.Period_us;
+            long next = release + period;
+            if (end - release > slot.Deadline_us)
+            {
+                slot.Overruns++;
+                _taskOverruns++;
+                _allOnTime = false;
+            }
+            if (next <= end)
+            {
+                // Whole periods passed while we were late: skip them (no burst of catch-up runs) and count each.
+                long skipped = (end - next) / period + 1;
+                next += skipped * period;
+                slot.Overruns += skipped;
+                _taskOverruns += skipped;
+                _allOnTime = false;
+            }
+            slot.NextRelease_us = next;
+            return end;
         }
 
         /// <summary>Activations of task <paramref name="index"/>.</summary>
