@@ -124,8 +124,11 @@ namespace Bms.Firmware.Limits
             _dischargeSocFactor_permille = dischargeSoc;
             _dischargeVoltageFactor_permille = dischargeV;
 
-            int chargeFactor = Smaller(chargeT, Smaller(chargeSoc, chargeV));
-            int dischargeFactor = Smaller(dischargeT, Smaller(dischargeSoc, dischargeV));
+            // Inline minimum: a call each would cost more than the comparison.
+            int chargeFactor = chargeT < chargeSoc ? chargeT : chargeSoc;
+            chargeFactor = chargeV < chargeFactor ? chargeV : chargeFactor;
+            int dischargeFactor = dischargeT < dischargeSoc ? dischargeT : dischargeSoc;
+            dischargeFactor = dischargeV < dischargeFactor ? dischargeV : dischargeFactor;
             chargeFactor = ApplyLevel(chargeFactor, chargeLevel);
             dischargeFactor = ApplyLevel(dischargeFactor, dischargeLevel);
             if (!contactorsClosed)

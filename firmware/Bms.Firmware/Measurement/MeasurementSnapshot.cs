@@ -80,6 +80,12 @@ namespace Bms.Firmware.Measurement
         /// </summary>
         public void CopyCells(int[] voltage_mV, bool[] valid, bool[] openWires)
         {
+            if (openWires != null)
+            {
+                // Rare: only after OpenWire was raised.
+                CopyCellsMasked(voltage_mV, valid, openWires);
+                return;
+            }
             bool[] cellValid = CellValid;
             int[] cellVoltage = CellVoltage_mV;
             int cellCount = CellCount;
@@ -92,7 +98,51 @@ namespace Bms.Firmware.Measurement
             int lowestIndex = -1;
             for (int i = 0; i < cellCount; i++)
             {
-                if (!valid[i] || (openWires != null && (openWires[i] || openWires[i + 1])))
+                if (!valid[i])
+                {
+                    cellValid[i] = false;
+                    continue;
+                }
+                int v = voltage_mV[i];
+                cellValid[i] = true;
+                cellVoltage[i] = v;
+                sum += v;
+                count++;
+                if (v > highest)
+                {
+                    highest = v;
+                    highestIndex = i;
+                }
+                if (v < lowest)
+                {
+                    lowest = v;
+                    lowestIndex = i;
+                }
+            }
+            ValidCellCount = count;
+            ValidCellSum_mV = sum;
+            HighestCell_mV = highest;
+            HighestCellIndex = highestIndex;
+            LowestCell_mV = lowest;
+            LowestCellIndex = lowestIndex;
+            CellSummaryKnown = true;
+        }
+
+        private void CopyCellsMasked(int[] voltage_mV, bool[] valid, bool[] openWires)
+        {
+            bool[] cellValid = CellValid;
+            int[] cellVoltage = CellVoltage_mV;
+            int cellCount = CellCount;
+            int count = 0;
+            // int: even 65,535 mV on each of 32,767 cells stays below int.MaxValue.
+            int sum = 0;
+            int highest = int.MinValue;
+            int lowest = int.MaxValue;
+            int highestIndex = -1;
+            int lowestIndex = -1;
+            for (int i = 0; i < cellCount; i++)
+            {
+                if (!valid[i] || openWires[i] || openWires[i + 1])
                 {
                     cellValid[i] = false;
                     continue;

@@ -36,9 +36,10 @@ namespace Bms.Firmware.Composition
         public const int SlowTask = 2;
         /// <summary>Longest wait for a complete first scan before the estimator starts anyway.</summary>
         public const int EstimatorStartTimeout_ms = 2000;
-        // Bytes of the state record copied and checked per 100 ms tick (about 4,000 IL instructions): a 16-cell
-        // record is written 0.5 s after its serialisation, a 36-cell one 1.1 s after.
-        private const int PersistSliceBytes = 128;
+        // Bytes of the state record copied and checked per 100 ms tick (about 2,000 IL instructions, so that no
+        // tick carries much more than its usual work): a 16-cell record is written 1 s after its serialisation,
+        // a 36-cell one 2.1 s after.
+        private const int PersistSliceBytes = 64;
 
         private readonly BmsHardware _hw;
         // The hardware parts the tasks use, in fields: one load each instead of two, no property call.
