@@ -36,10 +36,10 @@ namespace Bms.Firmware.Composition
         public const int SlowTask = 2;
         /// <summary>Longest wait for a complete first scan before the estimator starts anyway.</summary>
         public const int EstimatorStartTimeout_ms = 2000;
-        // Bytes of the state record copied and checked per 100 ms tick (about 2,000 IL instructions, so that no
-        // tick carries much more than its usual work): a 16-cell record is written 1 s after its serialisation,
-        // a 36-cell one 2.1 s after.
-        private const int PersistSliceBytes = 64;
+        // Bytes of the state record copied and checked per 100 ms tick (about 1,100 IL instructions, so that no
+        // tick carries much more than its usual work; none on the ticks that run the 1 s task): a 16-cell record
+        // is written about 2 s after its serialisation, a 36-cell one about 5 s after.
+        private const int PersistSliceBytes = 32;
 
         private readonly BmsHardware _hw;
         // The hardware parts the tasks use, in fields: one load each instead of two, no property call.
@@ -401,7 +401,8 @@ namespace Bms.Firmware.Composition
 
         private void RunMeasurement(long now_ms)
         {
-            if (_persisting)
+            // Not in a poll that also runs the 1 s task (released no later than this one): that tick is long already.
+            if (_persisting && _scheduler.GetNextRelease_us(SlowTask) / 1000 > now_ms)
             {
                 _persisting = !_stateRecord.ContinueSave(PersistSliceBytes);
             }
@@ -462,7 +463,10 @@ namespace Bms.Firmware.Composition
                 _lastOpenWireCheck_ms = now_ms;
                 CheckOpenWires(now_ms);
             }
-            if (_estimatorStarted && _stateRecord != null && _socPersistPeriod_ms > 0 && now_ms - _lastSocPersist_ms >= _socPersistPeriod_ms)
+            // A save still being written (a period shorter than its slices) is finished first: one begun now would
+            // abandon it, and a period that short would then never write anything.
+            if (_estimatorStarted && _stateRecord != null && _socPersistPeriod_ms > 0 && !_persisting
+                && now_ms - _lastSocPersist_ms >= _socPersistPeriod_ms)
             {
                 _lastSocPersist_ms = now_ms;
                 _estimator.SerializeState(_stateBuffer, 0);
