@@ -1,3 +1,5 @@
+using System;
+
 namespace Bms.Firmware.Measurement
 {
     /// <summary>
@@ -86,10 +88,11 @@ namespace Bms.Firmware.Measurement
                 CopyCellsMasked(voltage_mV, valid, openWires);
                 return;
             }
-            bool[] cellValid = CellValid;
-            int[] cellVoltage = CellVoltage_mV;
             int cellCount = CellCount;
-            int count = 0;
+            // The flags as they are, in one block copy; the loop then touches only the valid cells' voltages.
+            Array.Copy(valid, CellValid, cellCount);
+            int[] cellVoltage = CellVoltage_mV;
+            int invalid = 0;
             // int: even 65,535 mV on each of 32,767 cells stays below int.MaxValue.
             int sum = 0;
             int highest = int.MinValue;
@@ -100,14 +103,12 @@ namespace Bms.Firmware.Measurement
             {
                 if (!valid[i])
                 {
-                    cellValid[i] = false;
+                    invalid++;
                     continue;
                 }
                 int v = voltage_mV[i];
-                cellValid[i] = true;
                 cellVoltage[i] = v;
                 sum += v;
-                count++;
                 if (v > highest)
                 {
                     highest = v;
@@ -119,6 +120,7 @@ namespace Bms.Firmware.Measurement
                     lowestIndex = i;
                 }
             }
+            int count = cellCount - invalid;
             ValidCellCount = count;
             ValidCellSum_mV = sum;
             HighestCell_mV = highest;
