@@ -127,13 +127,7 @@ namespace Bms.Firmware.Storage
                 // Not loaded yet in this session: find the newest copy so that it is not the one overwritten.
                 LocateNewest();
             }
-            PutUInt(_slot, 0, Magic);
-            PutUInt(_slot, 4, _lastSequence + 1);
-            _slot[8] = (byte)_payloadSize;
-            _slot[9] = (byte)(_payloadSize >> 8);
-            _slot[10] = 0;
-            _slot[11] = 0;
-            _crc = Crc32.Update(Crc32.Initial, _slot, 0, HeaderSize);
+            // The header is written and checked by the first ContinueSave: this call stays short.
             _savePayload = payload;
             _saveOffset = offset;
             _saveDone = 0;
@@ -149,6 +143,16 @@ namespace Bms.Firmware.Storage
             if (!_saving)
             {
                 return true;
+            }
+            if (_saveDone == 0)
+            {
+                PutUInt(_slot, 0, Magic);
+                PutUInt(_slot, 4, _lastSequence + 1);
+                _slot[8] = (byte)_payloadSize;
+                _slot[9] = (byte)(_payloadSize >> 8);
+                _slot[10] = 0;
+                _slot[11] = 0;
+                _crc = Crc32.Update(Crc32.Initial, _slot, 0, HeaderSize);
             }
             int count = _payloadSize - _saveDone;
             if (count > maxBytes)

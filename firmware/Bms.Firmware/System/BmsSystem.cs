@@ -452,9 +452,13 @@ namespace Bms.Firmware.Composition
             _internalShort.Update1s(_snapshot, _chemistry.OcvSlope_uV_per_pct(soc < 0 ? 50000 : soc, MeanTemperature_dC()));
 
             bool balancingAllowed = !_state.FaultLatched && _state.HighestActiveLevel < ProtectionLevel.Alarm;
-            for (int i = 0; i < _cellCount; i++)
+            // Only SoC balancing reads the cells' SoC: a call per cell saved every second otherwise.
+            if (_balancer.DecidesBySoc)
             {
-                _cellSoc_pcm[i] = _estimatorStarted ? _estimator.GetCellSoc_pcm(i) : 50000;
+                for (int i = 0; i < _cellCount; i++)
+                {
+                    _cellSoc_pcm[i] = _estimatorStarted ? _estimator.GetCellSoc_pcm(i) : 50000;
+                }
             }
             _balancer.Update(now_ms, _snapshot, _cellSoc_pcm, balancingAllowed);
 
