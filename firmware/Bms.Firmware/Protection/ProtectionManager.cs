@@ -489,25 +489,31 @@ namespace Bms.Firmware.Protection
             bool charging = directionKnown && snapshot.Current_mA > _chargeDetect_mA;
             bool chargeApplies = charging || !directionKnown;
             bool dischargeApplies = !charging;
-            // Skipped only with every sensor read and the quantity applying (else Evaluate decides).
+            // Skipped with every sensor read and the quantity either applying and in its quiet band, or not applying
+            // and quiet (a level to clear needs Evaluate); anything else is decided by Evaluate.
+            bool[] quiet = _quiet;
             bool steady = anyTemperature && allTemperatures;
-            if (!steady || !chargeApplies
-                || hottest < low[(int)ProtectedQuantity.OverTemperatureCharge] || hottest > high[(int)ProtectedQuantity.OverTemperatureCharge])
+            if (!steady || (chargeApplies
+                ? hottest < low[(int)ProtectedQuantity.OverTemperatureCharge] || hottest > high[(int)ProtectedQuantity.OverTemperatureCharge]
+                : !quiet[(int)ProtectedQuantity.OverTemperatureCharge]))
             {
                 Evaluate((int)ProtectedQuantity.OverTemperatureCharge, hottest, anyTemperature, allTemperatures, chargeApplies, maxSensor, now_ms);
             }
-            if (!steady || !dischargeApplies
-                || hottest < low[(int)ProtectedQuantity.OverTemperatureDischarge] || hottest > high[(int)ProtectedQuantity.OverTemperatureDischarge])
+            if (!steady || (dischargeApplies
+                ? hottest < low[(int)ProtectedQuantity.OverTemperatureDischarge] || hottest > high[(int)ProtectedQuantity.OverTemperatureDischarge]
+                : !quiet[(int)ProtectedQuantity.OverTemperatureDischarge]))
             {
                 Evaluate((int)ProtectedQuantity.OverTemperatureDischarge, hottest, anyTemperature, allTemperatures, dischargeApplies, maxSensor, now_ms);
             }
-            if (!steady || !chargeApplies
-                || coldest < low[(int)ProtectedQuantity.UnderTemperatureCharge] || coldest > high[(int)ProtectedQuantity.UnderTemperatureCharge])
+            if (!steady || (chargeApplies
+                ? coldest < low[(int)ProtectedQuantity.UnderTemperatureCharge] || coldest > high[(int)ProtectedQuantity.UnderTemperatureCharge]
+                : !quiet[(int)ProtectedQuantity.UnderTemperatureCharge]))
             {
                 Evaluate((int)ProtectedQuantity.UnderTemperatureCharge, coldest, anyTemperature, allTemperatures, chargeApplies, minSensor, now_ms);
             }
-            if (!steady || !dischargeApplies
-                || coldest < low[(int)ProtectedQuantity.UnderTemperatureDischarge] || coldest > high[(int)ProtectedQuantity.UnderTemperatureDischarge])
+            if (!steady || (dischargeApplies
+                ? coldest < low[(int)ProtectedQuantity.UnderTemperatureDischarge] || coldest > high[(int)ProtectedQuantity.UnderTemperatureDischarge]
+                : !quiet[(int)ProtectedQuantity.UnderTemperatureDischarge]))
             {
                 Evaluate((int)ProtectedQuantity.UnderTemperatureDischarge, coldest, anyTemperature, allTemperatures, dischargeApplies, minSensor, now_ms);
             }

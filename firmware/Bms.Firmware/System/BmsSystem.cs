@@ -389,14 +389,52 @@ namespace Bms.Firmware.Composition
         // The 10 ms task: pack current and link voltage, over-current and short circuit, contactors.
         void IPeriodicTask.Run(long now_ms)
         {
-            AcquireCurrent(now_ms);
-            _protection.UpdateCurrent(_snapshot, now_ms);
+            // Acquisition of the current and the link voltage (the only writer of those snapshot fields), inline:
+            // this runs 10 times per 100 ms.
+            MeasurementSnapshot snapshot = _snapshot;
+            int current;
+            if (_monitorHasCurrentSense)
+            {
+                CellMonitorReadings readings = _readings;
+                if (_monitor.ReadCurrent(readings) && readings.CurrentValid)
+                {
+                    snapshot.Current_mA = readings.Current_mA;
+                    snapshot.CurrentValid = true;
+                }
+                else
+                {
+                    snapshot.CurrentValid = false;
+                }
+            }
+            else if (_currentSensor != null && _currentSensor.TryRead(out current))
+            {
+                snapshot.Current_mA = current;
+                snapshot.CurrentValid = true;
+            }
+            else
+            {
+                snapshot.CurrentValid = false;
+            }
+            snapshot.CurrentTime_ms = now_ms;
+
+            int link;
+            if (_linkVoltageSensor != null && _linkVoltageSensor.TryRead(out link))
+            {
+                snapshot.LinkVoltage_mV = link;
+                snapshot.LinkVoltageValid = true;
+            }
+            else
+            {
+                snapshot.LinkVoltageValid = false;
+            }
+
+            _protection.UpdateCurrent(snapshot, now_ms);
             bool faultLatched = _state.FaultLatched;
             if (faultLatched)
             {
                 _closeRequested = false;
             }
-            _contactors.Step(now_ms, _closeRequested, faultLatched, _snapshot);
+            _contactors.Step(now_ms, _closeRequested, faultLatched, snapshot);
         }
 
         private void RunMeasurement(long now_ms)
@@ -486,46 +524,6 @@ namespace Bms.Firmware.Composition
         }
 
         // ---- acquisition (the only writer of the snapshot) ------------------------------------------------
-
-        private void AcquireCurrent(long now_ms)
-        {
-            MeasurementSnapshot snapshot = _snapshot;
-            int current;
-            if (_monitorHasCurrentSense)
-            {
-                CellMonitorReadings readings = _readings;
-                if (_monitor.ReadCurrent(readings) && readings.CurrentValid)
-                {
-                    snapshot.Current_mA = readings.Current_mA;
-                    snapshot.CurrentValid = true;
-                }
-                else
-                {
-                    snapshot.CurrentValid = false;
-                }
-            }
-            else if (_currentSensor != null && _currentSensor.TryRead(out current))
-            {
-                snapshot.Current_mA = current;
-                snapshot.CurrentValid = true;
-            }
-            else
-            {
-                snapshot.CurrentValid = false;
-            }
-            snapshot.CurrentTime_ms = now_ms;
-
-            int link;
-            if (_linkVoltageSensor != null && _linkVoltageSensor.TryRead(out link))
-            {
-                snapshot.LinkVoltage_mV = link;
-                snapshot.LinkVoltageValid = true;
-            }
-            else
-            {
-                snapshot.LinkVoltageValid = false;
-            }
-        }
 
         private void AcquireCells(long now_ms)
         {
