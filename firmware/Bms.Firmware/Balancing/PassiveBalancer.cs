@@ -59,6 +59,9 @@ namespace Bms.Firmware.Balancing
         /// <summary>Accumulated bleeding time of a cell, ms.</summary>
         public long GetBalancingTime_ms(int cell) { return _time_ms[cell]; }
 
+        /// <summary>true when decisions use the cells' state of charge (so the caller need only gather it then).</summary>
+        public bool DecidesBySoc { get { return _config.Mode == BalancingMode.StateOfCharge; } }
+
         /// <summary>
         /// One decision (1 s task). <paramref name="cellSoc_pcm"/> may be null in voltage mode; in SoC mode it holds
         /// each cell's state of charge. <paramref name="allowed"/> is the system's verdict (no fault latched, no alarm).

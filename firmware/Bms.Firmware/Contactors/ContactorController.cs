@@ -29,6 +29,15 @@ namespace Bms.Firmware.Contactors
         private readonly IBmsEventSink _sink;
 
         private ContactorState _state;
+        // The state last written to each output (what IDigitalOutput.State reports; Drive is the only writer),
+        // kept here so that the 10 ms step reads fields instead of calling through the interface.
+        private bool _negativeOn;
+        private bool _positiveOn;
+        private bool _prechargeOn;
+        private readonly bool _hasFeedback;
+        // Closed with both main coils on, no feedback contact to read, no weld and no mismatch: while the vehicle
+        // keeps its close request and no fault is latched, a step changes nothing. Set at the end of a full step.
+        private bool _closedSteady;
         private bool _positiveClosing;
         private bool _openingForFault;
         private bool _positiveOpened;
@@ -73,6 +82,7 @@ namespace Bms.Firmware.Contactors
             _negative.Write(false);
             _positive.Write(false);
             _precharge.Write(false);
+            _hasFeedback = negativeFeedback != null || positiveFeedback != null;
             _state = ContactorState.Open;
         }
 
@@ -97,7 +107,11 @@ namespace Bms.Firmware.Contactors
         /// </summary>
         public void Step(long now_ms, bool closeRequested, bool faultLatched, MeasurementSnapshot snapshot)
         {
-            if (_allOpenSince_ms == Never && !_negative.State && !_positive.State && !_precharge.State)
+            if (_closedSteady && closeRequested && !faultLatched)
+            {
+                return;
+            }
+            if (!_negativeOn && !_positiveOn && !_prechargeOn && _allOpenSince_ms == Never)
             {
                 _allOpenSince_ms = now_ms;
             }
@@ -165,6 +179,8 @@ namespace Bms.Firmware.Contactors
 
             CheckFeedbackMismatch(now_ms);
             CheckWeld(now_ms, snapshot);
+            _closedSteady = _state == ContactorState.Closed && _negativeOn && _positiveOn && !_prechargeOn
+                && !_hasFeedback && !_weldActive && !_mismatchActive;
         }
 
         /// <summary>true when a latched fault may be reset as far as the contactors are concerned: all open, no weld.</summary>
@@ -173,7 +189,7 @@ namespace Bms.Firmware.Contactors
             get
             {
                 return (_state == ContactorState.Fault || _state == ContactorState.Open)
-                    && !_negative.State && !_positive.State && !_precharge.State && !_weldActive && !_mismatchActive;
+                    && !_negativeOn && !_positiveOn && !_prechargeOn && !_weldActive && !_mismatchActive;
             }
         }
 
@@ -201,7 +217,7 @@ namespace Bms.Firmware.Contactors
             _openingForFault = forFault;
             _positiveOpened = false;
             // The precharge relay never carries load current once the positive contactor is closed: open it now.
-            Drive(_negative.State, _positive.State, false, forFault, now_ms);
+            Drive(_negativeOn, _positiveOn, false, forFault, now_ms);
             // Same tick: with the current already below the break limit the positive contactor opens at once.
             StepOpening(now_ms, forFault, snapshot);
         }
@@ -218,7 +234,7 @@ namespace Bms.Firmware.Contactors
                 int maxWait = _openingForFault ? _config.MaxOpeningWaitFault_ms : _config.MaxOpeningWaitRequest_ms;
                 int magnitude = snapshot.Current_mA < 0 ? -snapshot.Current_mA : snapshot.Current_mA;
                 bool currentHigh = snapshot.CurrentValid && magnitude > _config.BreakCurrent_mA;
-                bool mainClosed = _positive.State;
+                bool mainClosed = _positiveOn;
                 if (mainClosed && currentHigh && waited < maxWait)
                 {
                     // Limits already request zero current; give the load a bounded time to ramp down.
@@ -228,7 +244,7 @@ namespace Bms.Firmware.Contactors
                 {
                     OpenedAboveBreakCurrent++;
                 }
-                Drive(_negative.State, false, false, true, now_ms);
+                Drive(_negativeOn, false, false, true, now_ms);
                 _positiveOpened = true;
                 _phaseSince_ms = now_ms;
                 if (_config.NegativeOpenDelay_ms > 0)
@@ -247,6 +263,7 @@ namespace Bms.Firmware.Contactors
         {
             _state = state;
             _stateSince_ms = now_ms;
+            _closedSteady = false;
         }
 
         // The single place outputs are written. While a fault is latched an output may only be switched off.
@@ -254,23 +271,26 @@ namespace Bms.Firmware.Contactors
         {
             if (faultLatched)
             {
-                negative = negative && _negative.State;
-                positive = positive && _positive.State;
-                precharge = precharge && _precharge.State;
+                negative = negative && _negativeOn;
+                positive = positive && _positiveOn;
+                precharge = precharge && _prechargeOn;
             }
-            if (_negative.State != negative)
+            if (_negativeOn != negative)
             {
                 _negative.Write(negative);
+                _negativeOn = negative;
                 _negativeCoilChanged_ms = now_ms;
             }
-            if (_positive.State != positive)
+            if (_positiveOn != positive)
             {
                 _positive.Write(positive);
+                _positiveOn = positive;
                 _positiveCoilChanged_ms = now_ms;
             }
-            if (_precharge.State != precharge)
+            if (_prechargeOn != precharge)
             {
                 _precharge.Write(precharge);
+                _prechargeOn = precharge;
             }
             bool allOpen = !negative && !positive && !precharge;
             if (allOpen && _allOpenSince_ms == Never)
@@ -294,8 +314,13 @@ namespace Bms.Firmware.Contactors
 
         private void CheckFeedbackMismatch(long now_ms)
         {
-            bool mismatch = CoilOnFeedbackOpen(_negative, _negativeFeedback, _negativeCoilChanged_ms, now_ms)
-                || CoilOnFeedbackOpen(_positive, _positiveFeedback, _positiveCoilChanged_ms, now_ms);
+            if (!_hasFeedback && !_mismatchActive)
+            {
+                // Without feedback contacts there is nothing to disagree with.
+                return;
+            }
+            bool mismatch = CoilOnFeedbackOpen(_negativeOn, _negativeFeedback, _negativeCoilChanged_ms, now_ms)
+                || CoilOnFeedbackOpen(_positiveOn, _positiveFeedback, _positiveCoilChanged_ms, now_ms);
             if (mismatch)
             {
                 if (!_mismatchActive)
@@ -327,20 +352,26 @@ namespace Bms.Firmware.Contactors
             }
         }
 
-        private bool CoilOnFeedbackOpen(IDigitalOutput coil, IDigitalInput feedback, long coilChanged_ms, long now_ms)
+        private bool CoilOnFeedbackOpen(bool coilOn, IDigitalInput feedback, long coilChanged_ms, long now_ms)
         {
-            return feedback != null && coil.State && now_ms - coilChanged_ms >= _config.FeedbackSettle_ms && !feedback.Read();
+            return feedback != null && coilOn && now_ms - coilChanged_ms >= _config.FeedbackSettle_ms && !feedback.Read();
         }
 
-        private bool CoilOffFeedbackClosed(IDigitalOutput coil, IDigitalInput feedback, long coilChanged_ms, long now_ms)
+        private bool CoilOffFeedbackClosed(bool coilOn, IDigitalInput feedback, long coilChanged_ms, long now_ms)
         {
-            return feedback != null && !coil.State && now_ms - coilChanged_ms >= _config.FeedbackSettle_ms && feedback.Read();
+            return feedback != null && !coilOn && now_ms - coilChanged_ms >= _config.FeedbackSettle_ms && feedback.Read();
         }
 
         private void CheckWeld(long now_ms, MeasurementSnapshot snapshot)
         {
-            bool feedbackWeld = CoilOffFeedbackClosed(_negative, _negativeFeedback, _negativeCoilChanged_ms, now_ms)
-                || CoilOffFeedbackClosed(_positive, _positiveFeedback, _positiveCoilChanged_ms, now_ms);
+            if (_negativeOn && _positiveOn && !_weldActive)
+            {
+                // Both main coils on (closed, or closing): no coil is off to be welded and the pack is not open.
+                _weldCurrentSince_ms = Never;
+                return;
+            }
+            bool feedbackWeld = CoilOffFeedbackClosed(_negativeOn, _negativeFeedback, _negativeCoilChanged_ms, now_ms)
+                || CoilOffFeedbackClosed(_positiveOn, _positiveFeedback, _positiveCoilChanged_ms, now_ms);
 
             bool allOpen = _allOpenSince_ms != Never && now_ms - _allOpenSince_ms >= _config.FeedbackSettle_ms;
             int magnitude = snapshot.Current_mA < 0 ? -snapshot.Current_mA : snapshot.Current_mA;

@@ -14,6 +14,15 @@ namespace Bms.Firmware.Limits
     {
         private const int Full = 1000;
         private readonly LimitsConfiguration _config;
+        // Fields behind the read-only properties: the 100 ms update sets them without setter calls.
+        private int _chargeLimit_mA;
+        private int _dischargeLimit_mA;
+        private int _chargeTemperatureFactor_permille;
+        private int _chargeSocFactor_permille;
+        private int _chargeVoltageFactor_permille;
+        private int _dischargeTemperatureFactor_permille;
+        private int _dischargeSocFactor_permille;
+        private int _dischargeVoltageFactor_permille;
 
         /// <summary>Creates a limiter on a validated configuration.</summary>
         public CurrentLimiter(LimitsConfiguration config)
@@ -26,22 +35,22 @@ namespace Bms.Firmware.Limits
         }
 
         /// <summary>Allowed charge current (mA, ≥ 0).</summary>
-        public int ChargeLimit_mA { get; private set; }
+        public int ChargeLimit_mA { get { return _chargeLimit_mA; } }
         /// <summary>Allowed discharge current magnitude (mA, ≥ 0).</summary>
-        public int DischargeLimit_mA { get; private set; }
+        public int DischargeLimit_mA { get { return _dischargeLimit_mA; } }
 
         /// <summary>Last temperature factor of the charge limit, per mille (diagnostics).</summary>
-        public int ChargeTemperatureFactor_permille { get; private set; }
+        public int ChargeTemperatureFactor_permille { get { return _chargeTemperatureFactor_permille; } }
         /// <summary>Last SoC factor of the charge limit, per mille.</summary>
-        public int ChargeSocFactor_permille { get; private set; }
+        public int ChargeSocFactor_permille { get { return _chargeSocFactor_permille; } }
         /// <summary>Last voltage-headroom factor of the charge limit, per mille.</summary>
-        public int ChargeVoltageFactor_permille { get; private set; }
+        public int ChargeVoltageFactor_permille { get { return _chargeVoltageFactor_permille; } }
         /// <summary>Last temperature factor of the discharge limit, per mille.</summary>
-        public int DischargeTemperatureFactor_permille { get; private set; }
+        public int DischargeTemperatureFactor_permille { get { return _dischargeTemperatureFactor_permille; } }
         /// <summary>Last SoC factor of the discharge limit, per mille.</summary>
-        public int DischargeSocFactor_permille { get; private set; }
+        public int DischargeSocFactor_permille { get { return _dischargeSocFactor_permille; } }
         /// <summary>Last voltage-headroom factor of the discharge limit, per mille.</summary>
-        public int DischargeVoltageFactor_permille { get; private set; }
+        public int DischargeVoltageFactor_permille { get { return _dischargeVoltageFactor_permille; } }
 
         /// <summary>
         /// Recomputes both limits. <paramref name="packSoc_pcm"/> &lt; 0 means unknown (no SoC derating).
@@ -72,16 +81,27 @@ namespace Bms.Firmware.Limits
                     if (t < minT) minT = t;
                 }
             }
+            Update(maxCell, minCell, maxT, minT, snapshot.TemperatureCount, packSoc_pcm, chargeLevel, dischargeLevel, contactorsClosed);
+        }
+
+        /// <summary>
+        /// Recomputes both limits from the extremes of the valid values (int.MinValue / int.MaxValue when none was
+        /// valid), as the protection found them in the same snapshot: the same result as the snapshot overload
+        /// without a second pass over every cell.
+        /// </summary>
+        public void Update(int maxCell, int minCell, int maxT, int minT, int temperatureCount, int packSoc_pcm,
+            ProtectionLevel chargeLevel, ProtectionLevel dischargeLevel, bool contactorsClosed)
+        {
             bool cellsKnown = maxCell != int.MinValue;
-            bool temperaturesKnown = maxT != int.MinValue || snapshot.TemperatureCount == 0;
+            bool temperaturesKnown = maxT != int.MinValue || temperatureCount == 0;
 
             LimitsConfiguration c = _config;
             // Both ends of the temperature range matter: the coldest cell limits charging as much as the hottest.
-            int chargeT = temperaturesKnown && snapshot.TemperatureCount > 0
+            int chargeT = temperaturesKnown && temperatureCount > 0
                 ? Smaller(TrapezoidFactor(minT, c.ChargeTemperatureZeroLow_dC, c.ChargeTemperatureFullLow_dC, c.ChargeTemperatureFullHigh_dC, c.ChargeTemperatureZeroHigh_dC),
                           TrapezoidFactor(maxT, c.ChargeTemperatureZeroLow_dC, c.ChargeTemperatureFullLow_dC, c.ChargeTemperatureFullHigh_dC, c.ChargeTemperatureZeroHigh_dC))
                 : (temperaturesKnown ? Full : 0);
-            int dischargeT = temperaturesKnown && snapshot.TemperatureCount > 0
+            int dischargeT = temperaturesKnown && temperatureCount > 0
                 ? Smaller(TrapezoidFactor(minT, c.DischargeTemperatureZeroLow_dC, c.DischargeTemperatureFullLow_dC, c.DischargeTemperatureFullHigh_dC, c.DischargeTemperatureZeroHigh_dC),
                           TrapezoidFactor(maxT, c.DischargeTemperatureZeroLow_dC, c.DischargeTemperatureFullLow_dC, c.DischargeTemperatureFullHigh_dC, c.DischargeTemperatureZeroHigh_dC))
                 : (temperaturesKnown ? Full : 0);
@@ -97,15 +117,18 @@ namespace Bms.Firmware.Limits
             int chargeV = cellsKnown ? FallingAbove(maxCell, c.ChargeVoltageTaperStart_mV, c.ChargeVoltageZero_mV, 0) : 0;
             int dischargeV = cellsKnown ? FallingBelow(minCell, c.DischargeVoltageTaperStart_mV, c.DischargeVoltageZero_mV, 0) : 0;
 
-            ChargeTemperatureFactor_permille = chargeT;
-            ChargeSocFactor_permille = chargeSoc;
-            ChargeVoltageFactor_permille = chargeV;
-            DischargeTemperatureFactor_permille = dischargeT;
-            DischargeSocFactor_permille = dischargeSoc;
-            DischargeVoltageFactor_permille = dischargeV;
+            _chargeTemperatureFactor_permille = chargeT;
+            _chargeSocFactor_permille = chargeSoc;
+            _chargeVoltageFactor_permille = chargeV;
+            _dischargeTemperatureFactor_permille = dischargeT;
+            _dischargeSocFactor_permille = dischargeSoc;
+            _dischargeVoltageFactor_permille = dischargeV;
 
-            int chargeFactor = Smaller(chargeT, Smaller(chargeSoc, chargeV));
-            int dischargeFactor = Smaller(dischargeT, Smaller(dischargeSoc, dischargeV));
+            // Inline minimum: a call each would cost more than the comparison.
+            int chargeFactor = chargeT < chargeSoc ? chargeT : chargeSoc;
+            chargeFactor = chargeV < chargeFactor ? chargeV : chargeFactor;
+            int dischargeFactor = dischargeT < dischargeSoc ? dischargeT : dischargeSoc;
+            dischargeFactor = dischargeV < dischargeFactor ? dischargeV : dischargeFactor;
             chargeFactor = ApplyLevel(chargeFactor, chargeLevel);
             dischargeFactor = ApplyLevel(dischargeFactor, dischargeLevel);
             if (!contactorsClosed)
@@ -113,8 +136,8 @@ namespace Bms.Firmware.Limits
                 chargeFactor = 0;
                 dischargeFactor = 0;
             }
-            ChargeLimit_mA = (int)((long)c.MaxCharge_mA * chargeFactor / Full);
-            DischargeLimit_mA = (int)((long)c.MaxDischarge_mA * dischargeFactor / Full);
+            _chargeLimit_mA = (int)((long)c.MaxCharge_mA * chargeFactor / Full);
+            _dischargeLimit_mA = (int)((long)c.MaxDischarge_mA * dischargeFactor / Full);
         }
 
         private int ApplyLevel(int factor, ProtectionLevel level)

@@ -1,3 +1,5 @@
+using System;
+
 namespace Bms.Firmware.Measurement
 {
     /// <summary>
@@ -54,5 +56,122 @@ namespace Bms.Firmware.Measurement
         public int AfeFaults;
         /// <summary>true when the last AFE scan completed (all transfers succeeded).</summary>
         public bool AfeScanOk;
+
+        /// <summary>
+        /// true when the cell summary below was written together with the cells (by <see cref="CopyCells"/>);
+        /// false for a snapshot filled by hand, whose readers then work it out themselves.
+        /// </summary>
+        public bool CellSummaryKnown;
+        /// <summary>Valid cells of the scan (summary).</summary>
+        public int ValidCellCount;
+        /// <summary>Highest valid cell voltage (summary; int.MinValue when no cell is valid).</summary>
+        public int HighestCell_mV;
+        /// <summary>First cell at <see cref="HighestCell_mV"/> (summary; -1 when none).</summary>
+        public int HighestCellIndex;
+        /// <summary>Lowest valid cell voltage (summary; int.MaxValue when no cell is valid).</summary>
+        public int LowestCell_mV;
+        /// <summary>First cell at <see cref="LowestCell_mV"/> (summary; -1 when none).</summary>
+        public int LowestCellIndex;
+        /// <summary>Sum of the valid cell voltages (summary).</summary>
+        public int ValidCellSum_mV;
+
+        /// <summary>
+        /// Takes a scan's cells: copies each valid voltage (an invalid cell keeps its last value, flagged invalid)
+        /// and writes the summary in the same pass, so that protection and limits need no pass of their own.
+        /// A cell next to an open sense wire (<paramref name="openWires"/>[i] or [i + 1], when not null) is invalid.
+        /// </summary>
+        public void CopyCells(int[] voltage_mV, bool[] valid, bool[] openWires)
+        {
+            if (openWires != null)
+            {
+                // Rare: only after OpenWire was raised.
+                CopyCellsMasked(voltage_mV, valid, openWires);
+                return;
+            }
+            int cellCount = CellCount;
+            // The flags as they are, in one block copy; the loop then touches only the valid cells' voltages.
+            Array.Copy(valid, CellValid, cellCount);
+            int[] cellVoltage = CellVoltage_mV;
+            int invalid = 0;
+            // int: even 65,535 mV on each of 32,767 cells stays below int.MaxValue.
+            int sum = 0;
+            int highest = int.MinValue;
+            int lowest = int.MaxValue;
+            int highestIndex = -1;
+            int lowestIndex = -1;
+            for (int i = 0; i < cellCount; i++)
+            {
+                if (!valid[i])
+                {
+                    invalid++;
+                    continue;
+                }
+                int v = voltage_mV[i];
+                cellVoltage[i] = v;
+                sum += v;
+                if (v > highest)
+                {
+                    highest = v;
+                    highestIndex = i;
+                }
+                if (v < lowest)
+                {
+                    lowest = v;
+                    lowestIndex = i;
+                }
+            }
+            int count = cellCount - invalid;
+            ValidCellCount = count;
+            ValidCellSum_mV = sum;
+            HighestCell_mV = highest;
+            HighestCellIndex = highestIndex;
+            LowestCell_mV = lowest;
+            LowestCellIndex = lowestIndex;
+            CellSummaryKnown = true;
+        }
+
+        private void CopyCellsMasked(int[] voltage_mV, bool[] valid, bool[] openWires)
+        {
+            bool[] cellValid = CellValid;
+            int[] cellVoltage = CellVoltage_mV;
+            int cellCount = CellCount;
+            int count = 0;
+            // int: even 65,535 mV on each of 32,767 cells stays below int.MaxValue.
+            int sum = 0;
+            int highest = int.MinValue;
+            int lowest = int.MaxValue;
+            int highestIndex = -1;
+            int lowestIndex = -1;
+            for (int i = 0; i < cellCount; i++)
+            {
+                if (!valid[i] || openWires[i] || openWires[i + 1])
+                {
+                    cellValid[i] = false;
+                    continue;
+                }
+                int v = voltage_mV[i];
+                cellValid[i] = true;
+                cellVoltage[i] = v;
+                sum += v;
+                count++;
+                if (v > highest)
+                {
+                    highest = v;
+                    highestIndex = i;
+                }
+                if (v < lowest)
+                {
+                    lowest = v;
+                    lowestIndex = i;
+                }
+            }
+            ValidCellCount = count;
+            ValidCellSum_mV = sum;
+            HighestCell_mV = highest;
+            HighestCellIndex = highestIndex;
+            LowestCell_mV = lowest;
+            LowestCellIndex = lowestIndex;
+            CellSummaryKnown = true;
+        }
     }
 }

@@ -35,16 +35,47 @@ namespace Bms.Firmware.Protection
         private readonly long[] _clearPendingSince_ms = new long[ProtectedQuantities.Count * Levels];
         private readonly int[] _eventCell = new int[ProtectedQuantities.Count * Levels];
 
+        // Per quantity: the band of values in which evaluating its levels cannot change anything, because no level
+        // is active or counting towards being set (quiet) and the value is not beyond any level's threshold.
+        // Empty (low > high) while the quantity is not quiet, so one band check per quantity is the whole steady
+        // state. Invariant: while quiet, every clear timer is stopped too (they run only for active levels).
+        private readonly bool[] _quiet = new bool[ProtectedQuantities.Count];
+        private readonly int[] _quietLow = new int[ProtectedQuantities.Count];
+        private readonly int[] _quietHigh = new int[ProtectedQuantities.Count];
+        private readonly int[] _quietLimit = new int[ProtectedQuantities.Count];
+
+        private readonly int _timeout_ms;
+        private readonly int _shortCircuit_mA;
+        private readonly int _shortCircuitDelay_ms;
+        private readonly int _chargeDetect_mA;
+
         private readonly long[] _cellLastValid_ms;
         // The oldest of _cellLastValid_ms, kept when those change (once per scan) so that the 10 ms
         // communication check need not walk every cell.
         private long _oldestCellValid_ms;
+        // While every cell was valid in the last scan, _cellLastValid_ms is not written per cell: each cell's last
+        // valid time is _allCellsValidAt_ms. The first scan with an invalid cell writes the array again.
+        private bool _allCellsValidMode;
+        private long _allCellsValidAt_ms;
+        // Before this time neither a cell nor the temperatures can have timed out (the oldest of their last valid
+        // times plus the timeout), so the 10 ms step skips the loss check while the current reads.
+        private long _cellTemperatureDeadline_ms;
         private long _temperatureLastValid_ms;
         private long _currentLastValid_ms;
         private bool _communicationLost;
         private int _communicationCell;
 
+        // Extremes of the valid values of the last UpdateCells (int.MinValue / int.MaxValue when none was valid).
+        private int _highestCell_mV = int.MinValue;
+        private int _lowestCell_mV = int.MaxValue;
+        private int _hottest_dC = int.MinValue;
+        private int _coldest_dC = int.MaxValue;
+
         private bool _shortCircuitActive;
+        // The current band (see UpdateCurrentBand) and the short-circuit quiet state it was computed with.
+        private bool _shortCircuitQuiet;
+        private int _currentQuietLow;
+        private int _currentQuietHigh;
         private long _shortCircuitSince_ms = NotPending;
         private long _shortCircuitClearSince_ms = NotPending;
 
@@ -80,9 +111,14 @@ namespace Bms.Firmware.Protection
                     throw new ArgumentException("protection configuration incomplete");
                 }
                 _upper[q] = thresholds.UpperLimit;
+                int leastSevere = 0;
                 for (int level = 0; level < Levels; level++)
                 {
                     LevelThreshold t = thresholds.GetLevel(level);
+                    if (level == 0 || (thresholds.UpperLimit ? t.Threshold < leastSevere : t.Threshold > leastSevere))
+                    {
+                        leastSevere = t.Threshold;
+                    }
                     int i = q * Levels + level;
                     _threshold[i] = t.Threshold;
                     _setDelay_ms[i] = t.SetDelay_ms;
@@ -92,6 +128,42 @@ namespace Bms.Firmware.Protection
                     _clearPendingSince_ms[i] = NotPending;
                     _eventCell[i] = -1;
                 }
+                _quietLimit[q] = leastSevere;
+                SetQuietBand(q, true);
+            }
+            _timeout_ms = _config.MeasurementTimeout_ms;
+            _shortCircuit_mA = _config.ShortCircuit_mA;
+            _shortCircuitDelay_ms = _config.ShortCircuitDelay_ms;
+            _chargeDetect_mA = _config.ChargeDetect_mA;
+            UpdateCurrentBand();
+        }
+
+        private void SetQuiet(int q, bool quiet)
+        {
+            SetQuietBand(q, quiet);
+            if (q == (int)ProtectedQuantity.OverCurrentCharge || q == (int)ProtectedQuantity.OverCurrentDischarge)
+            {
+                UpdateCurrentBand();
+            }
+        }
+
+        private void SetQuietBand(int q, bool quiet)
+        {
+            _quiet[q] = quiet;
+            if (!quiet)
+            {
+                _quietLow[q] = int.MaxValue;
+                _quietHigh[q] = int.MinValue;
+            }
+            else if (_upper[q])
+            {
+                _quietLow[q] = int.MinValue;
+                _quietHigh[q] = _quietLimit[q];
+            }
+            else
+            {
+                _quietLow[q] = _quietLimit[q];
+                _quietHigh[q] = int.MaxValue;
             }
         }
 
@@ -100,6 +172,18 @@ namespace Bms.Firmware.Protection
 
         /// <summary>true while any cell, all temperatures or the current have been invalid longer than the timeout.</summary>
         public bool CommunicationLost { get { return _communicationLost; } }
+
+        /// <summary>Highest valid cell voltage of the last <see cref="UpdateCells"/>; int.MinValue when no cell was valid.</summary>
+        public int HighestCell_mV { get { return _highestCell_mV; } }
+
+        /// <summary>Lowest valid cell voltage of the last <see cref="UpdateCells"/>; int.MaxValue when no cell was valid.</summary>
+        public int LowestCell_mV { get { return _lowestCell_mV; } }
+
+        /// <summary>Highest valid temperature of the last <see cref="UpdateCells"/>; int.MinValue when none was valid.</summary>
+        public int HottestTemperature_dC { get { return _hottest_dC; } }
+
+        /// <summary>Lowest valid temperature of the last <see cref="UpdateCells"/>; int.MaxValue when none was valid.</summary>
+        public int ColdestTemperature_dC { get { return _coldest_dC; } }
 
         /// <summary>true while the short-circuit condition is active.</summary>
         public bool ShortCircuitActive { get { return _shortCircuitActive; } }
@@ -112,8 +196,10 @@ namespace Bms.Firmware.Protection
                 _cellLastValid_ms[i] = now_ms;
             }
             _oldestCellValid_ms = now_ms;
+            _allCellsValidMode = false;
             _temperatureLastValid_ms = now_ms;
             _currentLastValid_ms = now_ms;
+            _cellTemperatureDeadline_ms = now_ms + _timeout_ms;
         }
 
         /// <summary>The highest active level of one quantity.</summary>
@@ -158,16 +244,83 @@ namespace Bms.Firmware.Protection
         /// </summary>
         public void UpdateCurrent(MeasurementSnapshot snapshot, long now_ms)
         {
-            bool valid = snapshot.CurrentValid;
             int current = snapshot.Current_mA;
-            if (valid)
+            if (!snapshot.CurrentValid)
             {
-                _currentLastValid_ms = now_ms;
+                Evaluate((int)ProtectedQuantity.OverCurrentCharge, current, false, true, true, -1, now_ms);
+                Evaluate((int)ProtectedQuantity.OverCurrentDischarge, -current, false, true, true, -1, now_ms);
+                UpdateShortCircuit(false, -current, now_ms);
+                UpdateCommunication(now_ms);
+                return;
             }
-            Evaluate((int)ProtectedQuantity.OverCurrentCharge, current, valid, true, true, -1, now_ms);
-            Evaluate((int)ProtectedQuantity.OverCurrentDischarge, -current, valid, true, true, -1, now_ms);
-            UpdateShortCircuit(valid, -current, now_ms);
-            UpdateCommunication(now_ms);
+            // Runs every 10 ms: the steady state is one band check and the loss deadline.
+            _currentLastValid_ms = now_ms;
+            if (current < _currentQuietLow || current > _currentQuietHigh)
+            {
+                EvaluateCurrent(current, now_ms);
+            }
+            if (_communicationLost || now_ms >= _cellTemperatureDeadline_ms)
+            {
+                UpdateCommunication(now_ms);
+            }
+        }
+
+        private void EvaluateCurrent(int current, long now_ms)
+        {
+            int[] low = _quietLow;
+            int[] high = _quietHigh;
+            if (current < low[(int)ProtectedQuantity.OverCurrentCharge] || current > high[(int)ProtectedQuantity.OverCurrentCharge])
+            {
+                Evaluate((int)ProtectedQuantity.OverCurrentCharge, current, true, true, true, -1, now_ms);
+            }
+            int discharge = -current;
+            if (discharge < low[(int)ProtectedQuantity.OverCurrentDischarge] || discharge > high[(int)ProtectedQuantity.OverCurrentDischarge])
+            {
+                Evaluate((int)ProtectedQuantity.OverCurrentDischarge, discharge, true, true, true, -1, now_ms);
+            }
+            UpdateShortCircuit(true, discharge, now_ms);
+        }
+
+        // The currents for which neither over-current level nor the short circuit can change: both quantities in
+        // their quiet bands and the short circuit neither active nor pending. Empty (low > high) otherwise.
+        private void UpdateCurrentBand()
+        {
+            long low = _quietLow[(int)ProtectedQuantity.OverCurrentCharge];
+            long high = _quietHigh[(int)ProtectedQuantity.OverCurrentCharge];
+            // The discharge quantity sees -current.
+            long dischargeLow = -(long)_quietHigh[(int)ProtectedQuantity.OverCurrentDischarge];
+            long dischargeHigh = -(long)_quietLow[(int)ProtectedQuantity.OverCurrentDischarge];
+            if (dischargeLow > low)
+            {
+                low = dischargeLow;
+            }
+            if (dischargeHigh < high)
+            {
+                high = dischargeHigh;
+            }
+            long shortCircuitLow = -(long)_shortCircuit_mA;
+            if (shortCircuitLow > low)
+            {
+                low = shortCircuitLow;
+            }
+            // int.MinValue excluded: its negation does not exist in int.
+            if (low <= int.MinValue)
+            {
+                low = int.MinValue + 1;
+            }
+            if (high > int.MaxValue)
+            {
+                high = int.MaxValue;
+            }
+            _shortCircuitQuiet = !_shortCircuitActive && _shortCircuitSince_ms == NotPending;
+            if (!_shortCircuitQuiet || low > high)
+            {
+                _currentQuietLow = int.MaxValue;
+                _currentQuietHigh = int.MinValue;
+                return;
+            }
+            _currentQuietLow = (int)low;
+            _currentQuietHigh = (int)high;
         }
 
         /// <summary>
@@ -176,99 +329,199 @@ namespace Bms.Firmware.Protection
         /// </summary>
         public void UpdateCells(MeasurementSnapshot snapshot, long now_ms)
         {
-            int maxCell = -1;
-            int minCell = -1;
-            long sum = 0;
-            int validCount = 0;
-            // Array fields into locals: each field load is an extra instruction per cell on the interpreter.
+            int maxCell;
+            int minCell;
+            int sum;
+            int validCount;
+            int highest_mV;
+            int lowest_mV;
             bool[] cellValid = snapshot.CellValid;
-            int[] cellVoltage = snapshot.CellVoltage_mV;
-            long[] lastValid = _cellLastValid_ms;
-            long oldest = now_ms;
-            int highest_mV = 0;
-            int lowest_mV = 0;
-            for (int i = 0; i < _cellCount; i++)
+            int cellCount = _cellCount;
+            if (snapshot.CellSummaryKnown)
             {
-                if (!cellValid[i])
+                // Written with the cells by the acquisition step.
+                validCount = snapshot.ValidCellCount;
+                sum = snapshot.ValidCellSum_mV;
+                highest_mV = snapshot.HighestCell_mV;
+                maxCell = snapshot.HighestCellIndex;
+                lowest_mV = snapshot.LowestCell_mV;
+                minCell = snapshot.LowestCellIndex;
+            }
+            else
+            {
+                maxCell = -1;
+                minCell = -1;
+                // int: even 65,535 mV on each of 32,767 cells stays below int.MaxValue.
+                sum = 0;
+                validCount = 0;
+                highest_mV = int.MinValue;
+                lowest_mV = int.MaxValue;
+                // Array fields into locals: each field load is an extra instruction per cell on the interpreter.
+                int[] cellVoltage = snapshot.CellVoltage_mV;
+                for (int i = 0; i < cellCount; i++)
                 {
+                    if (!cellValid[i])
+                    {
+                        continue;
+                    }
+                    int v = cellVoltage[i];
+                    sum += v;
+                    validCount++;
+                    if (v > highest_mV)
+                    {
+                        maxCell = i;
+                        highest_mV = v;
+                    }
+                    if (v < lowest_mV)
+                    {
+                        minCell = i;
+                        lowest_mV = v;
+                    }
+                }
+            }
+            long oldest = now_ms;
+            if (validCount == cellCount)
+            {
+                // Every cell valid: their last-valid times are all now, kept as one time instead of per cell.
+                _allCellsValidAt_ms = now_ms;
+                _allCellsValidMode = true;
+            }
+            else
+            {
+                long[] lastValid = _cellLastValid_ms;
+                bool fromAllValid = _allCellsValidMode;
+                long allValidAt = _allCellsValidAt_ms;
+                for (int i = 0; i < cellCount; i++)
+                {
+                    if (cellValid[i])
+                    {
+                        lastValid[i] = now_ms;
+                        continue;
+                    }
+                    if (fromAllValid)
+                    {
+                        // Valid in the previous scan, when all were.
+                        lastValid[i] = allValidAt;
+                    }
                     if (lastValid[i] < oldest)
                     {
                         oldest = lastValid[i];
                     }
-                    continue;
                 }
-                lastValid[i] = now_ms;
-                int v = cellVoltage[i];
-                sum += v;
-                validCount++;
-                if (maxCell < 0 || v > highest_mV)
-                {
-                    maxCell = i;
-                    highest_mV = v;
-                }
-                if (minCell < 0 || v < lowest_mV)
-                {
-                    minCell = i;
-                    lowest_mV = v;
-                }
+                _allCellsValidMode = false;
             }
             _oldestCellValid_ms = oldest;
+            _highestCell_mV = highest_mV;
+            _lowestCell_mV = lowest_mV;
             bool anyCell = validCount > 0;
-            bool allCells = validCount == _cellCount;
-            Evaluate((int)ProtectedQuantity.CellOverVoltage, anyCell ? snapshot.CellVoltage_mV[maxCell] : 0, anyCell, allCells, true, maxCell, now_ms);
-            Evaluate((int)ProtectedQuantity.CellUnderVoltage, anyCell ? snapshot.CellVoltage_mV[minCell] : 0, anyCell, allCells, true, minCell, now_ms);
+            bool allCells = validCount == cellCount;
+            int[] low = _quietLow;
+            int[] high = _quietHigh;
+            // A quantity in its quiet band (see _quietLow) is not evaluated: nothing could change.
+            if (!anyCell || !allCells
+                || highest_mV < low[(int)ProtectedQuantity.CellOverVoltage] || highest_mV > high[(int)ProtectedQuantity.CellOverVoltage])
+            {
+                Evaluate((int)ProtectedQuantity.CellOverVoltage, anyCell ? highest_mV : 0, anyCell, allCells, true, maxCell, now_ms);
+            }
+            if (!anyCell || !allCells
+                || lowest_mV < low[(int)ProtectedQuantity.CellUnderVoltage] || lowest_mV > high[(int)ProtectedQuantity.CellUnderVoltage])
+            {
+                Evaluate((int)ProtectedQuantity.CellUnderVoltage, anyCell ? lowest_mV : 0, anyCell, allCells, true, minCell, now_ms);
+            }
 
             // Imbalance needs two cells; report the cell farthest from the mean (the odd one out).
             bool imbalanceValid = validCount >= 2;
-            int spread = 0;
-            int outlier = -1;
-            if (imbalanceValid)
+            int spread = imbalanceValid ? highest_mV - lowest_mV : 0;
+            if (!imbalanceValid || !allCells
+                || spread < low[(int)ProtectedQuantity.CellImbalance] || spread > high[(int)ProtectedQuantity.CellImbalance])
             {
-                int high = snapshot.CellVoltage_mV[maxCell];
-                int low = snapshot.CellVoltage_mV[minCell];
-                spread = high - low;
-                long mean = sum / validCount;
-                outlier = high - mean >= mean - low ? maxCell : minCell;
+                int outlier = -1;
+                if (imbalanceValid)
+                {
+                    int mean = sum / validCount;
+                    outlier = highest_mV - mean >= mean - lowest_mV ? maxCell : minCell;
+                }
+                Evaluate((int)ProtectedQuantity.CellImbalance, spread, imbalanceValid, allCells, true, outlier, now_ms);
             }
-            Evaluate((int)ProtectedQuantity.CellImbalance, spread, imbalanceValid, allCells, true, outlier, now_ms);
 
             int maxSensor = -1;
             int minSensor = -1;
             bool allTemperatures = true;
-            for (int i = 0; i < _temperatureCount; i++)
+            bool[] temperatureValid = snapshot.TemperatureValid;
+            int[] temperature = snapshot.Temperature_dC;
+            int hottest = int.MinValue;
+            int coldest = int.MaxValue;
+            int temperatureCount = _temperatureCount;
+            for (int i = 0; i < temperatureCount; i++)
             {
-                if (!snapshot.TemperatureValid[i])
+                if (!temperatureValid[i])
                 {
                     allTemperatures = false;
                     continue;
                 }
-                int t = snapshot.Temperature_dC[i];
-                if (maxSensor < 0 || t > snapshot.Temperature_dC[maxSensor])
+                int t = temperature[i];
+                if (t > hottest)
                 {
                     maxSensor = i;
+                    hottest = t;
                 }
-                if (minSensor < 0 || t < snapshot.Temperature_dC[minSensor])
+                if (t < coldest)
                 {
                     minSensor = i;
+                    coldest = t;
                 }
             }
+            _hottest_dC = hottest;
+            _coldest_dC = coldest;
             bool anyTemperature = maxSensor >= 0;
-            if (anyTemperature || _temperatureCount == 0)
+            if (anyTemperature || temperatureCount == 0)
             {
                 _temperatureLastValid_ms = now_ms;
             }
-            bool charging = snapshot.CurrentValid && snapshot.Current_mA > _config.ChargeDetect_mA;
+            long deadline = (oldest < _temperatureLastValid_ms ? oldest : _temperatureLastValid_ms) + _timeout_ms;
+            _cellTemperatureDeadline_ms = deadline;
+            if (!anyTemperature)
+            {
+                hottest = 0;
+                coldest = 0;
+            }
             bool directionKnown = snapshot.CurrentValid;
+            bool charging = directionKnown && snapshot.Current_mA > _chargeDetect_mA;
             bool chargeApplies = charging || !directionKnown;
             bool dischargeApplies = !charging;
-            int hottest = anyTemperature ? snapshot.Temperature_dC[maxSensor] : 0;
-            int coldest = anyTemperature ? snapshot.Temperature_dC[minSensor] : 0;
-            Evaluate((int)ProtectedQuantity.OverTemperatureCharge, hottest, anyTemperature, allTemperatures, chargeApplies, maxSensor, now_ms);
-            Evaluate((int)ProtectedQuantity.OverTemperatureDischarge, hottest, anyTemperature, allTemperatures, dischargeApplies, maxSensor, now_ms);
-            Evaluate((int)ProtectedQuantity.UnderTemperatureCharge, coldest, anyTemperature, allTemperatures, chargeApplies, minSensor, now_ms);
-            Evaluate((int)ProtectedQuantity.UnderTemperatureDischarge, coldest, anyTemperature, allTemperatures, dischargeApplies, minSensor, now_ms);
+            // Skipped with every sensor read and the quantity either applying and in its quiet band, or not applying
+            // and quiet (a level to clear needs Evaluate); anything else is decided by Evaluate.
+            bool[] quiet = _quiet;
+            bool steady = anyTemperature && allTemperatures;
+            if (!steady || (chargeApplies
+                ? hottest < low[(int)ProtectedQuantity.OverTemperatureCharge] || hottest > high[(int)ProtectedQuantity.OverTemperatureCharge]
+                : !quiet[(int)ProtectedQuantity.OverTemperatureCharge]))
+            {
+                Evaluate((int)ProtectedQuantity.OverTemperatureCharge, hottest, anyTemperature, allTemperatures, chargeApplies, maxSensor, now_ms);
+            }
+            if (!steady || (dischargeApplies
+                ? hottest < low[(int)ProtectedQuantity.OverTemperatureDischarge] || hottest > high[(int)ProtectedQuantity.OverTemperatureDischarge]
+                : !quiet[(int)ProtectedQuantity.OverTemperatureDischarge]))
+            {
+                Evaluate((int)ProtectedQuantity.OverTemperatureDischarge, hottest, anyTemperature, allTemperatures, dischargeApplies, maxSensor, now_ms);
+            }
+            if (!steady || (chargeApplies
+                ? coldest < low[(int)ProtectedQuantity.UnderTemperatureCharge] || coldest > high[(int)ProtectedQuantity.UnderTemperatureCharge]
+                : !quiet[(int)ProtectedQuantity.UnderTemperatureCharge]))
+            {
+                Evaluate((int)ProtectedQuantity.UnderTemperatureCharge, coldest, anyTemperature, allTemperatures, chargeApplies, minSensor, now_ms);
+            }
+            if (!steady || (dischargeApplies
+                ? coldest < low[(int)ProtectedQuantity.UnderTemperatureDischarge] || coldest > high[(int)ProtectedQuantity.UnderTemperatureDischarge]
+                : !quiet[(int)ProtectedQuantity.UnderTemperatureDischarge]))
+            {
+                Evaluate((int)ProtectedQuantity.UnderTemperatureDischarge, coldest, anyTemperature, allTemperatures, dischargeApplies, minSensor, now_ms);
+            }
 
-            UpdateCommunication(now_ms);
+            if (_communicationLost || now_ms >= deadline || now_ms - _currentLastValid_ms >= _timeout_ms)
+            {
+                UpdateCommunication(now_ms);
+            }
         }
 
         // One quantity, all three levels. Invalid values hold the state: the set timer keeps running (a gap
@@ -278,6 +531,10 @@ namespace Bms.Firmware.Protection
         // counts as back inside its clear threshold.
         private void Evaluate(int q, int value, bool valid, bool complete, bool applies, int cell, long now_ms)
         {
+            if (_quiet[q] && (!valid || !applies || (value >= _quietLow[q] && value <= _quietHigh[q])))
+            {
+                return;
+            }
             if (!valid)
             {
                 for (int level = 0; level < Levels; level++)
@@ -334,9 +591,30 @@ namespace Bms.Firmware.Protection
                     }
                 }
             }
+            bool quiet = true;
+            for (int i = q * Levels; i < q * Levels + Levels; i++)
+            {
+                if (_active[i] || _setPendingSince_ms[i] != NotPending)
+                {
+                    quiet = false;
+                }
+            }
+            if (quiet != _quiet[q])
+            {
+                SetQuiet(q, quiet);
+            }
         }
 
         private void UpdateShortCircuit(bool valid, int discharge_mA, long now_ms)
+        {
+            StepShortCircuit(valid, discharge_mA, now_ms);
+            if (_shortCircuitQuiet != (!_shortCircuitActive && _shortCircuitSince_ms == NotPending))
+            {
+                UpdateCurrentBand();
+            }
+        }
+
+        private void StepShortCircuit(bool valid, int discharge_mA, long now_ms)
         {
             if (!valid)
             {
@@ -345,7 +623,7 @@ namespace Bms.Firmware.Protection
             }
             if (!_shortCircuitActive)
             {
-                if (discharge_mA <= _config.ShortCircuit_mA)
+                if (discharge_mA <= _shortCircuit_mA)
                 {
                     _shortCircuitSince_ms = NotPending;
                     return;
@@ -354,7 +632,7 @@ namespace Bms.Firmware.Protection
                 {
                     _shortCircuitSince_ms = now_ms;
                 }
-                if (now_ms - _shortCircuitSince_ms >= _config.ShortCircuitDelay_ms)
+                if (now_ms - _shortCircuitSince_ms >= _shortCircuitDelay_ms)
                 {
                     _shortCircuitActive = true;
                     _shortCircuitSince_ms = NotPending;
@@ -384,7 +662,7 @@ namespace Bms.Firmware.Protection
 
         private void UpdateCommunication(long now_ms)
         {
-            long timeout = _config.MeasurementTimeout_ms;
+            long timeout = _timeout_ms;
             int staleCell = -2;
             if (now_ms - _oldestCellValid_ms >= timeout)
             {

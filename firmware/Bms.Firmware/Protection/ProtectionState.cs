@@ -21,6 +21,8 @@ namespace Bms.Firmware.Protection
         // the level slots: each code's highest active level, and per level the bit set of codes at it.
         private readonly int[] _activeLevel = new int[CodeSlots];
         private readonly uint[] _codesAtLevel = new uint[LevelSlots];
+        // Codes active at any level (the union of _codesAtLevel[1..3]): with none of the asked ones, no scan.
+        private uint _activeCodes;
         private int _latchedCount;
 
         /// <summary>Time of the last latch (the first fault since the last reset).</summary>
@@ -81,6 +83,14 @@ namespace Bms.Firmware.Protection
                 _codesAtLevel[previous] &= ~bit;
                 _codesAtLevel[newLevel] |= bit;
                 _activeLevel[c] = newLevel;
+                if (newLevel > 0)
+                {
+                    _activeCodes |= bit;
+                }
+                else
+                {
+                    _activeCodes &= ~bit;
+                }
             }
         }
 
@@ -109,6 +119,10 @@ namespace Bms.Firmware.Protection
         public ProtectionLevel GetHighestActiveLevel(uint excludedCodes)
         {
             uint included = ~excludedCodes & ~1u;
+            if ((_activeCodes & included) == 0)
+            {
+                return ProtectionLevel.None;
+            }
             for (int l = LevelSlots - 1; l > 0; l--)
             {
                 if ((_codesAtLevel[l] & included) != 0)

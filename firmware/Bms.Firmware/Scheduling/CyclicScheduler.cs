@@ -21,16 +21,33 @@ namespace Bms.Firmware.Scheduling
         private readonly IMonotonicClock _clock;
         private readonly IWatchdog _watchdog;
 
-        private readonly IPeriodicTask[] _tasks = new IPeriodicTask[MaxTasks];
-        private readonly long[] _period_us = new long[MaxTasks];
-        private readonly long[] _deadline_us = new long[MaxTasks];
-        private readonly long[] _nextRelease_us = new long[MaxTasks];
-        private readonly long[] _runs = new long[MaxTasks];
-        private readonly long[] _overruns = new long[MaxTasks];
-        private readonly long[] _lastRunTime_us = new long[MaxTasks];
-        private readonly long[] _maxRunTime_us = new long[MaxTasks];
+        // One object per task: a field of a local object is one load, an element of a field's array three.
+        private sealed class TaskSlot
+        {
+            public IPeriodicTask Task;
+            public long Period_us;
+            public long Deadline_us;
+            public long NextRelease_us;
+            public long Runs;
+            public long Overruns;
+            public long LastRunTime_us;
+            public long MaxRunTime_us;
+        }
+
+        private readonly TaskSlot[] _slots = new TaskSlot[MaxTasks];
         private int _taskCount;
         private bool _started;
+        // The earliest release of any task: a poll before it has nothing to run.
+        private long _earliestRelease_us;
+        // The earliest release of the tasks after the first (the fastest, due at nearly every poll): while none
+        // of them is due, a poll runs the first task and does not look at the others.
+        private long _laterEarliestRelease_us;
+        // Whether every activation of the poll in progress met its deadline (the condition for the kick).
+        private bool _allOnTime;
+        // Fields, not auto-properties: each poll updates them, and a property's get/set is a call each.
+        private long _ticks;
+        private long _taskOverruns;
+        private long _watchdogKicks;
 
         /// <summary>Creates a scheduler on the given clock; the watchdog may be null (no hardware watchdog).</summary>
         public CyclicScheduler(IMonotonicClock clock, IWatchdog watchdog)
@@ -41,19 +58,23 @@ namespace Bms.Firmware.Scheduling
             }
             _clock = clock;
             _watchdog = watchdog;
+            for (int i = 0; i < MaxTasks; i++)
+            {
+                _slots[i] = new TaskSlot();
+            }
         }
 
         /// <summary>Number of registered tasks.</summary>
         public int TaskCount { get { return _taskCount; } }
 
         /// <summary>Polls that ran at least one task.</summary>
-        public long Ticks { get; private set; }
+        public long Ticks { get { return _ticks; } }
 
         /// <summary>Activations that missed their deadline or were skipped, summed over all tasks.</summary>
-        public long TaskOverruns { get; private set; }
+        public long TaskOverruns { get { return _taskOverruns; } }
 
         /// <summary>Times the watchdog was kicked.</summary>
-        public long WatchdogKicks { get; private set; }
+        public long WatchdogKicks { get { return _watchdogKicks; } }
 
         /// <summary>
         /// Registers a task before <see cref="Start"/>. <paramref name="deadline_us"/> is the latest completion
@@ -82,9 +103,10 @@ namespace Bms.Firmware.Scheduling
                 throw new ArgumentOutOfRangeException("deadline_us");
             }
             int index = _taskCount++;
-            _tasks[index] = task;
-            _period_us[index] = period_ms * 1000L;
-            _deadline_us[index] = deadline_us == 0 ? period_ms * 1000L : deadline_us;
+            TaskSlot slot = _slots[index];
+            slot.Task = task;
+            slot.Period_us = period_ms * 1000L;
+            slot.Deadline_us = deadline_us == 0 ? period_ms * 1000L : deadline_us;
             return index;
         }
 
@@ -94,8 +116,11 @@ namespace Bms.Firmware.Scheduling
             long now = _clock.Now_us;
             for (int i = 0; i < _taskCount; i++)
             {
-                _nextRelease_us[i] = now;
+                _slots[i].NextRelease_us = now;
             }
+            // No task: nothing is ever due. One task: there are no later tasks.
+            _earliestRelease_us = _taskCount > 0 ? now : long.MaxValue;
+            _laterEarliestRelease_us = _taskCount > 1 ? now : long.MaxValue;
             _started = true;
         }
 
@@ -109,73 +134,105 @@ namespace Bms.Firmware.Scheduling
             {
                 throw new InvalidOperationException("Start must be called before Poll");
             }
-            int ran = 0;
-            bool allOnTime = true;
-            for (int i = 0; i < _taskCount; i++)
+            long now = _clock.Now_us;
+            if (now < _earliestRelease_us)
             {
-                long release = _nextRelease_us[i];
-                long start = _clock.Now_us;
-                if (start < release)
-                {
-                    continue;
-                }
-
-                _tasks[i].Run(release / 1000);
-                long end = _clock.Now_us;
-                ran++;
-                _runs[i]++;
-                long runTime = end - start;
-                _lastRunTime_us[i] = runTime;
-                if (runTime > _maxRunTime_us[i])
-                {
-                    _maxRunTime_us[i] = runTime;
-                }
-
-                long period = _period_us[i];
-                long next = release + period;
-                if (end - release > _deadline_us[i])
-                {
-                    _overruns[i]++;
-                    TaskOverruns++;
-                    allOnTime = false;
-                }
-                if (next <= end)
-                {
-                    // Whole periods passed while we were late: skip them (no burst of catch-up runs) and count each.
-                    long skipped = (end - next) / period + 1;
-                    next += skipped * period;
-                    _overruns[i] += skipped;
-                    TaskOverruns += skipped;
-                    allOnTime = false;
-                }
-                _nextRelease_us[i] = next;
+                return 0;
             }
+            // The clock is read once before the first task and once after each task: the end of one task is the
+            // start of the next (nothing but this bookkeeping runs in between).
+            _allOnTime = true;
+            int ran = 0;
+            TaskSlot first = _slots[0];
+            if (now >= first.NextRelease_us)
+            {
+                now = RunSlot(first, now);
+                ran = 1;
+            }
+            long earliest = first.NextRelease_us;
+            long later = _laterEarliestRelease_us;
+            if (now >= later)
+            {
+                // Some later task is due: visit them all, in order, and find the earliest of their releases anew.
+                later = long.MaxValue;
+                TaskSlot[] slots = _slots;
+                int taskCount = _taskCount;
+                for (int i = 1; i < taskCount; i++)
+                {
+                    TaskSlot slot = slots[i];
+                    if (now >= slot.NextRelease_us)
+                    {
+                        now = RunSlot(slot, now);
+                        ran++;
+                    }
+                    if (slot.NextRelease_us < later)
+                    {
+                        later = slot.NextRelease_us;
+                    }
+                }
+                _laterEarliestRelease_us = later;
+            }
+            _earliestRelease_us = later < earliest ? later : earliest;
 
             if (ran > 0)
             {
-                Ticks++;
-                if (allOnTime && _watchdog != null)
+                _ticks++;
+                if (_allOnTime && _watchdog != null)
                 {
                     _watchdog.Kick();
-                    WatchdogKicks++;
+                    _watchdogKicks++;
                 }
             }
             return ran;
         }
 
+        // One activation of a due task started at start_us; returns the clock after it (the next task's start).
+        private long RunSlot(TaskSlot slot, long start_us)
+        {
+            long release = slot.NextRelease_us;
+            slot.Task.Run(release / 1000);
+            long end = _clock.Now_us;
+            slot.Runs++;
+            long runTime = end - start_us;
+            slot.LastRunTime_us = runTime;
+            if (runTime > slot.MaxRunTime_us)
+            {
+                slot.MaxRunTime_us = runTime;
+            }
+            long period = slot.Period_us;
+            long next = release + period;
+            if (end - release > slot.Deadline_us)
+            {
+                slot.Overruns++;
+                _taskOverruns++;
+                _allOnTime = false;
+            }
+            if (next <= end)
+            {
+                // Whole periods passed while we were late: skip them (no burst of catch-up runs) and count each.
+                long skipped = (end - next) / period + 1;
+                next += skipped * period;
+                slot.Overruns += skipped;
+                _taskOverruns += skipped;
+                _allOnTime = false;
+            }
+            slot.NextRelease_us = next;
+            return end;
+        }
+
         /// <summary>Activations of task <paramref name="index"/>.</summary>
-        public long GetRuns(int index) { return _runs[index]; }
+        public long GetRuns(int index) { return _slots[index].Runs; }
 
         /// <summary>Overruns (late or skipped activations) of task <paramref name="index"/>.</summary>
-        public long GetOverruns(int index) { return _overruns[index]; }
+        public long GetOverruns(int index) { return _slots[index].Overruns; }
 
         /// <summary>Run time of the last activation of task <paramref name="index"/>, in µs.</summary>
-        public long GetLastRunTime_us(int index) { return _lastRunTime_us[index]; }
+        public long GetLastRunTime_us(int index) { return _slots[index].LastRunTime_us; }
 
         /// <summary>Longest run time of task <paramref name="index"/> so far, in µs.</summary>
-        public long GetMaxRunTime_us(int index) { return _maxRunTime_us[index]; }
+        public long GetMaxRunTime_us(int index) { return _slots[index].MaxRunTime_us; }
 
         /// <summary>Next release time of task <paramref name="index"/>, in µs of the clock.</summary>
-        public long GetNextRelease_us(int index) { return _nextRelease_us[index]; }
+        public long GetNextRelease_us(int index) { return _slots[index].NextRelease_us; }
     }
 }

@@ -23,9 +23,10 @@ namespace Bms.Firmware.Composition
     /// 1 s — balancing, internal-short screening, open-wire test, SoC persistence, fault-log flush.
     /// The acquisition steps are the only writers of <see cref="Snapshot"/>. Every event goes through one fan-out
     /// (protection state with the fault latch, fault log, external sink). Call <see cref="Start"/> once, then
-    /// <see cref="Poll"/> at least every 10 ms. No allocation after <see cref="Start"/>.
+    /// <see cref="Poll"/> at least every 10 ms. No allocation after <see cref="Start"/>. The hardware parts are
+    /// taken from <see cref="BmsHardware"/> at construction.
     /// </summary>
-    public sealed class BmsSystem
+    public sealed class BmsSystem : IPeriodicTask
     {
         /// <summary>Index of the 10 ms task in the scheduler.</summary>
         public const int FastTask = 0;
@@ -35,8 +36,17 @@ namespace Bms.Firmware.Composition
         public const int SlowTask = 2;
         /// <summary>Longest wait for a complete first scan before the estimator starts anyway.</summary>
         public const int EstimatorStartTimeout_ms = 2000;
+        // Bytes of the state record copied and checked per 100 ms tick (about 1,100 IL instructions, so that no
+        // tick carries much more than its usual work; none on the ticks that run the 1 s task): a 16-cell record
+        // is written about 2 s after its serialisation, a 36-cell one about 5 s after.
+        private const int PersistSliceBytes = 32;
 
         private readonly BmsHardware _hw;
+        // The hardware parts the tasks use, in fields: one load each instead of two, no property call.
+        private readonly ICellMonitor _monitor;
+        private readonly bool _monitorHasCurrentSense;
+        private readonly IPackCurrentSensor _currentSensor;
+        private readonly ILinkVoltageSensor _linkVoltageSensor;
         private readonly ChemistryProfile _chemistry;
         private readonly int _cellCount;
         private readonly int _temperatureCount;
@@ -72,6 +82,8 @@ namespace Bms.Firmware.Composition
         private long _lastOpenWireCheck_ms;
         private long _lastSocPersist_ms;
         private bool _openWireActive;
+        // A state-record save begun by the 1 s task and not yet written.
+        private bool _persisting;
         private int _openWireIndex;
 
         /// <summary>
@@ -113,6 +125,10 @@ namespace Bms.Firmware.Composition
                 _temperatureSensorCell[i] = config.TemperatureSensorCell != null ? config.TemperatureSensorCell[i] : -1;
             }
             _hw = hardware;
+            _monitor = hardware.Monitor;
+            _monitorHasCurrentSense = hardware.Monitor.HasCurrentSense;
+            _currentSensor = hardware.CurrentSensor;
+            _linkVoltageSensor = hardware.LinkVoltageSensor;
             _chemistry = config.Chemistry;
             _cellCount = config.CellCount;
             _temperatureCount = config.TemperatureCount;
@@ -171,7 +187,8 @@ namespace Bms.Firmware.Composition
             }
 
             _scheduler = new CyclicScheduler(hardware.Clock, hardware.Watchdog);
-            _scheduler.AddTask(new FastTaskBody(this), 10, 0);
+            // The 10 ms task is the system itself (IPeriodicTask.Run): one call less on the path run 10 times a tick.
+            _scheduler.AddTask(this, 10, 0);
             _scheduler.AddTask(new MeasurementTaskBody(this), 100, 0);
             _scheduler.AddTask(new SlowTaskBody(this), 1000, 0);
         }
@@ -190,7 +207,7 @@ namespace Bms.Firmware.Composition
                 throw new InvalidOperationException("Start called twice");
             }
             long now = _hw.Clock.Now_ms;
-            if (!_hw.Monitor.Initialize())
+            if (!_monitor.Initialize())
             {
                 Log("BMS: cell monitor did not initialise; measurements stay invalid until it answers");
             }
@@ -202,6 +219,11 @@ namespace Bms.Firmware.Composition
                 {
                     Log("BMS: persisted estimator state refused (other pack layout or implausible)");
                 }
+            }
+            if (_stateRecord != null && !_stateRecord.SlotsLocated)
+            {
+                // Now rather than at the first save, which would then read and check both copies inside a tick.
+                _stateRecord.LocateNewest();
             }
             _startTime_ms = now;
             _lastOpenWireCheck_ms = now;
@@ -355,6 +377,7 @@ namespace Bms.Firmware.Composition
                 return false;
             }
             _estimator.SerializeState(_stateBuffer, 0);
+            _persisting = false;
             return _stateRecord.Save(_stateBuffer, 0);
         }
 
@@ -363,20 +386,64 @@ namespace Bms.Firmware.Composition
 
         // ---- tasks ---------------------------------------------------------------------------------------
 
-        private void RunFast(long now_ms)
+        // The 10 ms task: pack current and link voltage, over-current and short circuit, contactors.
+        void IPeriodicTask.Run(long now_ms)
         {
-            AcquireCurrent(now_ms);
-            _protection.UpdateCurrent(_snapshot, now_ms);
+            // Acquisition of the current and the link voltage (the only writer of those snapshot fields), inline:
+            // this runs 10 times per 100 ms.
+            MeasurementSnapshot snapshot = _snapshot;
+            int current;
+            if (_monitorHasCurrentSense)
+            {
+                CellMonitorReadings readings = _readings;
+                if (_monitor.ReadCurrent(readings) && readings.CurrentValid)
+                {
+                    snapshot.Current_mA = readings.Current_mA;
+                    snapshot.CurrentValid = true;
+                }
+                else
+                {
+                    snapshot.CurrentValid = false;
+                }
+            }
+            else if (_currentSensor != null && _currentSensor.TryRead(out current))
+            {
+                snapshot.Current_mA = current;
+                snapshot.CurrentValid = true;
+            }
+            else
+            {
+                snapshot.CurrentValid = false;
+            }
+            snapshot.CurrentTime_ms = now_ms;
+
+            int link;
+            if (_linkVoltageSensor != null && _linkVoltageSensor.TryRead(out link))
+            {
+                snapshot.LinkVoltage_mV = link;
+                snapshot.LinkVoltageValid = true;
+            }
+            else
+            {
+                snapshot.LinkVoltageValid = false;
+            }
+
+            _protection.UpdateCurrent(snapshot, now_ms);
             bool faultLatched = _state.FaultLatched;
             if (faultLatched)
             {
                 _closeRequested = false;
             }
-            _contactors.Step(now_ms, _closeRequested, faultLatched, _snapshot);
+            _contactors.Step(now_ms, _closeRequested, faultLatched, snapshot);
         }
 
         private void RunMeasurement(long now_ms)
         {
+            // Not in a poll that also runs the 1 s task (released no later than this one): that tick is long already.
+            if (_persisting && _scheduler.GetNextRelease_us(SlowTask) / 1000 > now_ms)
+            {
+                _persisting = !_stateRecord.ContinueSave(PersistSliceBytes);
+            }
             AcquireCells(now_ms);
             // The guard judges every thermistor's plausibility on the raw readings first; a sensor it found implausible
             // (open, shorted, frozen, impossible step) then counts as invalid for protection, limits and estimation,
@@ -392,8 +459,11 @@ namespace Bms.Firmware.Composition
             {
                 StartEstimatorWhenMeasured(now_ms);
             }
-            _limiter.Update(_snapshot, PackSoc_pcm, DirectionLevels.Charge(_state), DirectionLevels.Discharge(_state),
-                _contactors.State == ContactorState.Closed);
+            // The extremes the protection just found in this snapshot: the limiter need not scan the cells again.
+            ProtectionManager protection = _protection;
+            _limiter.Update(protection.HighestCell_mV, protection.LowestCell_mV, protection.HottestTemperature_dC,
+                protection.ColdestTemperature_dC, _temperatureCount, PackSoc_pcm, DirectionLevels.Charge(_state),
+                DirectionLevels.Discharge(_state), _contactors.State == ContactorState.Closed);
         }
 
         private void ExcludeFaultyTemperatureSensors()
@@ -420,9 +490,13 @@ namespace Bms.Firmware.Composition
             _internalShort.Update1s(_snapshot, _chemistry.OcvSlope_uV_per_pct(soc < 0 ? 50000 : soc, MeanTemperature_dC()));
 
             bool balancingAllowed = !_state.FaultLatched && _state.HighestActiveLevel < ProtectionLevel.Alarm;
-            for (int i = 0; i < _cellCount; i++)
+            // Only SoC balancing reads the cells' SoC: a call per cell saved every second otherwise.
+            if (_balancer.DecidesBySoc)
             {
-                _cellSoc_pcm[i] = _estimatorStarted ? _estimator.GetCellSoc_pcm(i) : 50000;
+                for (int i = 0; i < _cellCount; i++)
+                {
+                    _cellSoc_pcm[i] = _estimatorStarted ? _estimator.GetCellSoc_pcm(i) : 50000;
+                }
             }
             _balancer.Update(now_ms, _snapshot, _cellSoc_pcm, balancingAllowed);
 
@@ -431,11 +505,16 @@ namespace Bms.Firmware.Composition
                 _lastOpenWireCheck_ms = now_ms;
                 CheckOpenWires(now_ms);
             }
-            if (_estimatorStarted && _stateRecord != null && _socPersistPeriod_ms > 0 && now_ms - _lastSocPersist_ms >= _socPersistPeriod_ms)
+            // A save still being written (a period shorter than its slices) is finished first: one begun now would
+            // abandon it, and a period that short would then never write anything.
+            if (_estimatorStarted && _stateRecord != null && _socPersistPeriod_ms > 0 && !_persisting
+                && now_ms - _lastSocPersist_ms >= _socPersistPeriod_ms)
             {
                 _lastSocPersist_ms = now_ms;
                 _estimator.SerializeState(_stateBuffer, 0);
-                _stateRecord.Save(_stateBuffer, 0);
+                // Copied, checked and written a slice per 100 ms tick (ContinuePersisting), not in this one.
+                _stateRecord.BeginSave(_stateBuffer, 0);
+                _persisting = true;
             }
             if (_faultLog != null)
             {
@@ -446,86 +525,59 @@ namespace Bms.Firmware.Composition
 
         // ---- acquisition (the only writer of the snapshot) ------------------------------------------------
 
-        private void AcquireCurrent(long now_ms)
-        {
-            int current = 0;
-            bool valid = false;
-            if (_hw.Monitor.HasCurrentSense)
-            {
-                if (_hw.Monitor.ReadCurrent(_readings) && _readings.CurrentValid)
-                {
-                    current = _readings.Current_mA;
-                    valid = true;
-                }
-            }
-            else if (_hw.CurrentSensor != null)
-            {
-                valid = _hw.CurrentSensor.TryRead(out current);
-            }
-            _snapshot.Current_mA = valid ? current : _snapshot.Current_mA;
-            _snapshot.CurrentValid = valid;
-            _snapshot.CurrentTime_ms = now_ms;
-
-            int link = 0;
-            bool linkValid = _hw.LinkVoltageSensor != null && _hw.LinkVoltageSensor.TryRead(out link);
-            _snapshot.LinkVoltage_mV = linkValid ? link : _snapshot.LinkVoltage_mV;
-            _snapshot.LinkVoltageValid = linkValid;
-        }
-
         private void AcquireCells(long now_ms)
         {
-            _readings.InvalidateAll();
-            bool ok = _hw.Monitor.Measure(_readings);
-            if ((_readings.Faults & CellMonitorFaults.DeviceReset) != 0)
+            // No InvalidateAll here: every ICellMonitor.Measure marks all values invalid before it reads (the
+            // interface promises that a value it could not read is invalid), so a second pass would be wasted.
+            CellMonitorReadings readings = _readings;
+            MeasurementSnapshot snapshot = _snapshot;
+            bool ok = _monitor.Measure(readings);
+            if ((readings.Faults & CellMonitorFaults.DeviceReset) != 0)
             {
                 // The chip lost its configuration; this scan's values are still marked by the driver.
-                _hw.Monitor.Initialize();
+                _monitor.Initialize();
             }
-            bool allCells = true;
-            long sum = 0;
-            for (int i = 0; i < _cellCount; i++)
+            // A cell whose sense wire (below: wire i, above: wire i + 1) is open reads a distorted voltage: after
+            // OpenWire is raised it is no measurement for protection, estimation or the guard.
+            snapshot.CopyCells(readings.CellVoltage_mV, readings.CellValid, _openWireActive ? _openWires : null);
+            bool allCells = snapshot.ValidCellCount == _cellCount;
+            int sum = snapshot.ValidCellSum_mV;
+            bool[] readTemperatureValid = readings.TemperatureValid;
+            int[] readTemperature = readings.Temperature_dC;
+            bool[] temperatureValid = snapshot.TemperatureValid;
+            int[] temperature = snapshot.Temperature_dC;
+            int[] channels = _temperatureChannel;
+            int temperatureCount = _temperatureCount;
+            for (int i = 0; i < temperatureCount; i++)
             {
-                // A cell whose sense wire (below: wire i, above: wire i + 1) is open reads a distorted voltage:
-                // after OpenWire is raised it is no measurement for protection, estimation or the guard.
-                bool valid = _readings.CellValid[i] && !(_openWireActive && (_openWires[i] || _openWires[i + 1]));
-                _snapshot.CellValid[i] = valid;
-                if (valid)
+                int channel = channels[i];
+                if (readTemperatureValid[channel])
                 {
-                    _snapshot.CellVoltage_mV[i] = _readings.CellVoltage_mV[i];
-                    sum += _readings.CellVoltage_mV[i];
+                    temperatureValid[i] = true;
+                    temperature[i] = readTemperature[channel];
                 }
                 else
                 {
-                    allCells = false;
+                    temperatureValid[i] = false;
                 }
             }
-            for (int i = 0; i < _temperatureCount; i++)
+            if (readings.StackVoltageValid)
             {
-                int channel = _temperatureChannel[i];
-                bool valid = _readings.TemperatureValid[channel];
-                _snapshot.TemperatureValid[i] = valid;
-                if (valid)
-                {
-                    _snapshot.Temperature_dC[i] = _readings.Temperature_dC[channel];
-                }
-            }
-            if (_readings.StackVoltageValid)
-            {
-                _snapshot.StackVoltage_mV = _readings.StackVoltage_mV;
-                _snapshot.StackVoltageValid = true;
+                snapshot.StackVoltage_mV = readings.StackVoltage_mV;
+                snapshot.StackVoltageValid = true;
             }
             else if (allCells)
             {
-                _snapshot.StackVoltage_mV = (int)sum;
-                _snapshot.StackVoltageValid = true;
+                snapshot.StackVoltage_mV = sum;
+                snapshot.StackVoltageValid = true;
             }
             else
             {
-                _snapshot.StackVoltageValid = false;
+                snapshot.StackVoltageValid = false;
             }
-            _snapshot.AfeFaults = _readings.Faults;
-            _snapshot.AfeScanOk = ok;
-            _snapshot.Time_ms = now_ms;
+            snapshot.AfeFaults = readings.Faults;
+            snapshot.AfeScanOk = ok;
+            snapshot.Time_ms = now_ms;
         }
 
         // The estimator starts from the first scan in which every cell was read (its OCV start needs them), or
@@ -551,7 +603,7 @@ namespace Bms.Firmware.Composition
 
         private void CheckOpenWires(long now_ms)
         {
-            if (!_hw.Monitor.CheckOpenWires(_openWires))
+            if (!_monitor.CheckOpenWires(_openWires))
             {
                 return;
             }
@@ -598,13 +650,6 @@ namespace Bms.Firmware.Composition
             {
                 _hw.Log.WriteLine(text);
             }
-        }
-
-        private sealed class FastTaskBody : IPeriodicTask
-        {
-            private readonly BmsSystem _system;
-            public FastTaskBody(BmsSystem system) { _system = system; }
-            public void Run(long release_ms) { _system.RunFast(release_ms); }
         }
 
         private sealed class MeasurementTaskBody : IPeriodicTask

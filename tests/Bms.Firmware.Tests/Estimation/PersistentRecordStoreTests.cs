@@ -183,4 +183,108 @@ public class PersistentRecordStoreTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new PersistentRecordStore(mem, -1, Payload));
         _ = new PersistentRecordStore(mem, 15, Payload); // exactly fits
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(40)]
+    [InlineData(1000)]
+    public void A_save_in_slices_writes_the_same_bytes_as_the_one_shot_save(int slice)
+    {
+        var oneShot = new FakeNonVolatileMemory(256);
+        var sliced = new FakeNonVolatileMemory(256);
+        var a = new PersistentRecordStore(oneShot, 16, Payload);
+        var b = new PersistentRecordStore(sliced, 16, Payload);
+        for (int k = 1; k <= 3; k++)
+        {
+            Assert.True(a.Save(Pattern(k), 0));
+            byte[] payload = Pattern(k);
+            b.BeginSave(payload, 0);
+            int steps = 0;
+            while (true)
+            {
+                byte[] before = (byte[])sliced.Bytes.Clone();
+                bool finished = b.ContinueSave(slice);
+                steps++;
+                if (finished) break;
+                Assert.True(b.SaveInProgress);
+                // Nothing reaches the memory before the last slice.
+                Assert.Equal(before, sliced.Bytes);
+            }
+            Assert.False(b.SaveInProgress);
+            Assert.True(b.LastSaveOk);
+            Assert.Equal((Payload + slice - 1) / slice, steps);
+            Assert.Equal(oneShot.Bytes, sliced.Bytes);
+            Assert.Equal(a.LastSequence, b.LastSequence);
+        }
+        Assert.True(b.ContinueSave(slice)); // nothing in progress: finished at once, nothing written
+        Assert.Equal(oneShot.Bytes, sliced.Bytes);
+    }
+
+    [Fact]
+    public void A_sliced_save_cut_at_any_byte_leaves_the_previous_record_loadable()
+    {
+        var probe = new PersistentRecordStore(new FakeNonVolatileMemory(256), 0, Payload);
+        for (int cut = 0; cut < probe.SlotSize; cut++)
+        {
+            var mem = new FakeNonVolatileMemory(256);
+            var store = new PersistentRecordStore(mem, 0, Payload);
+            Assert.True(store.Save(Pattern(1), 0));
+            Assert.True(store.Save(Pattern(2), 0));
+            store.BeginSave(Pattern(3), 0);
+            while (!store.ContinueSave(9))
+            {
+            }
+            mem.CutNextWriteAfter = cut;
+            store.BeginSave(Pattern(4), 0);
+            while (!store.ContinueSave(9))
+            {
+            }
+            Assert.False(store.LastSaveOk);
+            Assert.Equal(3u, store.LastSequence);
+            var buffer = new byte[Payload];
+            Assert.True(new PersistentRecordStore(mem, 0, Payload).Load(buffer, 0));
+            Assert.Equal(Pattern(3), buffer);
+        }
+    }
+
+    [Fact]
+    public void A_one_shot_save_or_a_load_abandons_a_sliced_save_that_had_written_nothing()
+    {
+        var mem = new FakeNonVolatileMemory(256);
+        var store = new PersistentRecordStore(mem, 0, Payload);
+        Assert.True(store.Save(Pattern(1), 0));
+        store.BeginSave(Pattern(2), 0);
+        Assert.False(store.ContinueSave(10));
+        Assert.True(store.Save(Pattern(3), 0));
+        Assert.False(store.SaveInProgress);
+        var buffer = new byte[Payload];
+        Assert.True(new PersistentRecordStore(mem, 0, Payload).Load(buffer, 0));
+        Assert.Equal(Pattern(3), buffer);
+
+        store.BeginSave(Pattern(4), 0);
+        Assert.False(store.ContinueSave(10));
+        Assert.True(store.Load(buffer, 0));
+        Assert.False(store.SaveInProgress);
+        Assert.Equal(Pattern(3), buffer);
+        Assert.Equal(2u, store.LastSequence);
+    }
+
+    [Fact]
+    public void Every_crc_table_entry_matches_the_bitwise_definition()
+    {
+        var one = new byte[1];
+        for (int value = 0; value < 256; value++)
+        {
+            one[0] = (byte)value;
+            uint crc = 0xFFFFFFFFu ^ (uint)value;
+            for (int bit = 0; bit < 8; bit++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            Assert.Equal(crc ^ 0xFFFFFFFFu, Crc32.Compute(one, 0, 1));
+        }
+        byte[] check = global::System.Text.Encoding.ASCII.GetBytes("123456789");
+        Assert.Equal(0xCBF43926u, Crc32.Compute(check, 0, check.Length));
+        uint running = Crc32.Update(Crc32.Initial, check, 0, 4);
+        running = Crc32.Update(running, check, 4, 5);
+        Assert.Equal(0xCBF43926u, running ^ 0xFFFFFFFFu);
+    }
 }

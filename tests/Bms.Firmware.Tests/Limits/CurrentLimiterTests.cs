@@ -216,4 +216,33 @@ public class CurrentLimiterTests
     [InlineData(-10, 0, 100, 200, 300, 0)]
     public void Trapezoid_factor(int x, int zl, int fl, int fh, int zh, int expected)
         => Assert.Equal(expected, CurrentLimiter.TrapezoidFactor(x, zl, fl, fh, zh));
+
+    [Fact]
+    public void The_limits_from_the_protections_extremes_equal_those_from_the_snapshot()
+    {
+        var (p, l, bySnapshot, s) = Build();
+        var byExtremes = new CurrentLimiter(l);
+        var protection = new ProtectionManager(p, 4, 2, new Bms.Firmware.Tests.Safety.RecordingSink());
+        protection.Start(0);
+        var random = new Random(3);
+        var levels = new[] { ProtectionLevel.None, ProtectionLevel.Warning, ProtectionLevel.Alarm, ProtectionLevel.Fault };
+        for (int k = 1; k <= 3000; k++)
+        {
+            for (int i = 0; i < 4; i++) { s.CellVoltage_mV[i] = random.Next(2500, 4350); s.CellValid[i] = random.Next(6) != 0; }
+            for (int i = 0; i < 2; i++) { s.Temperature_dC[i] = random.Next(-400, 800); s.TemperatureValid[i] = random.Next(4) != 0; }
+            s.Current_mA = random.Next(-5000, 5000);
+            protection.UpdateCells(s, k * 100L);
+            int soc = random.Next(-1, 100001);
+            ProtectionLevel charge = levels[random.Next(4)];
+            ProtectionLevel discharge = levels[random.Next(4)];
+            bool closed = random.Next(5) != 0;
+            bySnapshot.Update(s, soc, charge, discharge, closed);
+            byExtremes.Update(protection.HighestCell_mV, protection.LowestCell_mV, protection.HottestTemperature_dC,
+                protection.ColdestTemperature_dC, 2, soc, charge, discharge, closed);
+            Assert.Equal(bySnapshot.ChargeLimit_mA, byExtremes.ChargeLimit_mA);
+            Assert.Equal(bySnapshot.DischargeLimit_mA, byExtremes.DischargeLimit_mA);
+            Assert.Equal(bySnapshot.ChargeTemperatureFactor_permille, byExtremes.ChargeTemperatureFactor_permille);
+            Assert.Equal(bySnapshot.DischargeVoltageFactor_permille, byExtremes.DischargeVoltageFactor_permille);
+        }
+    }
 }

@@ -63,6 +63,43 @@ public class BmsSystemIntegrationTests
     }
 
     [Fact]
+    public void The_periodic_save_is_written_a_slice_per_tick_and_loads_after_a_power_cycle()
+    {
+        var profile = Bms.Firmware.Chemistry.ChemistryProfiles.FromName("nmc-graphite");
+        var storage = new RamStorage(8192);
+        var first = new SystemRig(cells: 36, configure: c => { c.InitialSoc_pcm = 60000; c.SocPersistPeriod_ms = 20000; }, storage: storage);
+        first.SetCells(profile.OcvFromSoc_mV(60000, 250));
+        first.Bms.Start();
+        first.RunMs(20000);
+        var record = first.Bms.StateRecord!;
+        Assert.True(record.SaveInProgress); // begun at 20 s, written over the following ticks
+        Assert.Equal(0u, record.LastSequence);
+        first.RunMs(6000);
+        Assert.False(record.SaveInProgress);
+        Assert.True(record.LastSaveOk);
+        Assert.Equal(1u, record.LastSequence);
+        int soc = first.Bms.PackSoc_pcm;
+
+        var second = new SystemRig(cells: 36, configure: c => c.InitialSoc_pcm = -1, storage: storage);
+        second.SetCells(profile.OcvFromSoc_mV(66000, 250));
+        second.Bms.Start();
+        Assert.InRange(second.Bms.PackSoc_pcm, soc - 1000, soc + 1000);
+    }
+
+    [Fact]
+    public void A_save_period_shorter_than_the_slices_still_saves_each_time_the_last_save_is_done()
+    {
+        var profile = Bms.Firmware.Chemistry.ChemistryProfiles.FromName("nmc-graphite");
+        var first = new SystemRig(cells: 36, configure: c => { c.InitialSoc_pcm = 60000; c.SocPersistPeriod_ms = 1000; }, storage: new RamStorage(8192));
+        first.SetCells(profile.OcvFromSoc_mV(60000, 250));
+        first.Bms.Start();
+        first.RunMs(31000);
+        // 1,316 bytes in 32-byte slices take about 5 s: about six saves in 30 s, none abandoned.
+        Assert.InRange(first.Bms.StateRecord!.LastSequence, 5u, 7u);
+        Assert.True(first.Bms.StateRecord.LastSaveOk);
+    }
+
+    [Fact]
     public void Estimator_state_survives_a_power_cycle_and_a_torn_write_keeps_the_previous_copy()
     {
         var profile = Bms.Firmware.Chemistry.ChemistryProfiles.FromName("nmc-graphite");
