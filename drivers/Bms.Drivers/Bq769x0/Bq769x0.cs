@@ -61,7 +61,16 @@ namespace Bms.Drivers.Bq769x0
         private readonly int _segmentCount;
 
         private readonly byte[] _registers = new byte[0x60];
-        private readonly bool[] _fresh = new bool[MirroredRegisters];
+        private readonly bool[] _segmentOk = new bool[MaxSegments];
+        // Where the scan finds each value: looked up once here instead of per value and scan.
+        private readonly int[] _cellRegister;
+        private readonly int[] _cellSegment;
+        private readonly int _stackSegment;
+        private readonly int _ccSegment;
+        private readonly int[] _thermistorSegment;
+        private readonly int[] _temperatureHint;   // per thermistor: the Ntc table segment of its last conversion
+        private readonly int _crcReadSeed;         // CRC-8 state after address+R: the first data CRC continues it
+        private readonly int _crcWriteSeed;        // CRC-8 state after address+W
         private readonly byte[] _configImage = new byte[ConfigBlockLength];
         private readonly byte[] _writeBuffer = new byte[2 + 2 * ConfigBlockLength];
         private readonly byte[] _readBuffer = new byte[2 * MirroredRegisters];
@@ -148,6 +157,35 @@ namespace Bms.Drivers.Bq769x0
             _bootWait_ms = configuration.BootWait_ms;
 
             _segmentCount = PlanReads();
+            int[] segmentOf = new int[MirroredRegisters];
+            for (int r = 0; r < MirroredRegisters; r++)
+            {
+                segmentOf[r] = -1;
+            }
+            for (int seg = 0; seg < _segmentCount; seg++)
+            {
+                for (int r = _segmentStart[seg]; r < _segmentStart[seg] + _segmentLength[seg]; r++)
+                {
+                    segmentOf[r] = seg;
+                }
+            }
+            _cellRegister = new int[_cellCount];
+            _cellSegment = new int[_cellCount];
+            for (int cell = 0; cell < _cellCount; cell++)
+            {
+                _cellRegister[cell] = Bq769x0Registers.Vc1Hi + 2 * _cellInput[cell];
+                _cellSegment[cell] = segmentOf[_cellRegister[cell]];
+            }
+            _stackSegment = segmentOf[Bq769x0Registers.BatHi];
+            _ccSegment = segmentOf[Bq769x0Registers.CcHi];
+            _thermistorSegment = new int[_thermistorCount];
+            for (int k = 0; k < _thermistorCount; k++)
+            {
+                _thermistorSegment[k] = segmentOf[Bq769x0Registers.Ts1Hi + 2 * k];
+            }
+            _temperatureHint = new int[_thermistorCount];
+            _crcWriteSeed = Crc8.Table[(device.Address << 1) & 0xFF];
+            _crcReadSeed = Crc8.Table[((device.Address << 1) | 1) & 0xFF];
         }
 
         /// <inheritdoc />
@@ -339,13 +377,14 @@ namespace Bms.Drivers.Bq769x0
             {
                 return false;
             }
-            int status;
-            if (!ReadStatus(out status))
+            if (!ReadRegisters(Bq769x0Registers.SysStat, 1))
             {
                 readings.Faults |= CellMonitorFaults.CommunicationError;
                 return false;
             }
-            int faults = DecodeStatus(status);
+            int status = _registers[Bq769x0Registers.SysStat];
+            // A healthy chip shows at most CC_READY: no flag to decode.
+            int faults = (status & ~Bq769x0Registers.StatCcReady) == 0 ? CellMonitorFaults.None : DecodeStatus(status);
             if ((status & Bq769x0Registers.StatDeviceXReady) != 0)
             {
                 readings.Faults |= faults | RecoverFromReset();
@@ -473,28 +512,20 @@ namespace Bms.Drivers.Bq769x0
 
         private bool ReadMeasurements(CellMonitorReadings readings, int status, ref int faults)
         {
-            for (int i = 0; i < MirroredRegisters; i++)
-            {
-                _fresh[i] = false;
-            }
+            bool[] segmentOk = _segmentOk;
             bool complete = true;
             for (int s = 0; s < _segmentCount; s++)
             {
-                if (ReadRegisters(_segmentStart[s], _segmentLength[s]))
-                {
-                    for (int r = 0; r < _segmentLength[s]; r++)
-                    {
-                        _fresh[_segmentStart[s] + r] = true;
-                    }
-                }
-                else
+                bool ok = ReadRegisters(_segmentStart[s], _segmentLength[s]);
+                segmentOk[s] = ok;
+                if (!ok)
                 {
                     complete = false;
                     faults |= CellMonitorFaults.CommunicationError;
                 }
             }
 
-            bool currentValid = UpdateCurrent(readings, status, _fresh[Bq769x0Registers.CcHi], ref faults);
+            bool currentValid = UpdateCurrent(readings, status, segmentOk[_ccSegment], ref faults);
             complete &= currentValid;
 
             // Voltages and temperatures count only once the chip is known to convert since its configuration.
@@ -504,14 +535,22 @@ namespace Bms.Drivers.Bq769x0
                 return false;
             }
 
-            for (int cell = 0; cell < _cellCount; cell++)
+            byte[] registers = _registers;
+            int[] cellRegister = _cellRegister;
+            int[] cellSegment = _cellSegment;
+            int[] voltages = readings.CellVoltage_mV;
+            bool[] cellValid = readings.CellValid;
+            int gain_uV = _gain_uV;
+            int offset_uV = _offset_mV * 1000;
+            for (int cell = 0; cell < cellRegister.Length; cell++)
             {
-                int register = Bq769x0Registers.Vc1Hi + 2 * _cellInput[cell];
-                if (_fresh[register])
+                if (segmentOk[cellSegment[cell]])
                 {
-                    int raw = ((_registers[register] & 0x3F) << 8) | _registers[register + 1];
-                    readings.CellVoltage_mV[cell] = Bq769x0Conversions.CellVoltage_mV(raw, _gain_uV, _offset_mV);
-                    readings.CellValid[cell] = true;
+                    int register = cellRegister[cell];
+                    // Bq769x0Conversions.CellVoltage_mV in int: 14-bit code × at most 396 µV plus the offset fits.
+                    int uV = (((registers[register] & 0x3F) << 8) | registers[register + 1]) * gain_uV + offset_uV;
+                    voltages[cell] = uV >= 0 ? (uV + 500) / 1000 : -((-uV + 500) / 1000);
+                    cellValid[cell] = true;
                 }
                 else
                 {
@@ -519,9 +558,9 @@ namespace Bms.Drivers.Bq769x0
                 }
             }
 
-            if (_fresh[Bq769x0Registers.BatHi])
+            if (segmentOk[_stackSegment])
             {
-                int raw = (_registers[Bq769x0Registers.BatHi] << 8) | _registers[Bq769x0Registers.BatHi + 1];
+                int raw = (registers[Bq769x0Registers.BatHi] << 8) | registers[Bq769x0Registers.BatHi + 1];
                 readings.StackVoltage_mV = Bq769x0Conversions.StackVoltage_mV(raw, _gain_uV, _offset_mV, _cellCount);
                 readings.StackVoltageValid = true;
             }
@@ -530,14 +569,16 @@ namespace Bms.Drivers.Bq769x0
                 complete = false;
             }
 
-            for (int k = 0; k < _thermistorCount; k++)
+            int[] thermistorSegment = _thermistorSegment;
+            int[] hint = _temperatureHint;
+            for (int k = 0; k < thermistorSegment.Length; k++)
             {
                 int register = Bq769x0Registers.Ts1Hi + 2 * k;
                 int temperature_dC;
-                if (_fresh[register]
+                if (segmentOk[thermistorSegment[k]]
                     && _thermistor.TryGetTemperatureFromDivider(
-                        Bq769x0Conversions.ThermistorVoltage_uV(((_registers[register] & 0x3F) << 8) | _registers[register + 1]),
-                        _regulator_uV, _pullUp_ohm, out temperature_dC))
+                        (((registers[register] & 0x3F) << 8) | registers[register + 1]) * Bq769x0Registers.TsLsb_uV, // ThermistorVoltage_uV
+                        _regulator_uV, _pullUp_ohm, ref hint[k], out temperature_dC))
                 {
                     readings.Temperature_dC[k] = temperature_dC;
                     readings.TemperatureValid[k] = true;
@@ -695,55 +736,63 @@ namespace Bms.Drivers.Bq769x0
             }
         }
 
-        // One register read with bounded retries. The data lands in the register mirror at its own address.
+        // One register read with bounded retries. The data lands in the register mirror at its own address (a
+        // failed attempt may leave part of it there: nothing reads the mirror of a register whose read failed).
         private bool ReadRegisters(int register, int count)
         {
             int readCount = count * _bytesPerDataByte;
             _writeBuffer[0] = (byte)register;
+            CellMonitorStatistics statistics = _statistics;
             for (int attempt = 0; attempt <= _retries; attempt++)
             {
                 if (attempt > 0)
                 {
-                    _statistics.Retries++;
+                    statistics.Retries++;
                 }
-                _statistics.Transfers++;
-                _statistics.BusBytes += ReadOverheadBytes + readCount;
-                BusStatus result = _device.WriteRead(_writeBuffer, 0, 1, _readBuffer, 0, readCount);
-                if (result != BusStatus.Ok)
+                statistics.Transfers++;
+                statistics.BusBytes += ReadOverheadBytes + readCount;
+                if (!_crc)
+                {
+                    if (_device.WriteRead(_writeBuffer, 0, 1, _registers, register, count) == BusStatus.Ok)
+                    {
+                        return true;
+                    }
+                    continue;
+                }
+                if (_device.WriteRead(_writeBuffer, 0, 1, _readBuffer, 0, readCount) != BusStatus.Ok)
                 {
                     continue;
                 }
-                if (_crc && !ReadCrcValid(count))
+                // On a read the first CRC covers address+R and the first data byte, each later CRC its own byte
+                // only. The table is indexed here: a call per byte would cost more than the lookup.
+                byte[] table = Crc8.Table;
+                byte[] answer = _readBuffer;
+                byte[] registers = _registers;
+                int value = answer[0];
+                bool valid = answer[1] == table[_crcReadSeed ^ value];
+                if (valid)
                 {
-                    _statistics.CrcErrors++;
-                    continue;
+                    registers[register] = (byte)value;
+                    int r = register;
+                    for (int i = 2; i < readCount; i += 2)
+                    {
+                        value = answer[i];
+                        if (answer[i + 1] != table[value])
+                        {
+                            valid = false;
+                            break;
+                        }
+                        registers[++r] = (byte)value;
+                    }
                 }
-                for (int i = 0; i < count; i++)
+                if (valid)
                 {
-                    _registers[register + i] = _readBuffer[i * _bytesPerDataByte];
+                    return true;
                 }
-                return true;
+                statistics.CrcErrors++;
             }
-            _statistics.FailedTransfers++;
+            statistics.FailedTransfers++;
             return false;
-        }
-
-        // On a read the first CRC covers address+R and the first data byte, each later CRC its own byte only.
-        private bool ReadCrcValid(int count)
-        {
-            byte crc = Crc8.Update(Crc8.Update(0, (byte)((_device.Address << 1) | 1)), _readBuffer[0]);
-            if (crc != _readBuffer[1])
-            {
-                return false;
-            }
-            for (int i = 1; i < count; i++)
-            {
-                if (Crc8.Update(0, _readBuffer[2 * i]) != _readBuffer[2 * i + 1])
-                {
-                    return false;
-                }
-            }
-            return true;
         }
 
         // One register write with bounded retries. With CRC the first CRC covers address+W, register and the
@@ -759,8 +808,8 @@ namespace Bms.Drivers.Bq769x0
                 if (_crc)
                 {
                     byte crc = i == 0
-                        ? Crc8.Update(Crc8.Update(Crc8.Update(0, (byte)(_device.Address << 1)), (byte)register), value)
-                        : Crc8.Update(0, value);
+                        ? Crc8.Table[Crc8.Table[_crcWriteSeed ^ register] ^ value]
+                        : Crc8.Table[value];
                     _writeBuffer[length++] = crc;
                 }
             }
