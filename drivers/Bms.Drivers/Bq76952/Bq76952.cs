@@ -589,24 +589,71 @@ namespace Bms.Drivers.Bq76952
             {
                 return false;
             }
+            if (_crcMode)
+            {
+                return ReadCurrentChecked(readings);
+            }
+            // This runs every 10 ms: without CRC the healthy path is written out here (two register reads straight
+            // into _small, the statistics counted once); anything else falls back to the retrying read.
+            II2cDevice device = _device;
+            byte[] frame = _frame;
             byte[] small = _small;
+            int transfers = 1;
             if (_checkResetOnCurrentRead)
             {
                 // After a reset CC Gain and the user units are back at their defaults: the current would be
                 // scaled wrongly until the next full scan noticed, so look at Battery Status first.
-                if (!ReadRegisters(Bq76952Registers.BatteryStatus, small, 0, 2))
+                frame[0] = Bq76952Registers.BatteryStatus;
+                BusStatus status = device.WriteRead(frame, 0, 1, small, 0, 2);
+                if (status != BusStatus.Ok)
                 {
-                    return false;
+                    if (!RetryFailedRead(status, Bq76952Registers.BatteryStatus, small, 0, 2))
+                    {
+                        return false;
+                    }
+                }
+                else
+                {
+                    _statistics.Transfers++;
+                    _statistics.BusBytes += 5;
                 }
                 // POR and CFGUPDATE are both in the low byte.
                 if ((small[0] & (Bq76952Registers.BatteryStatusPor | Bq76952Registers.BatteryStatusCfgUpdate)) != 0)
                 {
-                    // Re-configuring takes far longer than the fast task may: leave it to the next Measure.
-                    _statistics.ResetsDetected++;
-                    _configured = false;
-                    _resetNotReported = true;
-                    readings.Faults |= CellMonitorFaults.DeviceReset;
+                    return ReportResetFromCurrentRead(readings);
+                }
+            }
+            frame[0] = Bq76952Registers.Cc2Current;
+            BusStatus currentStatus = device.WriteRead(frame, 0, 1, small, 0, 2);
+            if (currentStatus != BusStatus.Ok)
+            {
+                if (!RetryFailedRead(currentStatus, Bq76952Registers.Cc2Current, small, 0, 2))
+                {
                     return false;
+                }
+                transfers = 0;
+            }
+            CellMonitorStatistics statistics = _statistics;
+            statistics.Transfers += transfers;
+            statistics.BusBytes += 5 * transfers;
+            readings.Current_mA = (short)(small[0] | (small[1] << 8)) * _currentLsb_mA;
+            readings.CurrentValid = true;
+            return true;
+        }
+
+        /// <summary><see cref="ReadCurrent"/> through the general (CRC-checking) register reads.</summary>
+        private bool ReadCurrentChecked(CellMonitorReadings readings)
+        {
+            byte[] small = _small;
+            if (_checkResetOnCurrentRead)
+            {
+                if (!ReadRegisters(Bq76952Registers.BatteryStatus, small, 0, 2))
+                {
+                    return false;
+                }
+                if ((small[0] & (Bq76952Registers.BatteryStatusPor | Bq76952Registers.BatteryStatusCfgUpdate)) != 0)
+                {
+                    return ReportResetFromCurrentRead(readings);
                 }
             }
             if (!ReadRegisters(Bq76952Registers.Cc2Current, small, 0, 2))
@@ -616,6 +663,16 @@ namespace Bms.Drivers.Bq76952
             readings.Current_mA = (short)(small[0] | (small[1] << 8)) * _currentLsb_mA;
             readings.CurrentValid = true;
             return true;
+        }
+
+        private bool ReportResetFromCurrentRead(CellMonitorReadings readings)
+        {
+            // Re-configuring takes far longer than the fast task may: leave it to the next Measure.
+            _statistics.ResetsDetected++;
+            _configured = false;
+            _resetNotReported = true;
+            readings.Faults |= CellMonitorFaults.DeviceReset;
+            return false;
         }
 
         /// <inheritdoc />
@@ -1151,17 +1208,25 @@ namespace Bms.Drivers.Bq76952
             // Without CRC the answer is the data itself, so it goes straight to its place; this first attempt is
             // the path of every healthy tick and is kept free of the retry bookkeeping.
             _frame[0] = register;
-            CellMonitorStatistics statistics = _statistics;
-            statistics.Transfers++;
             BusStatus status = _device.WriteRead(_frame, 0, 1, destination, offset, count);
             _lastStatus = status;
             if (status == BusStatus.Ok)
             {
+                CellMonitorStatistics statistics = _statistics;
+                statistics.Transfers++;
                 statistics.BusBytes += 3 + count;
                 return true;
             }
+            return RetryFailedRead(status, register, destination, offset, count);
+        }
+
+        /// <summary>Accounts a failed first attempt of a read without CRC and runs the remaining attempts.</summary>
+        private bool RetryFailedRead(BusStatus status, byte register, byte[] destination, int offset, int count)
+        {
+            _lastStatus = status;
+            _statistics.Transfers++;
             // Address NACK: only the address byte went out. Otherwise count the whole framed transaction.
-            statistics.BusBytes += status == BusStatus.AddressNack ? 1 : 3 + count;
+            _statistics.BusBytes += status == BusStatus.AddressNack ? 1 : 3 + count;
             return ReadRegistersRetrying(register, destination, offset, count, 1);
         }
 

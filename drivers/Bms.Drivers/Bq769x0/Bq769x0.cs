@@ -377,7 +377,21 @@ namespace Bms.Drivers.Bq769x0
             {
                 return false;
             }
-            if (!ReadRegisters(Bq769x0Registers.SysStat, 1))
+            // This runs every 10 ms: the first attempt of the SYS_STAT read is written out here; a failed one
+            // continues with the remaining attempts of the general read.
+            byte[] answer = _readBuffer;
+            _writeBuffer[0] = Bq769x0Registers.SysStat;
+            int readCount = _bytesPerDataByte;
+            BusStatus result = _device.WriteRead(_writeBuffer, 0, 1, answer, 0, readCount);
+            bool crcValid = !_crc || answer[1] == Crc8.Table[_crcReadSeed ^ answer[0]];
+            if (result == BusStatus.Ok && crcValid)
+            {
+                _registers[Bq769x0Registers.SysStat] = answer[0];
+                CellMonitorStatistics statistics = _statistics;
+                statistics.Transfers++;
+                statistics.BusBytes += ReadOverheadBytes + readCount;
+            }
+            else if (!ReadRegisters(Bq769x0Registers.SysStat, 1, result == BusStatus.Ok ? FirstAttemptCrcError : FirstAttemptBusError))
             {
                 readings.Faults |= CellMonitorFaults.CommunicationError;
                 return false;
@@ -740,10 +754,29 @@ namespace Bms.Drivers.Bq769x0
         // failed attempt may leave part of it there: nothing reads the mirror of a register whose read failed).
         private bool ReadRegisters(int register, int count)
         {
+            return ReadRegisters(register, count, NoAttemptYet);
+        }
+
+        private const int NoAttemptYet = 0;
+        private const int FirstAttemptBusError = 1;
+        private const int FirstAttemptCrcError = 2;
+
+        // The attempts of a read after <paramref name="firstAttempt"/> tells how the caller's own first attempt went.
+        private bool ReadRegisters(int register, int count, int firstAttempt)
+        {
             int readCount = count * _bytesPerDataByte;
             _writeBuffer[0] = (byte)register;
             CellMonitorStatistics statistics = _statistics;
-            for (int attempt = 0; attempt <= _retries; attempt++)
+            if (firstAttempt != NoAttemptYet)
+            {
+                statistics.Transfers++;
+                statistics.BusBytes += ReadOverheadBytes + readCount;
+                if (firstAttempt == FirstAttemptCrcError)
+                {
+                    statistics.CrcErrors++;
+                }
+            }
+            for (int attempt = firstAttempt == NoAttemptYet ? 0 : 1; attempt <= _retries; attempt++)
             {
                 if (attempt > 0)
                 {
