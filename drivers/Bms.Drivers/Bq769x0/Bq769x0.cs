@@ -63,8 +63,12 @@ namespace Bms.Drivers.Bq769x0
         private readonly byte[] _registers = new byte[0x60];
         private readonly bool[] _segmentOk = new bool[MaxSegments];
         // Where the scan finds each value: looked up once here instead of per value and scan.
-        private readonly int[] _cellRegister;
+        private readonly int[] _cellIndex;          // index of a cell's high byte in _scanImage
+        private readonly byte[] _scanImage;         // scan answers as they came: with CRC each data byte is followed by its CRC
+        private readonly int _stride;               // bytes per register in _scanImage
         private readonly int[] _cellSegment;
+        private readonly int _allCellsSegment;      // the one read segment holding every cell, or -1
+        private readonly bool[] _allTrue;           // copied over CellValid when every cell was read
         private readonly int _stackSegment;
         private readonly int _ccSegment;
         private readonly int[] _thermistorSegment;
@@ -169,12 +173,28 @@ namespace Bms.Drivers.Bq769x0
                     segmentOf[r] = seg;
                 }
             }
-            _cellRegister = new int[_cellCount];
+            _stride = _bytesPerDataByte;
+            _scanImage = new byte[_stride * MirroredRegisters];
+            _cellIndex = new int[_cellCount];
             _cellSegment = new int[_cellCount];
             for (int cell = 0; cell < _cellCount; cell++)
             {
-                _cellRegister[cell] = Bq769x0Registers.Vc1Hi + 2 * _cellInput[cell];
-                _cellSegment[cell] = segmentOf[_cellRegister[cell]];
+                int register = Bq769x0Registers.Vc1Hi + 2 * _cellInput[cell];
+                _cellIndex[cell] = _stride * register;
+                _cellSegment[cell] = segmentOf[register];
+            }
+            _allCellsSegment = _cellSegment[0];
+            for (int cell = 1; cell < _cellCount; cell++)
+            {
+                if (_cellSegment[cell] != _allCellsSegment)
+                {
+                    _allCellsSegment = -1;
+                }
+            }
+            _allTrue = new bool[_cellCount];
+            for (int cell = 0; cell < _cellCount; cell++)
+            {
+                _allTrue[cell] = true;
             }
             _stackSegment = segmentOf[Bq769x0Registers.BatHi];
             _ccSegment = segmentOf[Bq769x0Registers.CcHi];
@@ -384,19 +404,23 @@ namespace Bms.Drivers.Bq769x0
             int readCount = _bytesPerDataByte;
             BusStatus result = _device.WriteRead(_writeBuffer, 0, 1, answer, 0, readCount);
             bool crcValid = !_crc || answer[1] == Crc8.Table[_crcReadSeed ^ answer[0]];
+            int status;
             if (result == BusStatus.Ok && crcValid)
             {
-                _registers[Bq769x0Registers.SysStat] = answer[0];
+                status = answer[0];
                 CellMonitorStatistics statistics = _statistics;
                 statistics.Transfers++;
                 statistics.BusBytes += ReadOverheadBytes + readCount;
             }
-            else if (!ReadRegisters(Bq769x0Registers.SysStat, 1, result == BusStatus.Ok ? FirstAttemptCrcError : FirstAttemptBusError))
+            else if (ReadRegisters(Bq769x0Registers.SysStat, 1, result == BusStatus.Ok ? FirstAttemptCrcError : FirstAttemptBusError))
+            {
+                status = _registers[Bq769x0Registers.SysStat];
+            }
+            else
             {
                 readings.Faults |= CellMonitorFaults.CommunicationError;
                 return false;
             }
-            int status = _registers[Bq769x0Registers.SysStat];
             // A healthy chip shows at most CC_READY: no flag to decode.
             int faults = (status & ~Bq769x0Registers.StatCcReady) == 0 ? CellMonitorFaults.None : DecodeStatus(status);
             if ((status & Bq769x0Registers.StatDeviceXReady) != 0)
@@ -530,7 +554,7 @@ namespace Bms.Drivers.Bq769x0
             bool complete = true;
             for (int s = 0; s < _segmentCount; s++)
             {
-                bool ok = ReadRegisters(_segmentStart[s], _segmentLength[s]);
+                bool ok = ReadSegment(_segmentStart[s], _segmentLength[s]);
                 segmentOk[s] = ok;
                 if (!ok)
                 {
@@ -539,7 +563,15 @@ namespace Bms.Drivers.Bq769x0
                 }
             }
 
-            bool currentValid = UpdateCurrent(readings, status, segmentOk[_ccSegment], ref faults);
+            byte[] image = _scanImage;
+            int stride = _stride;
+            bool ccRead = segmentOk[_ccSegment];
+            if (ccRead)
+            {
+                _registers[Bq769x0Registers.CcHi] = image[stride * Bq769x0Registers.CcHi];
+                _registers[Bq769x0Registers.CcHi + 1] = image[stride * (Bq769x0Registers.CcHi + 1)];
+            }
+            bool currentValid = UpdateCurrent(readings, status, ccRead, ref faults);
             complete &= currentValid;
 
             // Voltages and temperatures count only once the chip is known to convert since its configuration.
@@ -549,32 +581,52 @@ namespace Bms.Drivers.Bq769x0
                 return false;
             }
 
-            byte[] registers = _registers;
-            int[] cellRegister = _cellRegister;
+            int[] cellIndex = _cellIndex;
             int[] cellSegment = _cellSegment;
             int[] voltages = readings.CellVoltage_mV;
             bool[] cellValid = readings.CellValid;
             int gain_uV = _gain_uV;
             int offset_uV = _offset_mV * 1000;
-            for (int cell = 0; cell < cellRegister.Length; cell++)
+            if (_allCellsSegment >= 0)
             {
-                if (segmentOk[cellSegment[cell]])
+                // Every cell came with one block read: all fresh or none.
+                if (segmentOk[_allCellsSegment])
                 {
-                    int register = cellRegister[cell];
-                    // Bq769x0Conversions.CellVoltage_mV in int: 14-bit code × at most 396 µV plus the offset fits.
-                    int uV = (((registers[register] & 0x3F) << 8) | registers[register + 1]) * gain_uV + offset_uV;
-                    voltages[cell] = uV >= 0 ? (uV + 500) / 1000 : -((-uV + 500) / 1000);
-                    cellValid[cell] = true;
+                    for (int cell = 0; cell < cellIndex.Length; cell++)
+                    {
+                        int i = cellIndex[cell];
+                        // Bq769x0Conversions.CellVoltage_mV in int: 14-bit code × at most 396 µV plus the offset fits.
+                        int uV = (((image[i] & 0x3F) << 8) | image[i + stride]) * gain_uV + offset_uV;
+                        voltages[cell] = uV >= 0 ? (uV + 500) / 1000 : -((-uV + 500) / 1000);
+                    }
+                    Array.Copy(_allTrue, cellValid, cellIndex.Length);
                 }
                 else
                 {
                     complete = false;
                 }
             }
+            else
+            {
+                for (int cell = 0; cell < cellIndex.Length; cell++)
+                {
+                    if (segmentOk[cellSegment[cell]])
+                    {
+                        int i = cellIndex[cell];
+                        int uV = (((image[i] & 0x3F) << 8) | image[i + stride]) * gain_uV + offset_uV;
+                        voltages[cell] = uV >= 0 ? (uV + 500) / 1000 : -((-uV + 500) / 1000);
+                        cellValid[cell] = true;
+                    }
+                    else
+                    {
+                        complete = false;
+                    }
+                }
+            }
 
             if (segmentOk[_stackSegment])
             {
-                int raw = (registers[Bq769x0Registers.BatHi] << 8) | registers[Bq769x0Registers.BatHi + 1];
+                int raw = (image[stride * Bq769x0Registers.BatHi] << 8) | image[stride * (Bq769x0Registers.BatHi + 1)];
                 readings.StackVoltage_mV = Bq769x0Conversions.StackVoltage_mV(raw, _gain_uV, _offset_mV, _cellCount);
                 readings.StackVoltageValid = true;
             }
@@ -587,11 +639,11 @@ namespace Bms.Drivers.Bq769x0
             int[] hint = _temperatureHint;
             for (int k = 0; k < thermistorSegment.Length; k++)
             {
-                int register = Bq769x0Registers.Ts1Hi + 2 * k;
+                int i = stride * (Bq769x0Registers.Ts1Hi + 2 * k);
                 int temperature_dC;
                 if (segmentOk[thermistorSegment[k]]
                     && _thermistor.TryGetTemperatureFromDivider(
-                        (((registers[register] & 0x3F) << 8) | registers[register + 1]) * Bq769x0Registers.TsLsb_uV, // ThermistorVoltage_uV
+                        (((image[i] & 0x3F) << 8) | image[i + stride]) * Bq769x0Registers.TsLsb_uV, // ThermistorVoltage_uV
                         _regulator_uV, _pullUp_ohm, ref hint[k], out temperature_dC))
                 {
                     readings.Temperature_dC[k] = temperature_dC;
@@ -604,6 +656,55 @@ namespace Bms.Drivers.Bq769x0
                 }
             }
             return complete;
+        }
+
+        // One scan read with bounded retries, into _scanImage at the register's own place (stride bytes per
+        // register). With CRC the answer is checked where it landed instead of being copied byte by byte.
+        private bool ReadSegment(int register, int count)
+        {
+            int readCount = count * _bytesPerDataByte;
+            int start = register * _stride;
+            _writeBuffer[0] = (byte)register;
+            CellMonitorStatistics statistics = _statistics;
+            byte[] image = _scanImage;
+            for (int attempt = 0; attempt <= _retries; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    statistics.Retries++;
+                }
+                statistics.Transfers++;
+                statistics.BusBytes += ReadOverheadBytes + readCount;
+                if (_device.WriteRead(_writeBuffer, 0, 1, image, start, readCount) != BusStatus.Ok)
+                {
+                    continue;
+                }
+                if (!_crc)
+                {
+                    return true;
+                }
+                // The first CRC covers address+R and the first data byte, each later CRC its own byte only.
+                byte[] table = Crc8.Table;
+                bool valid = image[start + 1] == table[_crcReadSeed ^ image[start]];
+                int end = start + readCount;
+                int i = start + 2;
+                // Two registers per round (cells come in pairs): half the loop overhead per byte.
+                for (; valid && i + 2 < end; i += 4)
+                {
+                    valid = image[i + 1] == table[image[i]] && image[i + 3] == table[image[i + 2]];
+                }
+                if (valid && i < end)
+                {
+                    valid = image[i + 1] == table[image[i]];
+                }
+                if (valid)
+                {
+                    return true;
+                }
+                statistics.CrcErrors++;
+            }
+            statistics.FailedTransfers++;
+            return false;
         }
 
         // Takes a new coulomb-counter conversion when CC_READY says there is one, then decides whether the
