@@ -314,30 +314,7 @@ namespace Bms.Drivers.Ltc681x
                 }
             }
 
-            bool complete = ConvertAndReadCells(_adcvWord, 1, _codes);
-            int[] codes = _codes;
-            int[] voltages = readings.CellVoltage_mV;
-            bool[] cellValid = readings.CellValid;
-            for (int d = 0; d < _devices; d++)
-            {
-                int baseIndex = d * MaxInputs;
-                int end = baseIndex + _cellsUsed[d];
-                int cell = _cellOffset[d];
-                for (int i = baseIndex; i < end; i++)
-                {
-                    int code = codes[i];
-                    if (code != InvalidCode)
-                    {
-                        voltages[cell] = (code + 5) / 10; // CodeToMillivolts
-                        cellValid[cell] = true;
-                    }
-                    else
-                    {
-                        complete = false;
-                    }
-                    cell++;
-                }
-            }
+            bool complete = ConvertAndReadCells(_adcvWord, 1, _codes, readings);
 
             if (_thermistorGpio.Length > 0)
             {
@@ -444,8 +421,8 @@ namespace Bms.Drivers.Ltc681x
             {
                 openWire[i] = false;
             }
-            bool complete = ConvertAndReadCells(CommandWord(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, true, false, Ltc681xCommands.AllChannels)), 2, _pullUpCodes);
-            complete &= ConvertAndReadCells(CommandWord(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, false, false, Ltc681xCommands.AllChannels)), 2, _pullDownCodes);
+            bool complete = ConvertAndReadCells(CommandWord(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, true, false, Ltc681xCommands.AllChannels)), 2, _pullUpCodes, null);
+            complete &= ConvertAndReadCells(CommandWord(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, false, false, Ltc681xCommands.AllChannels)), 2, _pullDownCodes, null);
 
             bool anyOpen = false;
             for (int d = 0; d < _devices; d++)
@@ -497,8 +474,12 @@ namespace Bms.Drivers.Ltc681x
 
         // ---- scan steps -------------------------------------------------------------------------------
 
-        /// <summary>CLRCELL, then <paramref name="repetitions"/> × (conversion command + wait), then reads every cell group.</summary>
-        private bool ConvertAndReadCells(int conversionWord, int repetitions, int[] codes)
+        /// <summary>
+        /// CLRCELL, then <paramref name="repetitions"/> × (conversion command + wait), then reads every cell group
+        /// into <paramref name="codes"/>, and, when <paramref name="readings"/> is given, the used cells' voltages
+        /// in the same pass. false when a group or a used cell's code could not be read.
+        /// </summary>
+        private bool ConvertAndReadCells(int conversionWord, int repetitions, int[] codes, CellMonitorReadings readings)
         {
             Array.Copy(_invalidCodes, codes, codes.Length);
             bool sent = SendCommand(_clrcellWord);
@@ -510,20 +491,71 @@ namespace Bms.Drivers.Ltc681x
             bool complete = sent;
             byte[] groupData = _groupData;
             bool[] deviceOk = _deviceOk;
+            int[] cellsUsed = _cellsUsed;
+            int[] cellOffset = _cellOffset;
+            int[] voltages = readings != null ? readings.CellVoltage_mV : null;
+            bool[] cellValid = readings != null ? readings.CellValid : null;
             for (int g = 0; g < _cellGroupsToRead; g++)
             {
                 complete &= ReadGroup(_cellGroupWords[g]);
-                int c = g * 3;
+                int input = g * 3;
                 for (int d = 0; d < _devices; d++)
                 {
-                    if (deviceOk[d])
+                    if (!deviceOk[d])
                     {
-                        int o = d * 6;
-                        codes[c] = groupData[o] | (groupData[o + 1] << 8);
-                        codes[c + 1] = groupData[o + 2] | (groupData[o + 3] << 8);
-                        codes[c + 2] = groupData[o + 4] | (groupData[o + 5] << 8);
+                        continue;
                     }
-                    c += MaxInputs;
+                    int o = d * 6;
+                    int c = d * MaxInputs + input;
+                    int code0 = groupData[o] | (groupData[o + 1] << 8);
+                    int code1 = groupData[o + 2] | (groupData[o + 3] << 8);
+                    int code2 = groupData[o + 4] | (groupData[o + 5] << 8);
+                    codes[c] = code0;
+                    codes[c + 1] = code1;
+                    codes[c + 2] = code2;
+                    if (voltages == null)
+                    {
+                        continue;
+                    }
+                    // Cell voltages of the used inputs (CodeToMillivolts); an unconverted one reads InvalidCode.
+                    int used = cellsUsed[d] - input;
+                    int cell = cellOffset[d] + input;
+                    if (used > 0)
+                    {
+                        if (code0 != InvalidCode)
+                        {
+                            voltages[cell] = (code0 + 5) / 10;
+                            cellValid[cell] = true;
+                        }
+                        else
+                        {
+                            complete = false;
+                        }
+                    }
+                    if (used > 1)
+                    {
+                        if (code1 != InvalidCode)
+                        {
+                            voltages[cell + 1] = (code1 + 5) / 10;
+                            cellValid[cell + 1] = true;
+                        }
+                        else
+                        {
+                            complete = false;
+                        }
+                    }
+                    if (used > 2)
+                    {
+                        if (code2 != InvalidCode)
+                        {
+                            voltages[cell + 2] = (code2 + 5) / 10;
+                            cellValid[cell + 2] = true;
+                        }
+                        else
+                        {
+                            complete = false;
+                        }
+                    }
                 }
             }
             return complete;
@@ -878,7 +910,10 @@ namespace Bms.Drivers.Ltc681x
             byte[] tx = _txRead;
             byte[] rx = _rx;
             ushort[] table = Pec15.Table;
-            PutCommand(tx, commandWord);
+            tx[0] = (byte)(commandWord >> 24);
+            tx[1] = (byte)(commandWord >> 16);
+            tx[2] = (byte)(commandWord >> 8);
+            tx[3] = (byte)commandWord;
             bool forceWake = false;
             for (int attempt = 0; attempt <= _maxRetries; attempt++)
             {
