@@ -94,6 +94,11 @@ namespace Bms.Drivers.Ltc681x
         private readonly int _clrauxWord;
         private readonly int _adcvWord;
         private readonly int _adaxWord;
+        private readonly int _wrcfgaWord;
+        private readonly int _wrcfgbWord;
+        private readonly int _rdcfgbWord;
+        private readonly int _adowPullUpWord;
+        private readonly int _adowPullDownWord;
         private readonly int[] _cellGroupWords = new int[6];
         private readonly int[] _auxGroupWords = new int[4];
 
@@ -228,6 +233,11 @@ namespace Bms.Drivers.Ltc681x
             _clrauxWord = CommandWord(Ltc681xCommands.CLRAUX);
             _adcvWord = CommandWord(Ltc681xCommands.Adcv(Ltc681xCommands.ModeNormal, false, Ltc681xCommands.AllChannels));
             _adaxWord = CommandWord(Ltc681xCommands.Adax(Ltc681xCommands.ModeNormal, Ltc681xCommands.AllChannels));
+            _wrcfgaWord = CommandWord(Ltc681xCommands.WRCFGA);
+            _wrcfgbWord = CommandWord(Ltc681xCommands.WRCFGB);
+            _rdcfgbWord = CommandWord(Ltc681xCommands.RDCFGB);
+            _adowPullUpWord = CommandWord(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, true, false, Ltc681xCommands.AllChannels));
+            _adowPullDownWord = CommandWord(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, false, false, Ltc681xCommands.AllChannels));
             for (int g = 0; g < _cellGroupWords.Length; g++)
             {
                 _cellGroupWords[g] = CommandWord(Ltc681xCommands.ReadCellGroup(g));
@@ -421,8 +431,8 @@ namespace Bms.Drivers.Ltc681x
             {
                 openWire[i] = false;
             }
-            bool complete = ConvertAndReadCells(CommandWord(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, true, false, Ltc681xCommands.AllChannels)), 2, _pullUpCodes, null);
-            complete &= ConvertAndReadCells(CommandWord(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, false, false, Ltc681xCommands.AllChannels)), 2, _pullDownCodes, null);
+            bool complete = ConvertAndReadCells(_adowPullUpWord, 2, _pullUpCodes, null);
+            complete &= ConvertAndReadCells(_adowPullDownWord, 2, _pullDownCodes, null);
 
             bool anyOpen = false;
             for (int d = 0; d < _devices; d++)
@@ -660,10 +670,10 @@ namespace Bms.Drivers.Ltc681x
 
         private bool WriteConfiguration()
         {
-            bool ok = WriteGroup(CommandWord(Ltc681xCommands.WRCFGA), _configA);
+            bool ok = WriteGroup(_wrcfgaWord, _configA);
             if (_hasConfigB)
             {
-                ok &= WriteGroup(CommandWord(Ltc681xCommands.WRCFGB), _configB);
+                ok &= WriteGroup(_wrcfgbWord, _configB);
             }
             return ok;
         }
@@ -725,7 +735,7 @@ namespace Bms.Drivers.Ltc681x
             bool allA = AllOk();
             if (_hasConfigB && !adoptExpiredDischarge && UsesConfigurationBCells())
             {
-                ReadGroup(CommandWord(Ltc681xCommands.RDCFGB));
+                ReadGroup(_rdcfgbWord);
                 for (int d = 0; d < _devices; d++)
                 {
                     if (!_deviceOk[d] || _deviceReset[d])
@@ -812,7 +822,7 @@ namespace Bms.Drivers.Ltc681x
             Transfer(_tx, 1);
         }
 
-        /// <summary>The wire word (CMD0 CMD1 PEC0 PEC1, CMD0 in the top byte) of <paramref name="command"/>.</summary>
+        /// <summary>The wire word (CMD0 CMD1 PEC0 PEC1, CMD0 in the top byte) of <paramref name="command"/>. Construction only (allocates).</summary>
         private static int CommandWord(int command)
         {
             byte[] bytes = new byte[4];
