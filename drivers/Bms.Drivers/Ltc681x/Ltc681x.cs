@@ -947,8 +947,8 @@ namespace Bms.Drivers.Ltc681x
                     {
                         // Pec15.Check of the 6 data bytes, unrolled: this runs for every device of every group
                         // read. Bits above the 15 of the remainder never reach the index, so one mask at the end.
-                        int r = 0x10;
-                        r = (r << 8) ^ table[((r >> 7) ^ rx[o]) & 0xFF];
+                        // First byte from the seed 0x10: (0x10 << 8) ^ table[((0x10 >> 7) ^ b) & 0xFF].
+                        int r = 0x1000 ^ table[rx[o]];
                         r = (r << 8) ^ table[((r >> 7) ^ rx[o + 1]) & 0xFF];
                         r = (r << 8) ^ table[((r >> 7) ^ rx[o + 2]) & 0xFF];
                         r = (r << 8) ^ table[((r >> 7) ^ rx[o + 3]) & 0xFF];
