@@ -630,51 +630,59 @@ namespace Bms.Drivers.Bq76952
                 return ReadCurrentChecked(readings);
             }
             // This runs every 10 ms: without CRC the healthy path is written out here (two register reads straight
-            // into _small, the statistics counted once); anything else falls back to the retrying read.
+            // into _small, their statistics added once); anything else falls back to the retrying read.
             II2cDevice device = _device;
             byte[] frame = _frame;
             byte[] small = _small;
-            int transfers = 1;
+            int healthyReads = 0; // first attempts that succeeded and are not in the statistics yet
             if (_checkResetOnCurrentRead)
             {
                 // After a reset CC Gain and the user units are back at their defaults: the current would be
                 // scaled wrongly until the next full scan noticed, so look at Battery Status first.
                 frame[0] = Bq76952Registers.BatteryStatus;
                 BusStatus status = device.WriteRead(frame, 0, 1, small, 0, 2);
-                if (status != BusStatus.Ok)
+                if (status == BusStatus.Ok)
                 {
-                    if (!RetryFailedRead(status, Bq76952Registers.BatteryStatus, small, 0, 2))
-                    {
-                        return false;
-                    }
+                    healthyReads = 1;
                 }
-                else
+                else if (!RetryFailedRead(status, Bq76952Registers.BatteryStatus, small, 0, 2))
                 {
-                    _statistics.Transfers++;
-                    _statistics.BusBytes += 5;
+                    return false;
                 }
                 // POR and CFGUPDATE are both in the low byte.
                 if ((small[0] & (Bq76952Registers.BatteryStatusPor | Bq76952Registers.BatteryStatusCfgUpdate)) != 0)
                 {
+                    CountHealthyReads(healthyReads);
                     return ReportResetFromCurrentRead(readings);
                 }
             }
             frame[0] = Bq76952Registers.Cc2Current;
             BusStatus currentStatus = device.WriteRead(frame, 0, 1, small, 0, 2);
-            if (currentStatus != BusStatus.Ok)
+            if (currentStatus == BusStatus.Ok)
             {
+                healthyReads++;
+            }
+            else
+            {
+                CountHealthyReads(healthyReads);
+                healthyReads = 0;
                 if (!RetryFailedRead(currentStatus, Bq76952Registers.Cc2Current, small, 0, 2))
                 {
                     return false;
                 }
-                transfers = 0;
             }
             CellMonitorStatistics statistics = _statistics;
-            statistics.Transfers += transfers;
-            statistics.BusBytes += 5 * transfers;
+            statistics.Transfers += healthyReads;
+            statistics.BusBytes += 5 * healthyReads; // address+W, register, address+R, two data bytes
             readings.Current_mA = (short)(small[0] | (small[1] << 8)) * _currentLsb_mA;
             readings.CurrentValid = true;
             return true;
+        }
+
+        private void CountHealthyReads(int reads)
+        {
+            _statistics.Transfers += reads;
+            _statistics.BusBytes += 5 * reads;
         }
 
         /// <summary><see cref="ReadCurrent"/> through the general (CRC-checking) register reads.</summary>
