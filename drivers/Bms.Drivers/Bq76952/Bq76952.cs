@@ -1,5 +1,6 @@
 using System;
 using Bms.Drivers.CellMonitoring;
+using Bms.Drivers.Common;
 using Bms.Hal;
 
 namespace Bms.Drivers.Bq76952
@@ -35,6 +36,8 @@ namespace Bms.Drivers.Bq76952
         private readonly int _staleScanLimit;
         private readonly int _maxBalancingCells;
         private readonly int _currentLsb_mA;
+        private readonly int _addressWrite; // first byte of a write on the wire: address << 1
+        private readonly int _addressRead;  // address << 1 | 1
 
         private readonly int[] _cellInput;           // logical cell -> physical input 0..15
         private readonly int[] _temperatureRegister; // thermistors first, die last
@@ -45,6 +48,19 @@ namespace Bms.Drivers.Bq76952
         private readonly bool[] _segmentOk;
         private readonly int _segmentCount;
         private readonly int[] _segmentOfRegister;
+        // Where the scan finds each value: looked up once here instead of per value and scan.
+        private readonly int[] _cellRegister;
+        private readonly int[] _cellSegment;
+        private readonly int _allCellsSegment;      // the one segment holding every cell, or -1
+        private readonly bool[] _allTrue;           // copied over CellValid when every cell was read
+        private readonly int[] _temperatureSegment;
+        private readonly int _safetyASegment;
+        private readonly int _safetyBSegment;
+        private readonly int _safetyCSegment;
+        private readonly int _batteryStatusSegment;
+        private readonly int _alarmSegment;
+        private readonly int _stackSegment;
+        private readonly int _currentSegment;
 
         // Data memory programmed by Initialize, verified by read-back.
         private readonly int[] _dmAddress = new int[DataMemoryItemsMax];
@@ -101,6 +117,8 @@ namespace Bms.Drivers.Bq76952
             _device = device;
             _delay = delay;
             _address = device.Address;
+            _addressWrite = (_address << 1) & 0xFF;
+            _addressRead = _addressWrite | 1;
             _crcMode = configuration.CrcMode;
             _maxAttempts = configuration.MaxAttempts;
             _pollLimit = configuration.SubcommandPollLimit;
@@ -179,6 +197,42 @@ namespace Bms.Drivers.Bq76952
                 }
                 lastNeeded = r;
             }
+            // Each transaction costs the MCU far more than a byte clocked through it: merge neighbouring blocks,
+            // cheapest gap first, while the scan stays within a tenth above the byte-optimal plan.
+            int planBytes = 0;
+            for (int s = 0; s < count; s++)
+            {
+                planBytes += lengths[s] * bytesPerRegister + transactionOverhead;
+            }
+            int allowance = planBytes / 10;
+            while (count > 1)
+            {
+                int best = -1;
+                int bestExtra = int.MaxValue;
+                for (int s = 0; s + 1 < count; s++)
+                {
+                    int gap = starts[s + 1] - (starts[s] + lengths[s]);
+                    int extra = gap * bytesPerRegister - transactionOverhead;
+                    int merged = starts[s + 1] + lengths[s + 1] - starts[s];
+                    if (extra < bestExtra && merged * bytesPerRegister <= MaxFrame - 2)
+                    {
+                        bestExtra = extra;
+                        best = s;
+                    }
+                }
+                if (bestExtra > allowance)
+                {
+                    break;
+                }
+                allowance -= bestExtra;
+                lengths[best] = starts[best + 1] + lengths[best + 1] - starts[best];
+                for (int s = best + 1; s + 1 < count; s++)
+                {
+                    starts[s] = starts[s + 1];
+                    lengths[s] = lengths[s + 1];
+                }
+                count--;
+            }
             _segmentCount = count;
             _segmentStart = new int[count];
             _segmentLength = new int[count];
@@ -197,6 +251,36 @@ namespace Bms.Drivers.Bq76952
                     _segmentOfRegister[r] = s;
                 }
             }
+
+            _cellRegister = new int[_cellInput.Length];
+            _cellSegment = new int[_cellInput.Length];
+            _allCellsSegment = _segmentOfRegister[Bq76952Registers.Cell1Voltage + 2 * _cellInput[0]];
+            for (int i = 0; i < _cellInput.Length; i++)
+            {
+                _cellRegister[i] = Bq76952Registers.Cell1Voltage + 2 * _cellInput[i];
+                _cellSegment[i] = _segmentOfRegister[_cellRegister[i]];
+                if (_cellSegment[i] != _allCellsSegment)
+                {
+                    _allCellsSegment = -1;
+                }
+            }
+            _allTrue = new bool[_cellInput.Length];
+            for (int i = 0; i < _allTrue.Length; i++)
+            {
+                _allTrue[i] = true;
+            }
+            _temperatureSegment = new int[_temperatureRegister.Length];
+            for (int i = 0; i < _temperatureRegister.Length; i++)
+            {
+                _temperatureSegment[i] = _segmentOfRegister[_temperatureRegister[i]];
+            }
+            _safetyASegment = _segmentOfRegister[Bq76952Registers.SafetyStatusA];
+            _safetyBSegment = _segmentOfRegister[Bq76952Registers.SafetyStatusB];
+            _safetyCSegment = _segmentOfRegister[Bq76952Registers.SafetyStatusC];
+            _batteryStatusSegment = _segmentOfRegister[Bq76952Registers.BatteryStatus];
+            _alarmSegment = _segmentOfRegister[Bq76952Registers.AlarmStatus];
+            _stackSegment = _segmentOfRegister[Bq76952Registers.StackVoltage];
+            _currentSegment = _segmentOfRegister[Bq76952Registers.Cc2Current];
 
             BuildDataMemoryImage(configuration);
             SortDataMemoryByAddress();
@@ -428,15 +512,17 @@ namespace Bms.Drivers.Bq76952
 
             bool allRead = true;
             bool chipSilent = false;
+            bool[] segmentOk = _segmentOk;
             for (int s = 0; s < _segmentCount; s++)
             {
                 if (chipSilent)
                 {
-                    _segmentOk[s] = false;
+                    segmentOk[s] = false;
                     continue;
                 }
-                bool ok = ReadRegisters((byte)_segmentStart[s], _image, _segmentStart[s], _segmentLength[s]);
-                _segmentOk[s] = ok;
+                int start = _segmentStart[s];
+                bool ok = ReadRegisters((byte)start, _image, start, _segmentLength[s]);
+                segmentOk[s] = ok;
                 if (!ok)
                 {
                     allRead = false;
@@ -445,10 +531,11 @@ namespace Bms.Drivers.Bq76952
                 }
             }
             int faults = readings.Faults | (allRead ? CellMonitorFaults.None : CellMonitorFaults.CommunicationError);
+            byte[] image = _image;
 
-            if (Fresh(Bq76952Registers.BatteryStatus))
+            if (segmentOk[_batteryStatusSegment])
             {
-                int batteryStatus = Bq76952Protocol.ReadUInt16(_image, Bq76952Registers.BatteryStatus);
+                int batteryStatus = image[Bq76952Registers.BatteryStatus] | (image[Bq76952Registers.BatteryStatus + 1] << 8);
                 LastBatteryStatus = batteryStatus;
                 if ((batteryStatus & (Bq76952Registers.BatteryStatusPor | Bq76952Registers.BatteryStatusCfgUpdate)) != 0)
                 {
@@ -472,9 +559,9 @@ namespace Bms.Drivers.Bq76952
 
             bool fresh = false;
             bool temperaturesFresh = false;
-            if (Fresh(Bq76952Registers.AlarmStatus))
+            if (segmentOk[_alarmSegment])
             {
-                int alarm = Bq76952Protocol.ReadUInt16(_image, Bq76952Registers.AlarmStatus);
+                int alarm = image[Bq76952Registers.AlarmStatus] | (image[Bq76952Registers.AlarmStatus + 1] << 8);
                 if ((alarm & Bq76952Registers.AlarmPermanentFault) != 0)
                 {
                     faults |= CellMonitorFaults.DeviceFault;
@@ -533,35 +620,103 @@ namespace Bms.Drivers.Bq76952
         public bool ReadCurrent(CellMonitorReadings readings)
         {
             readings.CurrentValid = false;
-            if (_disposed || !_configured)
+            // Dispose clears _configured too.
+            if (!_configured)
             {
                 return false;
             }
+            if (_crcMode)
+            {
+                return ReadCurrentChecked(readings);
+            }
+            // This runs every 10 ms: without CRC the healthy path is written out here (two register reads straight
+            // into _small, their statistics added once); anything else falls back to the retrying read.
+            II2cDevice device = _device;
+            byte[] frame = _frame;
+            byte[] small = _small;
+            int healthyReads = 0; // first attempts that succeeded and are not in the statistics yet
             if (_checkResetOnCurrentRead)
             {
                 // After a reset CC Gain and the user units are back at their defaults: the current would be
                 // scaled wrongly until the next full scan noticed, so look at Battery Status first.
-                if (!ReadRegisters(Bq76952Registers.BatteryStatus, _small, 0, 2))
+                frame[0] = Bq76952Registers.BatteryStatus;
+                BusStatus status = device.WriteRead(frame, 0, 1, small, 0, 2);
+                if (status == BusStatus.Ok)
+                {
+                    healthyReads = 1;
+                }
+                else if (!RetryFailedRead(status, Bq76952Registers.BatteryStatus, small, 0, 2))
                 {
                     return false;
                 }
-                if ((Bq76952Protocol.ReadUInt16(_small, 0) & (Bq76952Registers.BatteryStatusPor | Bq76952Registers.BatteryStatusCfgUpdate)) != 0)
+                // POR and CFGUPDATE are both in the low byte.
+                if ((small[0] & (Bq76952Registers.BatteryStatusPor | Bq76952Registers.BatteryStatusCfgUpdate)) != 0)
                 {
-                    // Re-configuring takes far longer than the fast task may: leave it to the next Measure.
-                    _statistics.ResetsDetected++;
-                    _configured = false;
-                    _resetNotReported = true;
-                    readings.Faults |= CellMonitorFaults.DeviceReset;
+                    CountHealthyReads(healthyReads);
+                    return ReportResetFromCurrentRead(readings);
+                }
+            }
+            frame[0] = Bq76952Registers.Cc2Current;
+            BusStatus currentStatus = device.WriteRead(frame, 0, 1, small, 0, 2);
+            if (currentStatus == BusStatus.Ok)
+            {
+                healthyReads++;
+            }
+            else
+            {
+                CountHealthyReads(healthyReads);
+                healthyReads = 0;
+                if (!RetryFailedRead(currentStatus, Bq76952Registers.Cc2Current, small, 0, 2))
+                {
                     return false;
                 }
             }
-            if (!ReadRegisters(Bq76952Registers.Cc2Current, _small, 0, 2))
+            CellMonitorStatistics statistics = _statistics;
+            statistics.Transfers += healthyReads;
+            statistics.BusBytes += 5 * healthyReads; // address+W, register, address+R, two data bytes
+            readings.Current_mA = (short)(small[0] | (small[1] << 8)) * _currentLsb_mA;
+            readings.CurrentValid = true;
+            return true;
+        }
+
+        private void CountHealthyReads(int reads)
+        {
+            _statistics.Transfers += reads;
+            _statistics.BusBytes += 5 * reads;
+        }
+
+        /// <summary><see cref="ReadCurrent"/> through the general (CRC-checking) register reads.</summary>
+        private bool ReadCurrentChecked(CellMonitorReadings readings)
+        {
+            byte[] small = _small;
+            if (_checkResetOnCurrentRead)
+            {
+                if (!ReadRegisters(Bq76952Registers.BatteryStatus, small, 0, 2))
+                {
+                    return false;
+                }
+                if ((small[0] & (Bq76952Registers.BatteryStatusPor | Bq76952Registers.BatteryStatusCfgUpdate)) != 0)
+                {
+                    return ReportResetFromCurrentRead(readings);
+                }
+            }
+            if (!ReadRegisters(Bq76952Registers.Cc2Current, small, 0, 2))
             {
                 return false;
             }
-            readings.Current_mA = Bq76952Protocol.ReadInt16(_small, 0) * _currentLsb_mA;
+            readings.Current_mA = (short)(small[0] | (small[1] << 8)) * _currentLsb_mA;
             readings.CurrentValid = true;
             return true;
+        }
+
+        private bool ReportResetFromCurrentRead(CellMonitorReadings readings)
+        {
+            // Re-configuring takes far longer than the fast task may: leave it to the next Measure.
+            _statistics.ResetsDetected++;
+            _configured = false;
+            _resetNotReported = true;
+            readings.Faults |= CellMonitorFaults.DeviceReset;
+            return false;
         }
 
         /// <inheritdoc />
@@ -645,41 +800,64 @@ namespace Bms.Drivers.Bq76952
 
         // ------------------------------------------------------------------ scan decoding
 
-        private bool Fresh(int register)
-        {
-            int segment = _segmentOfRegister[register];
-            return segment >= 0 && _segmentOk[segment];
-        }
-
         private void DecodeMeasurements(CellMonitorReadings readings, bool temperaturesFresh)
         {
-            for (int i = 0; i < _cellInput.Length; i++)
+            byte[] image = _image;
+            bool[] segmentOk = _segmentOk;
+            int[] cellRegister = _cellRegister;
+            int[] voltages = readings.CellVoltage_mV;
+            int cells = cellRegister.Length;
+            if (_allCellsSegment >= 0)
             {
-                int register = Bq76952Registers.Cell1Voltage + 2 * _cellInput[i];
-                if (Fresh(register))
+                // Every cell came with one block read: they are all fresh or none is.
+                if (segmentOk[_allCellsSegment])
                 {
-                    readings.CellVoltage_mV[i] = Bq76952Protocol.CellVoltage_mV(_image[register], _image[register + 1]);
-                    readings.CellValid[i] = true;
+                    for (int i = 0; i < cells; i++)
+                    {
+                        int register = cellRegister[i];
+                        voltages[i] = (short)(image[register] | (image[register + 1] << 8));
+                    }
+                    Array.Copy(_allTrue, readings.CellValid, cells);
                 }
             }
-            if (Fresh(Bq76952Registers.StackVoltage))
+            else
             {
-                readings.StackVoltage_mV = Bq76952Protocol.ReadUInt16(_image, Bq76952Registers.StackVoltage) * 10;
+                int[] cellSegment = _cellSegment;
+                bool[] cellValid = readings.CellValid;
+                for (int i = 0; i < cells; i++)
+                {
+                    if (segmentOk[cellSegment[i]])
+                    {
+                        int register = cellRegister[i];
+                        voltages[i] = (short)(image[register] | (image[register + 1] << 8));
+                        cellValid[i] = true;
+                    }
+                }
+            }
+            if (segmentOk[_stackSegment])
+            {
+                readings.StackVoltage_mV = (image[Bq76952Registers.StackVoltage] | (image[Bq76952Registers.StackVoltage + 1] << 8)) * 10;
                 readings.StackVoltageValid = true;
             }
-            if (Fresh(Bq76952Registers.Cc2Current))
+            if (segmentOk[_currentSegment])
             {
-                readings.Current_mA = Bq76952Protocol.ReadInt16(_image, Bq76952Registers.Cc2Current) * _currentLsb_mA;
+                readings.Current_mA = (short)(image[Bq76952Registers.Cc2Current] | (image[Bq76952Registers.Cc2Current + 1] << 8)) * _currentLsb_mA;
                 readings.CurrentValid = true;
             }
-            for (int t = 0; t < _temperatureRegister.Length; t++)
+            if (!temperaturesFresh)
             {
-                int register = _temperatureRegister[t];
-                int raw_dK = Bq76952Protocol.ReadUInt16(_image, register);
+                return;
+            }
+            int[] temperatureRegister = _temperatureRegister;
+            int[] temperatureSegment = _temperatureSegment;
+            for (int t = 0; t < temperatureRegister.Length; t++)
+            {
+                int register = temperatureRegister[t];
+                int raw_dK = image[register] | (image[register + 1] << 8);
                 // 0 K (a TS channel not yet converted since reset) or anything below -55 °C is no measurement.
-                if (temperaturesFresh && Fresh(register) && raw_dK >= MinPlausibleTemperature_dK)
+                if (segmentOk[temperatureSegment[t]] && raw_dK >= MinPlausibleTemperature_dK)
                 {
-                    readings.Temperature_dC[t] = Bq76952Protocol.Temperature_dC(raw_dK);
+                    readings.Temperature_dC[t] = raw_dK - Bq76952Protocol.ZeroCelsius_dK;
                     readings.TemperatureValid[t] = true;
                 }
             }
@@ -689,11 +867,17 @@ namespace Bms.Drivers.Bq76952
 
         private int DecodeSafetyStatus()
         {
+            bool[] segmentOk = _segmentOk;
+            int a = segmentOk[_safetyASegment] ? _image[Bq76952Registers.SafetyStatusA] : 0;
+            int b = segmentOk[_safetyBSegment] ? _image[Bq76952Registers.SafetyStatusB] : 0;
+            int c = segmentOk[_safetyCSegment] ? _image[Bq76952Registers.SafetyStatusC] : 0;
+            int status = a | (b << 8) | (c << 16);
+            LastSafetyStatus = status;
+            if (status == 0)
+            {
+                return 0;
+            }
             int faults = 0;
-            int a = Fresh(Bq76952Registers.SafetyStatusA) ? _image[Bq76952Registers.SafetyStatusA] : 0;
-            int b = Fresh(Bq76952Registers.SafetyStatusB) ? _image[Bq76952Registers.SafetyStatusB] : 0;
-            int c = Fresh(Bq76952Registers.SafetyStatusC) ? _image[Bq76952Registers.SafetyStatusC] : 0;
-            LastSafetyStatus = a | (b << 8) | (c << 16);
             if ((a & 0x80) != 0 || (c & 0x40) != 0)
             {
                 faults |= CellMonitorFaults.ShortCircuit;       // SCD, SCDL
@@ -1058,17 +1242,43 @@ namespace Bms.Drivers.Bq76952
 
         // ------------------------------------------------------------------ transfers
 
-        private void CountBytes(BusStatus status, int framedBytes)
-        {
-            // Address NACK: only the address byte went out. Otherwise count the whole framed transaction.
-            _statistics.BusBytes += status == BusStatus.AddressNack ? 1 : framedBytes;
-        }
-
         /// <summary>Block read of <paramref name="count"/> registers from <paramref name="register"/> with retries.</summary>
         private bool ReadRegisters(byte register, byte[] destination, int offset, int count)
         {
+            if (_crcMode)
+            {
+                return ReadRegistersRetrying(register, destination, offset, count, 0);
+            }
+            // Without CRC the answer is the data itself, so it goes straight to its place; this first attempt is
+            // the path of every healthy tick and is kept free of the retry bookkeeping.
+            _frame[0] = register;
+            BusStatus status = _device.WriteRead(_frame, 0, 1, destination, offset, count);
+            _lastStatus = status;
+            if (status == BusStatus.Ok)
+            {
+                CellMonitorStatistics statistics = _statistics;
+                statistics.Transfers++;
+                statistics.BusBytes += 3 + count;
+                return true;
+            }
+            return RetryFailedRead(status, register, destination, offset, count);
+        }
+
+        /// <summary>Accounts a failed first attempt of a read without CRC and runs the remaining attempts.</summary>
+        private bool RetryFailedRead(BusStatus status, byte register, byte[] destination, int offset, int count)
+        {
+            _lastStatus = status;
+            _statistics.Transfers++;
+            // Address NACK: only the address byte went out. Otherwise count the whole framed transaction.
+            _statistics.BusBytes += status == BusStatus.AddressNack ? 1 : 3 + count;
+            return ReadRegistersRetrying(register, destination, offset, count, 1);
+        }
+
+        /// <summary>The attempts of a block read from <paramref name="firstAttempt"/> on (every attempt in CRC mode).</summary>
+        private bool ReadRegistersRetrying(byte register, byte[] destination, int offset, int count, int firstAttempt)
+        {
             int answerLength = _crcMode ? 2 * count : count;
-            for (int attempt = 0; attempt < _maxAttempts; attempt++)
+            for (int attempt = firstAttempt; attempt < _maxAttempts; attempt++)
             {
                 if (attempt > 0)
                 {
@@ -1076,32 +1286,56 @@ namespace Bms.Drivers.Bq76952
                 }
                 _frame[0] = register;
                 _statistics.Transfers++;
-                BusStatus status = _device.WriteRead(_frame, 0, 1, _answer, 0, answerLength);
+                BusStatus status = _crcMode
+                    ? _device.WriteRead(_frame, 0, 1, _answer, 0, answerLength)
+                    : _device.WriteRead(_frame, 0, 1, destination, offset, count);
                 _lastStatus = status;
-                CountBytes(status, 3 + answerLength);
+                _statistics.BusBytes += status == BusStatus.AddressNack ? 1 : 3 + answerLength;
                 if (status != BusStatus.Ok)
                 {
                     continue;
                 }
-                if (_crcMode)
+                if (_crcMode && !UnframeCrcRead(register, destination, offset, count))
                 {
-                    if (!Bq76952Protocol.UnframeRead(_answer, 0, _address, register, destination, offset, count))
-                    {
-                        _statistics.CrcErrors++;
-                        continue;
-                    }
-                }
-                else
-                {
-                    for (int i = 0; i < count; i++)
-                    {
-                        destination[offset + i] = _answer[i];
-                    }
+                    _statistics.CrcErrors++;
+                    continue;
                 }
                 return true;
             }
             _statistics.FailedTransfers++;
             return false;
+        }
+
+        /// <summary>
+        /// <see cref="Bq76952Protocol.UnframeRead"/> of <see cref="_answer"/> with the CRC table indexed in place
+        /// (a call per byte would cost more than the lookup).
+        /// </summary>
+        private bool UnframeCrcRead(byte register, byte[] destination, int offset, int count)
+        {
+            if (count == 0)
+            {
+                return true;
+            }
+            byte[] table = Crc8.Table;
+            byte[] answer = _answer;
+            // The first CRC covers [address+W, register, address+R, data0]; every later one its own byte alone.
+            int value = answer[0];
+            if (answer[1] != table[table[table[table[_addressWrite] ^ register] ^ _addressRead] ^ value])
+            {
+                return false;
+            }
+            destination[offset] = (byte)value;
+            int end = 2 * count;
+            for (int i = 2; i < end; i += 2)
+            {
+                value = answer[i];
+                if (answer[i + 1] != table[value])
+                {
+                    return false;
+                }
+                destination[++offset] = (byte)value;
+            }
+            return true;
         }
 
         /// <summary>Register write of <paramref name="count"/> bytes with retries.</summary>
@@ -1117,7 +1351,8 @@ namespace Bms.Drivers.Bq76952
                 _statistics.Transfers++;
                 BusStatus status = _device.Write(_frame, 0, length);
                 _lastStatus = status;
-                CountBytes(status, 1 + length);
+                // Address NACK: only the address byte went out. Otherwise count the whole framed transaction.
+                _statistics.BusBytes += status == BusStatus.AddressNack ? 1 : 1 + length;
                 if (status == BusStatus.Ok)
                 {
                     return true;

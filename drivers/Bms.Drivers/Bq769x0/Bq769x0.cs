@@ -61,7 +61,20 @@ namespace Bms.Drivers.Bq769x0
         private readonly int _segmentCount;
 
         private readonly byte[] _registers = new byte[0x60];
-        private readonly bool[] _fresh = new bool[MirroredRegisters];
+        private readonly bool[] _segmentOk = new bool[MaxSegments];
+        // Where the scan finds each value: looked up once here instead of per value and scan.
+        private readonly int[] _cellIndex;          // index of a cell's high byte in _scanImage
+        private readonly byte[] _scanImage;         // scan answers as they came: with CRC each data byte is followed by its CRC
+        private readonly int _stride;               // bytes per register in _scanImage
+        private readonly int[] _cellSegment;
+        private readonly int _allCellsSegment;      // the one read segment holding every cell, or -1
+        private readonly bool[] _allTrue;           // copied over CellValid when every cell was read
+        private readonly int _stackSegment;
+        private readonly int _ccSegment;
+        private readonly int[] _thermistorSegment;
+        private readonly int[] _temperatureHint;   // per thermistor: the Ntc table segment of its last conversion
+        private readonly int _crcReadSeed;         // CRC-8 state after address+R: the first data CRC continues it
+        private readonly int _crcWriteSeed;        // CRC-8 state after address+W
         private readonly byte[] _configImage = new byte[ConfigBlockLength];
         private readonly byte[] _writeBuffer = new byte[2 + 2 * ConfigBlockLength];
         private readonly byte[] _readBuffer = new byte[2 * MirroredRegisters];
@@ -148,6 +161,51 @@ namespace Bms.Drivers.Bq769x0
             _bootWait_ms = configuration.BootWait_ms;
 
             _segmentCount = PlanReads();
+            int[] segmentOf = new int[MirroredRegisters];
+            for (int r = 0; r < MirroredRegisters; r++)
+            {
+                segmentOf[r] = -1;
+            }
+            for (int seg = 0; seg < _segmentCount; seg++)
+            {
+                for (int r = _segmentStart[seg]; r < _segmentStart[seg] + _segmentLength[seg]; r++)
+                {
+                    segmentOf[r] = seg;
+                }
+            }
+            _stride = _bytesPerDataByte;
+            _scanImage = new byte[_stride * MirroredRegisters];
+            _cellIndex = new int[_cellCount];
+            _cellSegment = new int[_cellCount];
+            for (int cell = 0; cell < _cellCount; cell++)
+            {
+                int register = Bq769x0Registers.Vc1Hi + 2 * _cellInput[cell];
+                _cellIndex[cell] = _stride * register;
+                _cellSegment[cell] = segmentOf[register];
+            }
+            _allCellsSegment = _cellSegment[0];
+            for (int cell = 1; cell < _cellCount; cell++)
+            {
+                if (_cellSegment[cell] != _allCellsSegment)
+                {
+                    _allCellsSegment = -1;
+                }
+            }
+            _allTrue = new bool[_cellCount];
+            for (int cell = 0; cell < _cellCount; cell++)
+            {
+                _allTrue[cell] = true;
+            }
+            _stackSegment = segmentOf[Bq769x0Registers.BatHi];
+            _ccSegment = segmentOf[Bq769x0Registers.CcHi];
+            _thermistorSegment = new int[_thermistorCount];
+            for (int k = 0; k < _thermistorCount; k++)
+            {
+                _thermistorSegment[k] = segmentOf[Bq769x0Registers.Ts1Hi + 2 * k];
+            }
+            _temperatureHint = new int[_thermistorCount];
+            _crcWriteSeed = Crc8.Table[(device.Address << 1) & 0xFF];
+            _crcReadSeed = Crc8.Table[((device.Address << 1) | 1) & 0xFF];
         }
 
         /// <inheritdoc />
@@ -339,13 +397,32 @@ namespace Bms.Drivers.Bq769x0
             {
                 return false;
             }
+            // This runs every 10 ms: the first attempt of the SYS_STAT read is written out here; a failed one
+            // continues with the remaining attempts of the general read.
+            byte[] answer = _readBuffer;
+            _writeBuffer[0] = Bq769x0Registers.SysStat;
+            int readCount = _bytesPerDataByte;
+            BusStatus result = _device.WriteRead(_writeBuffer, 0, 1, answer, 0, readCount);
+            bool crcValid = !_crc || answer[1] == Crc8.Table[_crcReadSeed ^ answer[0]];
             int status;
-            if (!ReadStatus(out status))
+            if (result == BusStatus.Ok && crcValid)
+            {
+                status = answer[0];
+                CellMonitorStatistics statistics = _statistics;
+                statistics.Transfers++;
+                statistics.BusBytes += ReadOverheadBytes + readCount;
+            }
+            else if (ReadRegisters(Bq769x0Registers.SysStat, 1, result == BusStatus.Ok ? FirstAttemptCrcError : FirstAttemptBusError))
+            {
+                status = _registers[Bq769x0Registers.SysStat];
+            }
+            else
             {
                 readings.Faults |= CellMonitorFaults.CommunicationError;
                 return false;
             }
-            int faults = DecodeStatus(status);
+            // A healthy chip shows at most CC_READY: no flag to decode.
+            int faults = (status & ~Bq769x0Registers.StatCcReady) == 0 ? CellMonitorFaults.None : DecodeStatus(status);
             if ((status & Bq769x0Registers.StatDeviceXReady) != 0)
             {
                 readings.Faults |= faults | RecoverFromReset();
@@ -473,28 +550,28 @@ namespace Bms.Drivers.Bq769x0
 
         private bool ReadMeasurements(CellMonitorReadings readings, int status, ref int faults)
         {
-            for (int i = 0; i < MirroredRegisters; i++)
-            {
-                _fresh[i] = false;
-            }
+            bool[] segmentOk = _segmentOk;
             bool complete = true;
             for (int s = 0; s < _segmentCount; s++)
             {
-                if (ReadRegisters(_segmentStart[s], _segmentLength[s]))
-                {
-                    for (int r = 0; r < _segmentLength[s]; r++)
-                    {
-                        _fresh[_segmentStart[s] + r] = true;
-                    }
-                }
-                else
+                bool ok = ReadSegment(_segmentStart[s], _segmentLength[s]);
+                segmentOk[s] = ok;
+                if (!ok)
                 {
                     complete = false;
                     faults |= CellMonitorFaults.CommunicationError;
                 }
             }
 
-            bool currentValid = UpdateCurrent(readings, status, _fresh[Bq769x0Registers.CcHi], ref faults);
+            byte[] image = _scanImage;
+            int stride = _stride;
+            bool ccRead = segmentOk[_ccSegment];
+            if (ccRead)
+            {
+                _registers[Bq769x0Registers.CcHi] = image[stride * Bq769x0Registers.CcHi];
+                _registers[Bq769x0Registers.CcHi + 1] = image[stride * (Bq769x0Registers.CcHi + 1)];
+            }
+            bool currentValid = UpdateCurrent(readings, status, ccRead, ref faults);
             complete &= currentValid;
 
             // Voltages and temperatures count only once the chip is known to convert since its configuration.
@@ -504,24 +581,52 @@ namespace Bms.Drivers.Bq769x0
                 return false;
             }
 
-            for (int cell = 0; cell < _cellCount; cell++)
+            int[] cellIndex = _cellIndex;
+            int[] cellSegment = _cellSegment;
+            int[] voltages = readings.CellVoltage_mV;
+            bool[] cellValid = readings.CellValid;
+            int gain_uV = _gain_uV;
+            int offset_uV = _offset_mV * 1000;
+            if (_allCellsSegment >= 0)
             {
-                int register = Bq769x0Registers.Vc1Hi + 2 * _cellInput[cell];
-                if (_fresh[register])
+                // Every cell came with one block read: all fresh or none.
+                if (segmentOk[_allCellsSegment])
                 {
-                    int raw = ((_registers[register] & 0x3F) << 8) | _registers[register + 1];
-                    readings.CellVoltage_mV[cell] = Bq769x0Conversions.CellVoltage_mV(raw, _gain_uV, _offset_mV);
-                    readings.CellValid[cell] = true;
+                    for (int cell = 0; cell < cellIndex.Length; cell++)
+                    {
+                        int i = cellIndex[cell];
+                        // Bq769x0Conversions.CellVoltage_mV in int: 14-bit code × at most 396 µV plus the offset fits.
+                        int uV = (((image[i] & 0x3F) << 8) | image[i + stride]) * gain_uV + offset_uV;
+                        voltages[cell] = uV >= 0 ? (uV + 500) / 1000 : -((-uV + 500) / 1000);
+                    }
+                    Array.Copy(_allTrue, cellValid, cellIndex.Length);
                 }
                 else
                 {
                     complete = false;
                 }
             }
-
-            if (_fresh[Bq769x0Registers.BatHi])
+            else
             {
-                int raw = (_registers[Bq769x0Registers.BatHi] << 8) | _registers[Bq769x0Registers.BatHi + 1];
+                for (int cell = 0; cell < cellIndex.Length; cell++)
+                {
+                    if (segmentOk[cellSegment[cell]])
+                    {
+                        int i = cellIndex[cell];
+                        int uV = (((image[i] & 0x3F) << 8) | image[i + stride]) * gain_uV + offset_uV;
+                        voltages[cell] = uV >= 0 ? (uV + 500) / 1000 : -((-uV + 500) / 1000);
+                        cellValid[cell] = true;
+                    }
+                    else
+                    {
+                        complete = false;
+                    }
+                }
+            }
+
+            if (segmentOk[_stackSegment])
+            {
+                int raw = (image[stride * Bq769x0Registers.BatHi] << 8) | image[stride * (Bq769x0Registers.BatHi + 1)];
                 readings.StackVoltage_mV = Bq769x0Conversions.StackVoltage_mV(raw, _gain_uV, _offset_mV, _cellCount);
                 readings.StackVoltageValid = true;
             }
@@ -530,14 +635,16 @@ namespace Bms.Drivers.Bq769x0
                 complete = false;
             }
 
-            for (int k = 0; k < _thermistorCount; k++)
+            int[] thermistorSegment = _thermistorSegment;
+            int[] hint = _temperatureHint;
+            for (int k = 0; k < thermistorSegment.Length; k++)
             {
-                int register = Bq769x0Registers.Ts1Hi + 2 * k;
+                int i = stride * (Bq769x0Registers.Ts1Hi + 2 * k);
                 int temperature_dC;
-                if (_fresh[register]
+                if (segmentOk[thermistorSegment[k]]
                     && _thermistor.TryGetTemperatureFromDivider(
-                        Bq769x0Conversions.ThermistorVoltage_uV(((_registers[register] & 0x3F) << 8) | _registers[register + 1]),
-                        _regulator_uV, _pullUp_ohm, out temperature_dC))
+                        (((image[i] & 0x3F) << 8) | image[i + stride]) * Bq769x0Registers.TsLsb_uV, // ThermistorVoltage_uV
+                        _regulator_uV, _pullUp_ohm, ref hint[k], out temperature_dC))
                 {
                     readings.Temperature_dC[k] = temperature_dC;
                     readings.TemperatureValid[k] = true;
@@ -549,6 +656,55 @@ namespace Bms.Drivers.Bq769x0
                 }
             }
             return complete;
+        }
+
+        // One scan read with bounded retries, into _scanImage at the register's own place (stride bytes per
+        // register). With CRC the answer is checked where it landed instead of being copied byte by byte.
+        private bool ReadSegment(int register, int count)
+        {
+            int readCount = count * _bytesPerDataByte;
+            int start = register * _stride;
+            _writeBuffer[0] = (byte)register;
+            CellMonitorStatistics statistics = _statistics;
+            byte[] image = _scanImage;
+            for (int attempt = 0; attempt <= _retries; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    statistics.Retries++;
+                }
+                statistics.Transfers++;
+                statistics.BusBytes += ReadOverheadBytes + readCount;
+                if (_device.WriteRead(_writeBuffer, 0, 1, image, start, readCount) != BusStatus.Ok)
+                {
+                    continue;
+                }
+                if (!_crc)
+                {
+                    return true;
+                }
+                // The first CRC covers address+R and the first data byte, each later CRC its own byte only.
+                byte[] table = Crc8.Table;
+                bool valid = image[start + 1] == table[_crcReadSeed ^ image[start]];
+                int end = start + readCount;
+                int i = start + 2;
+                // Two registers per round (cells come in pairs): half the loop overhead per byte.
+                for (; valid && i + 2 < end; i += 4)
+                {
+                    valid = image[i + 1] == table[image[i]] && image[i + 3] == table[image[i + 2]];
+                }
+                if (valid && i < end)
+                {
+                    valid = image[i + 1] == table[image[i]];
+                }
+                if (valid)
+                {
+                    return true;
+                }
+                statistics.CrcErrors++;
+            }
+            statistics.FailedTransfers++;
+            return false;
         }
 
         // Takes a new coulomb-counter conversion when CC_READY says there is one, then decides whether the
@@ -695,55 +851,82 @@ namespace Bms.Drivers.Bq769x0
             }
         }
 
-        // One register read with bounded retries. The data lands in the register mirror at its own address.
+        // One register read with bounded retries. The data lands in the register mirror at its own address (a
+        // failed attempt may leave part of it there: nothing reads the mirror of a register whose read failed).
         private bool ReadRegisters(int register, int count)
+        {
+            return ReadRegisters(register, count, NoAttemptYet);
+        }
+
+        private const int NoAttemptYet = 0;
+        private const int FirstAttemptBusError = 1;
+        private const int FirstAttemptCrcError = 2;
+
+        // The attempts of a read after <paramref name="firstAttempt"/> tells how the caller's own first attempt went.
+        private bool ReadRegisters(int register, int count, int firstAttempt)
         {
             int readCount = count * _bytesPerDataByte;
             _writeBuffer[0] = (byte)register;
-            for (int attempt = 0; attempt <= _retries; attempt++)
+            CellMonitorStatistics statistics = _statistics;
+            if (firstAttempt != NoAttemptYet)
+            {
+                statistics.Transfers++;
+                statistics.BusBytes += ReadOverheadBytes + readCount;
+                if (firstAttempt == FirstAttemptCrcError)
+                {
+                    statistics.CrcErrors++;
+                }
+            }
+            for (int attempt = firstAttempt == NoAttemptYet ? 0 : 1; attempt <= _retries; attempt++)
             {
                 if (attempt > 0)
                 {
-                    _statistics.Retries++;
+                    statistics.Retries++;
                 }
-                _statistics.Transfers++;
-                _statistics.BusBytes += ReadOverheadBytes + readCount;
-                BusStatus result = _device.WriteRead(_writeBuffer, 0, 1, _readBuffer, 0, readCount);
-                if (result != BusStatus.Ok)
+                statistics.Transfers++;
+                statistics.BusBytes += ReadOverheadBytes + readCount;
+                if (!_crc)
+                {
+                    if (_device.WriteRead(_writeBuffer, 0, 1, _registers, register, count) == BusStatus.Ok)
+                    {
+                        return true;
+                    }
+                    continue;
+                }
+                if (_device.WriteRead(_writeBuffer, 0, 1, _readBuffer, 0, readCount) != BusStatus.Ok)
                 {
                     continue;
                 }
-                if (_crc && !ReadCrcValid(count))
+                // On a read the first CRC covers address+R and the first data byte, each later CRC its own byte
+                // only. The table is indexed here: a call per byte would cost more than the lookup.
+                byte[] table = Crc8.Table;
+                byte[] answer = _readBuffer;
+                byte[] registers = _registers;
+                int value = answer[0];
+                bool valid = answer[1] == table[_crcReadSeed ^ value];
+                if (valid)
                 {
-                    _statistics.CrcErrors++;
-                    continue;
+                    registers[register] = (byte)value;
+                    int r = register;
+                    for (int i = 2; i < readCount; i += 2)
+                    {
+                        value = answer[i];
+                        if (answer[i + 1] != table[value])
+                        {
+                            valid = false;
+                            break;
+                        }
+                        registers[++r] = (byte)value;
+                    }
                 }
-                for (int i = 0; i < count; i++)
+                if (valid)
                 {
-                    _registers[register + i] = _readBuffer[i * _bytesPerDataByte];
+                    return true;
                 }
-                return true;
+                statistics.CrcErrors++;
             }
-            _statistics.FailedTransfers++;
+            statistics.FailedTransfers++;
             return false;
-        }
-
-        // On a read the first CRC covers address+R and the first data byte, each later CRC its own byte only.
-        private bool ReadCrcValid(int count)
-        {
-            byte crc = Crc8.Update(Crc8.Update(0, (byte)((_device.Address << 1) | 1)), _readBuffer[0]);
-            if (crc != _readBuffer[1])
-            {
-                return false;
-            }
-            for (int i = 1; i < count; i++)
-            {
-                if (Crc8.Update(0, _readBuffer[2 * i]) != _readBuffer[2 * i + 1])
-                {
-                    return false;
-                }
-            }
-            return true;
         }
 
         // One register write with bounded retries. With CRC the first CRC covers address+W, register and the
@@ -759,8 +942,8 @@ namespace Bms.Drivers.Bq769x0
                 if (_crc)
                 {
                     byte crc = i == 0
-                        ? Crc8.Update(Crc8.Update(Crc8.Update(0, (byte)(_device.Address << 1)), (byte)register), value)
-                        : Crc8.Update(0, value);
+                        ? Crc8.Table[Crc8.Table[_crcWriteSeed ^ register] ^ value]
+                        : Crc8.Table[value];
                     _writeBuffer[length++] = crc;
                 }
             }

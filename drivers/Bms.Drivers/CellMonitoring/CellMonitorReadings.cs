@@ -1,3 +1,5 @@
+using System;
+
 namespace Bms.Drivers.CellMonitoring
 {
     /// <summary>
@@ -45,14 +47,9 @@ namespace Bms.Drivers.CellMonitoring
         /// <summary>Marks every value invalid (start of a scan).</summary>
         public void InvalidateAll()
         {
-            for (int i = 0; i < CellValid.Length; i++)
-            {
-                CellValid[i] = false;
-            }
-            for (int i = 0; i < TemperatureValid.Length; i++)
-            {
-                TemperatureValid[i] = false;
-            }
+            // Array.Clear is native in nanoCLR: one call instead of an interpreted loop over every flag.
+            Array.Clear(CellValid, 0, CellValid.Length);
+            Array.Clear(TemperatureValid, 0, TemperatureValid.Length);
             CurrentValid = false;
             StackVoltageValid = false;
         }

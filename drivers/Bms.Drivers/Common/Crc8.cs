@@ -6,7 +6,11 @@ namespace Bms.Drivers.Common
     /// </summary>
     public static class Crc8
     {
-        private static readonly byte[] Table = BuildTable();
+        /// <summary>
+        /// CRC of every single byte value (entry i = CRC of the byte i from 0): drivers index it directly
+        /// in their per-byte loops, where a call per byte would cost more than the lookup itself.
+        /// </summary>
+        internal static readonly byte[] Table = BuildTable();
 
         private static byte[] BuildTable()
         {

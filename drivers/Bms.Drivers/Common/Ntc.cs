@@ -126,32 +126,50 @@ namespace Bms.Drivers.Common
         /// </summary>
         public bool TryGetTemperature(long resistance_mOhm, out int temperature_dC)
         {
+            int noHint = -1;
+            return TryGetTemperature(resistance_mOhm, ref noHint, out temperature_dC);
+        }
+
+        /// <summary>
+        /// <see cref="TryGetTemperature(long, out int)"/> that first tries the table segment in
+        /// <paramref name="segmentHint"/> (the one of this sensor's previous conversion: temperatures move slowly,
+        /// so it usually still holds) and searches only when it does not; the segment found is stored back.
+        /// Any hint value is safe (a wrong one only costs the search). Same result as without the hint.
+        /// </summary>
+        public bool TryGetTemperature(long resistance_mOhm, ref int segmentHint, out int temperature_dC)
+        {
             temperature_dC = 0;
-            int last = _resistance_mOhm.Length - 1;
-            if (resistance_mOhm > _resistance_mOhm[0] || resistance_mOhm < _resistance_mOhm[last])
+            long[] table = _resistance_mOhm;
+            int last = table.Length - 1;
+            if (resistance_mOhm > table[0] || resistance_mOhm < table[last])
             {
                 return false;
             }
 
-            // Largest index whose resistance is still >= the measured one (the table decreases).
-            int low = 0;
-            int high = last;
-            while (high - low > 1)
+            // Largest index below the last whose resistance is still >= the measured one (the table decreases).
+            int low = segmentHint;
+            if (low < 0 || low >= last || table[low] < resistance_mOhm || (table[low + 1] >= resistance_mOhm && low + 1 < last))
             {
-                int middle = (low + high) >> 1;
-                if (_resistance_mOhm[middle] >= resistance_mOhm)
+                low = 0;
+                int high = last;
+                while (high - low > 1)
                 {
-                    low = middle;
+                    int middle = (low + high) >> 1;
+                    if (table[middle] >= resistance_mOhm)
+                    {
+                        low = middle;
+                    }
+                    else
+                    {
+                        high = middle;
+                    }
                 }
-                else
-                {
-                    high = middle;
-                }
+                segmentHint = low;
             }
 
-            long span = _resistance_mOhm[low] - _resistance_mOhm[high];
-            long fromLow = _resistance_mOhm[low] - resistance_mOhm;
-            long fraction_dC = (fromLow * _step_dC + span / 2) / span;
+            long upper = table[low];
+            long span = upper - table[low + 1];
+            long fraction_dC = ((upper - resistance_mOhm) * _step_dC + span / 2) / span;
             temperature_dC = _first_dC + low * _step_dC + (int)fraction_dC;
             return true;
         }
@@ -165,20 +183,31 @@ namespace Bms.Drivers.Common
         /// </summary>
         public bool TryGetTemperatureFromDivider(long nodeVoltage, long referenceVoltage, int pullUp_ohm, out int temperature_dC)
         {
+            int noHint = -1;
+            return TryGetTemperatureFromDivider(nodeVoltage, referenceVoltage, pullUp_ohm, ref noHint, out temperature_dC);
+        }
+
+        /// <summary>
+        /// <see cref="TryGetTemperatureFromDivider(long, long, int, out int)"/> with a per-sensor table segment
+        /// hint, as in <see cref="TryGetTemperature(long, ref int, out int)"/>.
+        /// </summary>
+        public bool TryGetTemperatureFromDivider(long nodeVoltage, long referenceVoltage, int pullUp_ohm, ref int segmentHint, out int temperature_dC)
+        {
             temperature_dC = 0;
             if (referenceVoltage <= 0 || pullUp_ohm <= 0 || nodeVoltage <= 0 || nodeVoltage >= referenceVoltage)
             {
                 return false;
             }
-            long numerator = pullUp_ohm * 1000L * nodeVoltage;
+            long pullUp_mOhm = pullUp_ohm * 1000L;
+            long numerator = pullUp_mOhm * nodeVoltage;
             long denominator = referenceVoltage - nodeVoltage;
             // Guard the product: node voltages in µV up to ~9 V times a 1 MΩ pull-up still fit, larger inputs do not.
-            if (numerator / nodeVoltage != pullUp_ohm * 1000L)
+            if (numerator / nodeVoltage != pullUp_mOhm)
             {
                 return false;
             }
             long resistance_mOhm = (numerator + denominator / 2) / denominator;
-            return TryGetTemperature(resistance_mOhm, out temperature_dC);
+            return TryGetTemperature(resistance_mOhm, ref segmentHint, out temperature_dC);
         }
 
         // 1 / T in K^-1, Q40, for a temperature in 0.1 °C.

@@ -9,7 +9,11 @@ namespace Bms.Drivers.Common
     {
         private const int Polynomial = 0x4599;
         private const int Seed = 0x0010;
-        private static readonly ushort[] Table = BuildTable();
+        /// <summary>
+        /// The remainder step of every byte value (entry i = the 15-bit remainder of i shifted through the
+        /// polynomial): drivers that check many blocks index it in their own loops instead of calling per block.
+        /// </summary>
+        internal static readonly ushort[] Table = BuildTable();
 
         private static ushort[] BuildTable()
         {
@@ -42,9 +46,11 @@ namespace Bms.Drivers.Common
             int end = offset + count;
             for (int i = offset; i < end; i++)
             {
-                remainder = ((remainder << 8) ^ table[((remainder >> 7) ^ data[i]) & 0xFF]) & 0x7FFF;
+                // Bits above the 15 of the remainder never reach the index (masked) or the low 15 bits (only
+                // shifted left), so they are dropped once at the end instead of at every byte.
+                remainder = (remainder << 8) ^ table[((remainder >> 7) ^ data[i]) & 0xFF];
             }
-            return (ushort)(remainder << 1);
+            return (ushort)((remainder & 0x7FFF) << 1);
         }
 
         /// <summary>Writes the PEC of <paramref name="count"/> bytes right after them, high byte first.</summary>

@@ -68,6 +68,7 @@ namespace Bms.Drivers.Ltc681x
         private readonly int _pullUp_ohm;
 
         private readonly byte[] _tx;
+        private readonly byte[] _txRead;            // command, then 0xFF to clock the answers out (filled once)
         private readonly byte[] _rx;
         private readonly byte[] _groupData;
         private readonly bool[] _deviceOk;
@@ -80,6 +81,26 @@ namespace Bms.Drivers.Ltc681x
         private readonly int[] _pullDownCodes;
         private readonly int[] _auxCodes;
         private readonly bool[] _deviceReset;
+        private readonly int[] _invalidCodes;       // InvalidCode everywhere: copied over a code array to clear it
+        private readonly int[] _thermistorAuxWord;  // aux word (group × 3 + word) of each thermistor rank
+        private readonly int[] _temperatureHint;    // per channel: the Ntc table segment of the last conversion
+        private readonly int _cellConversionWait_us;
+        private readonly int _auxConversionWait_us;
+
+        // Wire words (CMD0 CMD1 PEC0 PEC1, big-endian) of the commands every scan sends: the PEC of a command
+        // never changes, so it is computed once here instead of at every transfer.
+        private readonly int _rdcfgaWord;
+        private readonly int _clrcellWord;
+        private readonly int _clrauxWord;
+        private readonly int _adcvWord;
+        private readonly int _adaxWord;
+        private readonly int _wrcfgaWord;
+        private readonly int _wrcfgbWord;
+        private readonly int _rdcfgbWord;
+        private readonly int _adowPullUpWord;
+        private readonly int _adowPullDownWord;
+        private readonly int[] _cellGroupWords = new int[6];
+        private readonly int[] _auxGroupWords = new int[4];
 
         private long _lastActivity_us;
         private long _lastCommand_us;
@@ -187,6 +208,44 @@ namespace Bms.Drivers.Ltc681x
             _pullUpCodes = new int[MaxInputs * _devices];
             _pullDownCodes = new int[MaxInputs * _devices];
             _auxCodes = new int[MaxAuxWords * _devices];
+            _txRead = new byte[frame];
+            for (int i = 4; i < frame; i++)
+            {
+                _txRead[i] = 0xFF;
+            }
+            _invalidCodes = new int[MaxInputs * _devices];
+            for (int i = 0; i < _invalidCodes.Length; i++)
+            {
+                _invalidCodes[i] = InvalidCode;
+            }
+            _thermistorAuxWord = new int[thermistors];
+            for (int i = 0; i < thermistors; i++)
+            {
+                int word;
+                int group = Ltc681xVariantInfo.AuxGroupOfGpio(_thermistorGpio[i], out word);
+                _thermistorAuxWord[i] = group * 3 + word;
+            }
+            _temperatureHint = new int[thermistors * _devices];
+            _cellConversionWait_us = Ltc681xVariantInfo.CellConversionWait_us(_variant);
+            _auxConversionWait_us = Ltc681xVariantInfo.AuxConversionWait_us(_variant);
+            _rdcfgaWord = CommandWord(Ltc681xCommands.RDCFGA);
+            _clrcellWord = CommandWord(Ltc681xCommands.CLRCELL);
+            _clrauxWord = CommandWord(Ltc681xCommands.CLRAUX);
+            _adcvWord = CommandWord(Ltc681xCommands.Adcv(Ltc681xCommands.ModeNormal, false, Ltc681xCommands.AllChannels));
+            _adaxWord = CommandWord(Ltc681xCommands.Adax(Ltc681xCommands.ModeNormal, Ltc681xCommands.AllChannels));
+            _wrcfgaWord = CommandWord(Ltc681xCommands.WRCFGA);
+            _wrcfgbWord = CommandWord(Ltc681xCommands.WRCFGB);
+            _rdcfgbWord = CommandWord(Ltc681xCommands.RDCFGB);
+            _adowPullUpWord = CommandWord(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, true, false, Ltc681xCommands.AllChannels));
+            _adowPullDownWord = CommandWord(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, false, false, Ltc681xCommands.AllChannels));
+            for (int g = 0; g < _cellGroupWords.Length; g++)
+            {
+                _cellGroupWords[g] = CommandWord(Ltc681xCommands.ReadCellGroup(g));
+            }
+            for (int g = 0; g < _auxGroupWords.Length; g++)
+            {
+                _auxGroupWords[g] = CommandWord(Ltc681xCommands.ReadAuxGroup(g));
+            }
             BuildConfiguration();
         }
 
@@ -265,24 +324,7 @@ namespace Bms.Drivers.Ltc681x
                 }
             }
 
-            bool complete = ConvertAndReadCells(Ltc681xCommands.Adcv(Ltc681xCommands.ModeNormal, false, Ltc681xCommands.AllChannels), 1, _codes);
-            int valid = 0;
-            for (int d = 0; d < _devices; d++)
-            {
-                int baseIndex = d * MaxInputs;
-                for (int c = 0; c < _cellsUsed[d]; c++)
-                {
-                    int code = _codes[baseIndex + c];
-                    int cell = _cellOffset[d] + c;
-                    if (code != InvalidCode)
-                    {
-                        readings.CellVoltage_mV[cell] = CodeToMillivolts(code);
-                        readings.CellValid[cell] = true;
-                        valid++;
-                    }
-                }
-            }
-            complete &= valid == _cellCount;
+            bool complete = ConvertAndReadCells(_adcvWord, 1, _codes, readings);
 
             if (_thermistorGpio.Length > 0)
             {
@@ -389,8 +431,8 @@ namespace Bms.Drivers.Ltc681x
             {
                 openWire[i] = false;
             }
-            bool complete = ConvertAndReadCells(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, true, false, Ltc681xCommands.AllChannels), 2, _pullUpCodes);
-            complete &= ConvertAndReadCells(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, false, false, Ltc681xCommands.AllChannels), 2, _pullDownCodes);
+            bool complete = ConvertAndReadCells(_adowPullUpWord, 2, _pullUpCodes, null);
+            complete &= ConvertAndReadCells(_adowPullDownWord, 2, _pullDownCodes, null);
 
             bool anyOpen = false;
             for (int d = 0; d < _devices; d++)
@@ -442,33 +484,87 @@ namespace Bms.Drivers.Ltc681x
 
         // ---- scan steps -------------------------------------------------------------------------------
 
-        /// <summary>CLRCELL, then <paramref name="repetitions"/> × (conversion command + wait), then reads every cell group.</summary>
-        private bool ConvertAndReadCells(int conversionCommand, int repetitions, int[] codes)
+        /// <summary>
+        /// CLRCELL, then <paramref name="repetitions"/> × (conversion command + wait), then reads every cell group
+        /// into <paramref name="codes"/>, and, when <paramref name="readings"/> is given, the used cells' voltages
+        /// in the same pass. false when a group or a used cell's code could not be read.
+        /// </summary>
+        private bool ConvertAndReadCells(int conversionWord, int repetitions, int[] codes, CellMonitorReadings readings)
         {
-            for (int i = 0; i < codes.Length; i++)
-            {
-                codes[i] = InvalidCode;
-            }
-            bool sent = SendCommand(Ltc681xCommands.CLRCELL);
+            Array.Copy(_invalidCodes, codes, codes.Length);
+            bool sent = SendCommand(_clrcellWord);
             for (int r = 0; r < repetitions; r++)
             {
-                sent &= SendCommand(conversionCommand);
-                _delay.Wait_us(Ltc681xVariantInfo.CellConversionWait_us(_variant));
+                sent &= SendCommand(conversionWord);
+                _delay.Wait_us(_cellConversionWait_us);
             }
             bool complete = sent;
+            byte[] groupData = _groupData;
+            bool[] deviceOk = _deviceOk;
+            int[] cellsUsed = _cellsUsed;
+            int[] cellOffset = _cellOffset;
+            int[] voltages = readings != null ? readings.CellVoltage_mV : null;
+            bool[] cellValid = readings != null ? readings.CellValid : null;
             for (int g = 0; g < _cellGroupsToRead; g++)
             {
-                complete &= ReadGroup(Ltc681xCommands.ReadCellGroup(g));
+                complete &= ReadGroup(_cellGroupWords[g]);
+                int input = g * 3;
                 for (int d = 0; d < _devices; d++)
                 {
-                    if (!_deviceOk[d])
+                    if (!deviceOk[d])
                     {
                         continue;
                     }
-                    for (int w = 0; w < 3; w++)
+                    int o = d * 6;
+                    int c = d * MaxInputs + input;
+                    int code0 = groupData[o] | (groupData[o + 1] << 8);
+                    int code1 = groupData[o + 2] | (groupData[o + 3] << 8);
+                    int code2 = groupData[o + 4] | (groupData[o + 5] << 8);
+                    codes[c] = code0;
+                    codes[c + 1] = code1;
+                    codes[c + 2] = code2;
+                    if (voltages == null)
                     {
-                        int o = d * 6 + 2 * w;
-                        codes[d * MaxInputs + g * 3 + w] = _groupData[o] | (_groupData[o + 1] << 8);
+                        continue;
+                    }
+                    // Cell voltages of the used inputs (CodeToMillivolts); an unconverted one reads InvalidCode.
+                    int used = cellsUsed[d] - input;
+                    int cell = cellOffset[d] + input;
+                    if (used > 0)
+                    {
+                        if (code0 != InvalidCode)
+                        {
+                            voltages[cell] = (code0 + 5) / 10;
+                            cellValid[cell] = true;
+                        }
+                        else
+                        {
+                            complete = false;
+                        }
+                    }
+                    if (used > 1)
+                    {
+                        if (code1 != InvalidCode)
+                        {
+                            voltages[cell + 1] = (code1 + 5) / 10;
+                            cellValid[cell + 1] = true;
+                        }
+                        else
+                        {
+                            complete = false;
+                        }
+                    }
+                    if (used > 2)
+                    {
+                        if (code2 != InvalidCode)
+                        {
+                            voltages[cell + 2] = (code2 + 5) / 10;
+                            cellValid[cell + 2] = true;
+                        }
+                        else
+                        {
+                            complete = false;
+                        }
                     }
                 }
             }
@@ -477,40 +573,45 @@ namespace Bms.Drivers.Ltc681x
 
         private bool MeasureTemperatures(CellMonitorReadings readings)
         {
-            for (int i = 0; i < _auxCodes.Length; i++)
-            {
-                _auxCodes[i] = InvalidCode;
-            }
-            bool complete = SendCommand(Ltc681xCommands.CLRAUX);
-            complete &= SendCommand(Ltc681xCommands.Adax(Ltc681xCommands.ModeNormal, Ltc681xCommands.AllChannels));
-            _delay.Wait_us(Ltc681xVariantInfo.AuxConversionWait_us(_variant));
+            int[] auxCodes = _auxCodes;
+            Array.Copy(_invalidCodes, auxCodes, auxCodes.Length);
+            bool complete = SendCommand(_clrauxWord);
+            complete &= SendCommand(_adaxWord);
+            _delay.Wait_us(_auxConversionWait_us);
+            byte[] groupData = _groupData;
+            bool[] deviceOk = _deviceOk;
             for (int g = 0; g < 4; g++)
             {
                 if ((_auxGroupMask & (1 << g)) == 0)
                 {
                     continue;
                 }
-                complete &= ReadGroup(Ltc681xCommands.ReadAuxGroup(g));
+                complete &= ReadGroup(_auxGroupWords[g]);
+                int c = g * 3;
                 for (int d = 0; d < _devices; d++)
                 {
-                    if (!_deviceOk[d])
+                    if (deviceOk[d])
                     {
-                        continue;
+                        int o = d * 6;
+                        auxCodes[c] = groupData[o] | (groupData[o + 1] << 8);
+                        auxCodes[c + 1] = groupData[o + 2] | (groupData[o + 3] << 8);
+                        auxCodes[c + 2] = groupData[o + 4] | (groupData[o + 5] << 8);
                     }
-                    for (int w = 0; w < 3; w++)
-                    {
-                        int o = d * 6 + 2 * w;
-                        _auxCodes[d * MaxAuxWords + g * 3 + w] = _groupData[o] | (_groupData[o + 1] << 8);
-                    }
+                    c += MaxAuxWords;
                 }
             }
 
             int perDevice = _thermistorGpio.Length;
-            int validCount = 0;
+            int[] auxWord = _thermistorAuxWord;
+            int[] hint = _temperatureHint;
+            int[] temperatures = readings.Temperature_dC;
+            bool[] temperatureValid = readings.TemperatureValid;
+            int channel = 0;
             for (int d = 0; d < _devices; d++)
             {
+                int deviceBase = d * MaxAuxWords;
                 // The divider is fed from VREF2: use its measured value when group B was read anyway.
-                int reference = _auxCodes[d * MaxAuxWords + 5];
+                int reference = auxCodes[deviceBase + 5];
                 if (reference != InvalidCode && (reference < ReferenceLow_code || reference > ReferenceHigh_code))
                 {
                     // VREF2 far from 3 V: the chip's reference or ADC is broken, a datasheet diagnostic.
@@ -522,25 +623,22 @@ namespace Bms.Drivers.Ltc681x
                 }
                 for (int t = 0; t < perDevice; t++)
                 {
-                    int word;
-                    int group = Ltc681xVariantInfo.AuxGroupOfGpio(_thermistorGpio[t], out word);
-                    int code = _auxCodes[d * MaxAuxWords + group * 3 + word];
-                    int channel = d * perDevice + t;
-                    if (code == InvalidCode)
-                    {
-                        continue;
-                    }
+                    int code = auxCodes[deviceBase + auxWord[t]];
                     int temperature_dC;
                     // Ratio of the node to VREF2, so reference drift cancels; open/shorted sensors are refused.
-                    if (_thermistor.TryGetTemperatureFromDivider(code, reference, _pullUp_ohm, out temperature_dC))
+                    if (code != InvalidCode && _thermistor.TryGetTemperatureFromDivider(code, reference, _pullUp_ohm, ref hint[channel], out temperature_dC))
                     {
-                        readings.Temperature_dC[channel] = temperature_dC;
-                        readings.TemperatureValid[channel] = true;
-                        validCount++;
+                        temperatures[channel] = temperature_dC;
+                        temperatureValid[channel] = true;
                     }
+                    else
+                    {
+                        complete = false;
+                    }
+                    channel++;
                 }
             }
-            return complete && validCount == TemperatureCount;
+            return complete;
         }
 
         // ---- configuration ----------------------------------------------------------------------------
@@ -572,10 +670,10 @@ namespace Bms.Drivers.Ltc681x
 
         private bool WriteConfiguration()
         {
-            bool ok = WriteGroup(Ltc681xCommands.WRCFGA, _configA);
+            bool ok = WriteGroup(_wrcfgaWord, _configA);
             if (_hasConfigB)
             {
-                ok &= WriteGroup(Ltc681xCommands.WRCFGB, _configB);
+                ok &= WriteGroup(_wrcfgbWord, _configB);
             }
             return ok;
         }
@@ -590,7 +688,7 @@ namespace Bms.Drivers.Ltc681x
         {
             int resets = 0;
             _configDrift = false;
-            ReadGroup(Ltc681xCommands.RDCFGA);
+            ReadGroup(_rdcfgaWord);
             for (int d = 0; d < _devices; d++)
             {
                 _deviceReset[d] = false;
@@ -637,7 +735,7 @@ namespace Bms.Drivers.Ltc681x
             bool allA = AllOk();
             if (_hasConfigB && !adoptExpiredDischarge && UsesConfigurationBCells())
             {
-                ReadGroup(Ltc681xCommands.RDCFGB);
+                ReadGroup(_rdcfgbWord);
                 for (int d = 0; d < _devices; d++)
                 {
                     if (!_deviceOk[d] || _deviceReset[d])
@@ -721,20 +819,37 @@ namespace Bms.Drivers.Ltc681x
         private void Pulse()
         {
             _tx[0] = 0xFF;
-            Transfer(1);
+            Transfer(_tx, 1);
         }
 
-        private bool Transfer(int count)
+        /// <summary>The wire word (CMD0 CMD1 PEC0 PEC1, CMD0 in the top byte) of <paramref name="command"/>. Construction only (allocates).</summary>
+        private static int CommandWord(int command)
         {
-            _statistics.Transfers++;
-            _statistics.BusBytes += count;
-            BusStatus status = _spi.TransferFullDuplex(_tx, 0, _rx, 0, count);
+            byte[] bytes = new byte[4];
+            Ltc681xCommands.Encode(command, bytes, 0);
+            return (bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3];
+        }
+
+        private static void PutCommand(byte[] buffer, int word)
+        {
+            buffer[0] = (byte)(word >> 24);
+            buffer[1] = (byte)(word >> 16);
+            buffer[2] = (byte)(word >> 8);
+            buffer[3] = (byte)word;
+        }
+
+        private bool Transfer(byte[] tx, int count)
+        {
+            CellMonitorStatistics statistics = _statistics;
+            statistics.Transfers++;
+            statistics.BusBytes += count;
+            BusStatus status = _spi.TransferFullDuplex(tx, 0, _rx, 0, count);
             _lastActivity_us = _clock.Now_us;
             return status == BusStatus.Ok;
         }
 
         /// <summary>A command without data (conversion start, clear). The chip gives no acknowledge; only a bus error is retried.</summary>
-        private bool SendCommand(int command)
+        private bool SendCommand(int commandWord)
         {
             for (int attempt = 0; attempt <= _maxRetries; attempt++)
             {
@@ -743,8 +858,8 @@ namespace Bms.Drivers.Ltc681x
                     _statistics.Retries++;
                 }
                 EnsureAwake(false);
-                Ltc681xCommands.Encode(command, _tx, 0);
-                if (Transfer(4))
+                PutCommand(_tx, commandWord);
+                if (Transfer(_tx, 4))
                 {
                     _lastCommand_us = _lastActivity_us;
                     return true;
@@ -756,7 +871,7 @@ namespace Bms.Drivers.Ltc681x
         }
 
         /// <summary>Broadcast write of 6 bytes per device; <paramref name="data"/> is indexed by device (device 0 = nearest).</summary>
-        private bool WriteGroup(int command, byte[] data)
+        private bool WriteGroup(int commandWord, byte[] data)
         {
             int frame = 4 + 8 * _devices;
             for (int attempt = 0; attempt <= _maxRetries; attempt++)
@@ -766,7 +881,7 @@ namespace Bms.Drivers.Ltc681x
                     _statistics.Retries++;
                 }
                 EnsureAwake(false);
-                Ltc681xCommands.Encode(command, _tx, 0);
+                PutCommand(_tx, commandWord);
                 // The farthest device's data goes first: it has the longest way to shift.
                 for (int k = 0; k < _devices; k++)
                 {
@@ -778,7 +893,7 @@ namespace Bms.Drivers.Ltc681x
                     }
                     Pec15.Append(_tx, o, 6);
                 }
-                if (Transfer(frame))
+                if (Transfer(_tx, frame))
                 {
                     _lastCommand_us = _lastActivity_us;
                     return true;
@@ -794,14 +909,21 @@ namespace Bms.Drivers.Ltc681x
         /// nearest, whose block comes first). Each device's block is accepted on its own PEC; only devices still
         /// missing are taken from a repetition. Sets <see cref="_deviceOk"/>; true when every device answered.
         /// </summary>
-        private bool ReadGroup(int command)
+        private bool ReadGroup(int commandWord)
         {
-            int frame = 4 + 8 * _devices;
-            for (int d = 0; d < _devices; d++)
-            {
-                _deviceOk[d] = false;
-                _deviceSilent[d] = false;
-            }
+            int devices = _devices;
+            int frame = 4 + 8 * devices;
+            bool[] deviceOk = _deviceOk;
+            bool[] deviceSilent = _deviceSilent;
+            Array.Clear(deviceOk, 0, devices);
+            Array.Clear(deviceSilent, 0, devices);
+            byte[] tx = _txRead;
+            byte[] rx = _rx;
+            ushort[] table = Pec15.Table;
+            tx[0] = (byte)(commandWord >> 24);
+            tx[1] = (byte)(commandWord >> 16);
+            tx[2] = (byte)(commandWord >> 8);
+            tx[3] = (byte)commandWord;
             bool forceWake = false;
             for (int attempt = 0; attempt <= _maxRetries; attempt++)
             {
@@ -810,32 +932,37 @@ namespace Bms.Drivers.Ltc681x
                     _statistics.Retries++;
                 }
                 EnsureAwake(forceWake);
-                Ltc681xCommands.Encode(command, _tx, 0);
-                for (int i = 4; i < frame; i++)
-                {
-                    _tx[i] = 0xFF;
-                }
-                bool busOk = Transfer(frame);
+                bool busOk = Transfer(tx, frame);
                 bool all = true;
                 bool anySilent = false;
                 bool anyAnswer = false;
-                for (int d = 0; d < _devices; d++)
+                int o = 4;
+                for (int d = 0; d < devices; d++, o += 8)
                 {
-                    if (_deviceOk[d])
+                    if (deviceOk[d])
                     {
                         continue;
                     }
-                    int o = 4 + 8 * d;
-                    if (busOk && Pec15.Check(_rx, o, 6))
+                    if (busOk)
                     {
-                        for (int i = 0; i < 6; i++)
+                        // Pec15.Check of the 6 data bytes, unrolled: this runs for every device of every group
+                        // read. Bits above the 15 of the remainder never reach the index, so one mask at the end.
+                        // First byte from the seed 0x10: (0x10 << 8) ^ table[((0x10 >> 7) ^ b) & 0xFF].
+                        int r = 0x1000 ^ table[rx[o]];
+                        r = (r << 8) ^ table[((r >> 7) ^ rx[o + 1]) & 0xFF];
+                        r = (r << 8) ^ table[((r >> 7) ^ rx[o + 2]) & 0xFF];
+                        r = (r << 8) ^ table[((r >> 7) ^ rx[o + 3]) & 0xFF];
+                        r = (r << 8) ^ table[((r >> 7) ^ rx[o + 4]) & 0xFF];
+                        r = (r << 8) ^ table[((r >> 7) ^ rx[o + 5]) & 0xFF];
+                        r = (r & 0x7FFF) << 1;
+                        if (rx[o + 6] == (r >> 8) && rx[o + 7] == (r & 0xFF))
                         {
-                            _groupData[d * 6 + i] = _rx[o + i];
+                            Array.Copy(rx, o, _groupData, d * 6, 6);
+                            deviceOk[d] = true;
+                            deviceSilent[d] = false;
+                            anyAnswer = true;
+                            continue;
                         }
-                        _deviceOk[d] = true;
-                        _deviceSilent[d] = false;
-                        anyAnswer = true;
-                        continue;
                     }
                     all = false;
                     if (busOk)
@@ -844,12 +971,12 @@ namespace Bms.Drivers.Ltc681x
                         bool silent = true;
                         for (int i = 0; i < 8; i++)
                         {
-                            if (_rx[o + i] != 0xFF)
+                            if (rx[o + i] != 0xFF)
                             {
                                 silent = false;
                             }
                         }
-                        _deviceSilent[d] = silent;
+                        deviceSilent[d] = silent;
                         anySilent |= silent;
                     }
                 }
@@ -866,9 +993,9 @@ namespace Bms.Drivers.Ltc681x
             }
             _statistics.FailedTransfers++;
             _scanFaults |= CellMonitorFaults.CommunicationError;
-            for (int d = 0; d < _devices; d++)
+            for (int d = 0; d < devices; d++)
             {
-                if (_deviceSilent[d])
+                if (deviceSilent[d])
                 {
                     _scanFaults |= CellMonitorFaults.DeviceMissing;
                 }

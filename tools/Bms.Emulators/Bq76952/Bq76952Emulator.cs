@@ -574,7 +574,7 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
             {
                 byte value = buffer[offset + 1 + 2 * i];
                 byte crc = buffer[offset + 2 + 2 * i];
-                byte expected = i == 0 ? Bq76952Protocol.WriteFirstCrc(Address, register, value) : Crc8.Update(0, value);
+                byte expected = i == 0 ? ChipChecksums.Crc8(0, (byte)(Address << 1), (byte)register, value) : ChipChecksums.Crc8(0, value);
                 if (crc != expected) { CrcErrorsDetected++; return BusStatus.DataNack; } // the chip NACKs and drops the write
                 data[i] = value;
             }
@@ -628,9 +628,9 @@ public sealed class Bq76952Emulator : II2cDevice, IChipEmulator
             if (!CrcMode) { buffer[offset + i] = value; continue; }
             byte crc = i == 0
                 ? (firstCrcIncludesRegister
-                    ? Bq76952Protocol.ReadFirstCrc(Address, register, value)
-                    : Crc8.Update(Crc8.Update(0, (byte)((Address << 1) | 1)), value))
-                : Crc8.Update(0, value);
+                    ? ChipChecksums.Crc8(0, (byte)(Address << 1), (byte)register, (byte)((Address << 1) | 1), value)
+                    : ChipChecksums.Crc8(0, (byte)((Address << 1) | 1), value))
+                : ChipChecksums.Crc8(0, value);
             if (corrupt && i == 0) crc ^= 0x5A;
             buffer[offset + 2 * i] = value;
             buffer[offset + 2 * i + 1] = crc;

@@ -211,8 +211,8 @@ public sealed class Bq769x0Emulator : II2cDevice, IChipEmulator
             {
                 byte data = buffer[offset + 1 + 2 * i];
                 byte expected = i == 0
-                    ? Crc8.Update(Crc8.Update(Crc8.Update(0, (byte)(Address << 1)), (byte)register), data)
-                    : Crc8.Update(0, data);
+                    ? ChipChecksums.Crc8(0, (byte)(Address << 1), (byte)register, data)
+                    : ChipChecksums.Crc8(0, data);
                 valid = expected == buffer[offset + 2 + 2 * i];
             }
             if (!valid)
@@ -271,7 +271,7 @@ public sealed class Bq769x0Emulator : II2cDevice, IChipEmulator
             buffer[offset + i++] = data;
             if (_options.CrcEnabled && i < count)
             {
-                byte crc = i == 1 ? Crc8.Update(Crc8.Update(0, (byte)((Address << 1) | 1)), data) : Crc8.Update(0, data);
+                byte crc = i == 1 ? ChipChecksums.Crc8(0, (byte)((Address << 1) | 1), data) : ChipChecksums.Crc8(0, data);
                 buffer[offset + i++] = corrupt ? (byte)(crc ^ 0x5A) : crc;
             }
             register++;

@@ -284,7 +284,7 @@ public sealed class Ltc681xChainEmulator : ISpiDevice, IChipEmulator
         if (received == 0 || count < 4) return BusStatus.Ok;
 
         int command = ((writeBuffer[writeOffset] & 0x07) << 8) | writeBuffer[writeOffset + 1];
-        if (!Pec15.Check(writeBuffer, writeOffset, 2))
+        if (!ChipChecksums.CheckPec15(writeBuffer, writeOffset, 2))
         {
             CommandsRejected++;
             return BusStatus.Ok;
@@ -304,7 +304,7 @@ public sealed class Ltc681xChainEmulator : ISpiDevice, IChipEmulator
                     int block = blocks - 1 - k; // the nearest device keeps the last block
                     if (block < 0) continue;
                     int o = writeOffset + 4 + 8 * block;
-                    if (!Pec15.Check(writeBuffer, o, 6)) { WriteBlocksRejected++; continue; }
+                    if (!ChipChecksums.CheckPec15(writeBuffer, o, 6)) { WriteBlocksRejected++; continue; }
                     if (command == Ltc681xCommands.WRCFGA) WriteConfigA(_devices[k], writeBuffer, o, now);
                     else if (_hasConfigB) WriteConfigB(_devices[k], writeBuffer, o);
                 }
@@ -346,7 +346,7 @@ public sealed class Ltc681xChainEmulator : ISpiDevice, IChipEmulator
                     }
             }
             Array.Copy(block, 0, readBuffer, readOffset + o, 6);
-            Pec15.Append(readBuffer, readOffset + o, 6);
+            ChipChecksums.AppendPec15(readBuffer, readOffset + o, 6);
             if (corruptAll || _corruptTarget == -1 || _corruptTarget == k) readBuffer[readOffset + o + 7] ^= 0x02;
         }
         return BusStatus.Ok;
