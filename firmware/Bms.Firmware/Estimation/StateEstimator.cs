@@ -27,14 +27,16 @@ namespace Bms.Firmware.Estimation
         private const long MaxCurrentHold_ms = 2000;
         private const int MinMeasurementInterval_ms = 10;
         private const int MaxMeasurementInterval_ms = 1000;
-        // Round-robin Kalman schedule: each cell's covariance/polarisation propagation and voltage update run once
-        // per period (cells spread over the ticks of a second); coulomb counting stays every tick.
+        // Round-robin Kalman schedule: each cell's coulomb count, covariance/polarisation propagation, voltage update,
+        // calibration and resistance sample run once per period. A cursor walks the cells in order and steps at most
+        // ceil(cells × tick / period) of them per tick, so the steps spread evenly over the ticks of a second from the
+        // first tick on (and again after a gap), whatever the tick rate.
         private const long KalmanPeriod_ms = 1000;
         private const long KalmanSlack_ms = 50; // half a tick: a 100 ms tick that is a few ms early still counts
-        private const int KalmanSlots = 10;
-        private const long KalmanSlot_ms = KalmanPeriod_ms / KalmanSlots;
-        private const long StartPhase_ms = 5000;
-
+        // Right after start the filter is still far off (the start SoC may be 30 % wrong) and the first voltages are
+        // often a rest: a cell's first steps come as fast as the cursor allows (every tick for a single cell), so the
+        // linearisation follows the state as it converges.
+        private const int StartPhaseSteps = 50;
         private readonly ChemistryProfile _profile;
         private readonly int _cellCount;
         private readonly int _capacity_mAh;
@@ -58,7 +60,11 @@ namespace Bms.Firmware.Estimation
         private readonly long[] _markCharge_uAms;
         private readonly long[] _pendingGapVariance; // nSoC², from current gaps since the cell's last step
         private readonly long[] _kalmanTime_ms;      // voltage time of the cell's last Kalman step
-        private long _startTime_ms;
+        private int _nextCell;                       // round-robin cursor: the next cell to step
+        private readonly int[] _startStepsLeft;      // fast-cadence steps still to come after start
+        private long _biasSum_nA;                    // Σ _bias_nA, kept with every change (mean offset for rest detection)
+        // Pack SoC from the cells' extremes, kept as cells step (a cell's SoC changes only at its step).
+        private int _minSoc_pcm, _maxSoc_pcm, _minCell, _maxCell, _packSoc_pcm;
 
         // Inputs held between ticks.
         private bool _started;
@@ -82,9 +88,10 @@ namespace Bms.Firmware.Estimation
         private readonly long[] _pendingRatioSum_pcm;
         private readonly int[] _pendingRatioCount;
         private readonly int[] _lastCellVoltage_mV;
-        private bool _lastStepPairValid;
-        private long _lastStepPairTime_ms;
-        private long _lastStepPairCurrent_uA;
+        // Per cell, the current at its previous step (ΔV/ΔI between consecutive steps, about 1 s apart).
+        private readonly bool[] _stepPairValid;
+        private readonly long[] _stepPairTime_ms;
+        private readonly long[] _stepPairCurrent_uA;
         private readonly int[] _calibrationFlag; // 0 none, 1 full, 2 empty (pending for SoH)
 
         // Restored from non-volatile storage, used by Start(…, -1).
@@ -113,6 +120,7 @@ namespace Bms.Firmware.Estimation
             _markCharge_uAms = new long[cellCount];
             _pendingGapVariance = new long[cellCount];
             _kalmanTime_ms = new long[cellCount];
+            _startStepsLeft = new int[cellCount];
             _capacitySoh_pcm = new int[cellCount];
             _capacityEstimates = new int[cellCount];
             _anchorValid = new bool[cellCount];
@@ -124,6 +132,9 @@ namespace Bms.Firmware.Estimation
             _pendingRatioSum_pcm = new long[cellCount];
             _pendingRatioCount = new int[cellCount];
             _lastCellVoltage_mV = new int[cellCount];
+            _stepPairValid = new bool[cellCount];
+            _stepPairTime_ms = new long[cellCount];
+            _stepPairCurrent_uA = new long[cellCount];
             _calibrationFlag = new int[cellCount];
             for (int c = 0; c < cellCount; c++)
             {
@@ -155,6 +166,7 @@ namespace Bms.Firmware.Estimation
                 // Nothing to start from yet (e.g. the AFE's first scan after configuration): wait for a valid scan
                 // instead of guessing. Update100ms retries; meanwhile report the middle rather than "empty".
                 for (int c = 0; c < _cellCount; c++) _soc_pcm[c] = FullScale_pcm / 2;
+                RescanExtremes();
                 return;
             }
             UpdateTemperature(snapshot);
@@ -163,7 +175,6 @@ namespace Bms.Firmware.Estimation
             _haveCurrent = snapshot.CurrentValid;
             _current_uA = snapshot.CurrentValid ? (long)snapshot.Current_mA * 1000 : 0;
             _restTime_ms = 0;
-            _lastStepPairValid = false;
             bool resting = FixedMath.Abs(_current_uA) < _oneC_uA * SocFilterTuning.RestCurrent_mC / 1000;
             for (int c = 0; c < _cellCount; c++)
             {
@@ -226,15 +237,21 @@ namespace Bms.Firmware.Estimation
                 _markCharge_uAms[c] = _integratedCharge_uAms;
                 _pendingGapVariance[c] = 0;
                 _kalmanTime_ms[c] = snapshot.Time_ms;
+                _startStepsLeft[c] = StartPhaseSteps;
+                _stepPairValid[c] = false;
             }
-            _startTime_ms = snapshot.Time_ms;
+            _nextCell = 0;
+            _biasSum_nA = 0;
+            for (int c = 0; c < _cellCount; c++) _biasSum_nA += _bias_nA[c];
+            RescanExtremes();
             _started = true;
         }
 
         /// <summary>
-        /// The 100 ms step: coulomb counting and Kalman prediction over the time since the last current sample,
-        /// then a measurement update per cell with a fresh, valid voltage. A current that is not fresh is not
-        /// counted twice; a gap is bridged by the trapezoid of the samples around it, with its uncertainty added.
+        /// The 100 ms step: the pack's measured charge over the time since the last current sample (series cells
+        /// share one current, so it is counted once for the pack), then the Kalman steps of the cells whose turn it
+        /// is. A current that is not fresh is not counted twice; a gap is bridged by the trapezoid of the samples
+        /// around it, with its uncertainty added.
         /// </summary>
         public void Update100ms(MeasurementSnapshot snapshot)
         {
@@ -262,49 +279,49 @@ namespace Bms.Firmware.Estimation
                 {
                     long average = (_current_uA + current) / 2;
                     if (dt > MaxCurrentHold_ms) AddGapUncertainty(dt, FixedMath.Abs(current - _current_uA) / 2 + _oneC_uA / 100);
-                    for (int c = 0; c < _cellCount; c++) CountCharge(c, dt, average);
+                    long charge = average * dt;
                     _integratedTime_ms += dt;
-                    _integratedCharge_uAms += average * dt;
-                    _throughputNet_uAms += average * dt;
+                    _integratedCharge_uAms += charge;
+                    _throughputNet_uAms += charge;
                     _current_uA = current;
                     _lastCurrentTime_ms = now;
                     currentFresh = true;
-                    long corrected = current - MeanBias_uA();
+                    long corrected = current - _biasSum_nA / _cellCount / 1000;
                     if (FixedMath.Abs(corrected) < _oneC_uA * SocFilterTuning.RestCurrent_mC / 1000) _restTime_ms += dt;
                     else
                     {
+                        // A rest point can only have been taken during this rest.
+                        if (_restTime_ms > 0)
+                        {
+                            for (int c = 0; c < _cellCount; c++) _restPointTaken[c] = false;
+                        }
                         _restTime_ms = 0;
-                        for (int c = 0; c < _cellCount; c++) _restPointTaken[c] = false;
                     }
                 }
             }
 
             long voltageTime = snapshot.Time_ms;
             long dtV = voltageTime - _lastVoltageTime_ms;
-            bool currentUsable = _haveCurrent && snapshot.Time_ms - _lastCurrentTime_ms <= MaxCurrentHold_ms && _lastCurrentTime_ms - snapshot.Time_ms <= MaxCurrentHold_ms;
-            if (dtV != 0)
+            if (dtV == 0) return;
+            if (dtV < 0 || dtV > KalmanPeriod_ms) dtV = KalmanPeriod_ms;
+            _lastVoltageTime_ms = voltageTime;
+            bool currentUsable = _haveCurrent && voltageTime - _lastCurrentTime_ms <= MaxCurrentHold_ms && _lastCurrentTime_ms - voltageTime <= MaxCurrentHold_ms;
+            bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
+            // Steps this tick: the tick's share of a period's worth of cells, rounded up.
+            long allowance = (_cellCount * dtV + KalmanPeriod_ms - 1) / KalmanPeriod_ms;
+            int c2 = _nextCell;
+            for (long n = 0; n < allowance; n++)
             {
-                if (dtV < 0) dtV = MaxMeasurementInterval_ms;
-                _lastVoltageTime_ms = voltageTime;
-                bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
-                for (int c = 0; c < _cellCount; c++)
-                {
-                    bool measured = currentUsable && c < snapshot.CellCount && snapshot.CellValid[c];
-                    int v = measured ? snapshot.CellVoltage_mV[c] : 0;
-                    long sinceStep = voltageTime - _kalmanTime_ms[c];
-                    if (sinceStep < 0) sinceStep = MaxMeasurementInterval_ms; // clock base moved
-                    if (sinceStep >= KalmanPeriod_ms - KalmanSlack_ms || InStartPhase(c, voltageTime))
-                    {
-                        KalmanStep(c, measured, v, sinceStep, resting);
-                        _kalmanTime_ms[c] = voltageTime;
-                    }
-                    if (!measured) continue;
-                    Calibrate(c, v);
-                    CaptureResistanceSample(c, v, voltageTime, currentFresh);
-                }
-                if (currentUsable) RememberStepPair(voltageTime, currentFresh, snapshot);
+                long sinceStep = voltageTime - _kalmanTime_ms[c2];
+                if (sinceStep < 0) sinceStep = MaxMeasurementInterval_ms; // clock base moved
+                else if (sinceStep < (_startStepsLeft[c2] > 0 ? 1 : KalmanPeriod_ms - KalmanSlack_ms)) break;
+                bool measured = currentUsable && c2 < snapshot.CellCount && snapshot.CellValid[c2];
+                KalmanStep(c2, measured, measured ? snapshot.CellVoltage_mV[c2] : 0, sinceStep, resting, voltageTime, currentFresh);
+                _kalmanTime_ms[c2] = voltageTime;
+                c2++;
+                if (c2 == _cellCount) c2 = 0;
             }
-            for (int c = 0; c < _cellCount; c++) _soc_pcm[c] = SocFromCharge_pcm(_charge_uAms[c]);
+            _nextCell = c2;
         }
 
         /// <summary>The 1 s step: state of health (capacity from throughput between calibration points, resistance
@@ -371,25 +388,12 @@ namespace Bms.Firmware.Estimation
             }
         }
 
-        /// <summary>Pack SoC: 0 when the weakest cell is empty, 100 % when the first cell is full.</summary>
-        public int PackSoc_pcm
-        {
-            get
-            {
-                int min = FullScale_pcm, max = 0;
-                for (int c = 0; c < _cellCount; c++)
-                {
-                    int s = _soc_pcm[c];
-                    if (s < min) min = s;
-                    if (s > max) max = s;
-                }
-                long denominator = (long)min + (FullScale_pcm - max);
-                if (denominator <= 0) return min >= FullScale_pcm ? FullScale_pcm : 0;
-                return (int)((long)min * FullScale_pcm / denominator);
-            }
-        }
+        /// <summary>Pack SoC: 0 when the weakest cell is empty, 100 % when the first cell is full (kept as the
+        /// cells step; see <see cref="GetCellSoc_pcm"/>).</summary>
+        public int PackSoc_pcm { get { return _packSoc_pcm; } }
 
-        /// <summary>SoC of one cell (index 0 = cell 1), 0..100000.</summary>
+        /// <summary>SoC of one cell (index 0 = cell 1), 0..100000, as of the cell's last Kalman step (at most a
+        /// second old: 0.03 % at 1C).</summary>
         public int GetCellSoc_pcm(int cell) { return _soc_pcm[cell]; }
 
         /// <summary>1σ uncertainty of one cell's SoC, from the filter covariance.</summary>
@@ -401,8 +405,13 @@ namespace Bms.Firmware.Estimation
         /// <summary>Polarisation voltage V1 of one cell.</summary>
         public int GetPolarization_mV(int cell) { return (int)(_v1_uV[cell] / 1000); }
 
-        /// <summary>Remaining charge of one cell, exact coulomb-count state (µA·ms).</summary>
-        public long GetCellCharge_uAms(int cell) { return _charge_uAms[cell]; }
+        /// <summary>Remaining charge of one cell, exact coulomb-count state (µA·ms), including the pack charge
+        /// counted since the cell's last step.</summary>
+        public long GetCellCharge_uAms(int cell)
+        {
+            long remainder;
+            return ChargeNow(cell, out remainder);
+        }
 
         /// <summary>Net charge counted since start (µA·ms, exact integer sum of I·Δt, positive = charged).</summary>
         public long NetThroughput_uAms { get { return _throughputNet_uAms; } }
@@ -503,6 +512,9 @@ namespace Bms.Firmware.Estimation
                 _soc_pcm[c] = SocFromCharge_pcm(_charge_uAms[c]);
                 p += PersistCellSize;
             }
+            _biasSum_nA = 0;
+            for (int c = 0; c < _cellCount; c++) _biasSum_nA += _bias_nA[c];
+            RescanExtremes();
             _restored = true;
             return true;
         }
@@ -562,13 +574,6 @@ namespace Bms.Firmware.Estimation
             return (long)soc_pcm * 10000 * _q36 / 10;
         }
 
-        private long MeanBias_uA()
-        {
-            long sum = 0;
-            for (int c = 0; c < _cellCount; c++) sum += _bias_nA[c];
-            return sum / _cellCount / 1000;
-        }
-
         private static bool AnyCellValid(MeasurementSnapshot snapshot)
         {
             for (int c = 0; c < snapshot.CellCount; c++) if (snapshot.CellValid[c]) return true;
@@ -588,31 +593,20 @@ namespace Bms.Firmware.Estimation
             if (n > 0) _temperature_dC = (int)(sum / n);
         }
 
-        /// <summary>Exact coulomb count over <paramref name="dt_ms"/> (every tick, every cell): the offset's charge
-        /// is kept in nA·ms and only whole µA·ms leave the remainder.</summary>
-        private void CountCharge(int c, long dt_ms, long measured_uA)
+        /// <summary>The cell's exact coulomb count now: its charge at its last step plus the pack's measured charge
+        /// since then, less the offset's charge over that time (kept in nA·ms; only whole µA·ms leave the
+        /// <paramref name="biasRemainder_nAms"/>). The offset is constant between steps, so this is the same integer
+        /// as counting tick by tick.</summary>
+        private long ChargeNow(int c, out long biasRemainder_nAms)
         {
-            long biasCharge = _bias_nA[c] * dt_ms + _biasChargeRemainder_nAms[c];
+            long biasCharge = _bias_nA[c] * (_integratedTime_ms - _markTime_ms[c]) + _biasChargeRemainder_nAms[c];
             long biasWhole = biasCharge / 1000;
-            _biasChargeRemainder_nAms[c] = biasCharge - biasWhole * 1000;
-            long charge = _charge_uAms[c] + measured_uA * dt_ms - biasWhole;
+            biasRemainder_nAms = biasCharge - biasWhole * 1000;
+            long charge = _charge_uAms[c] + (_integratedCharge_uAms - _markCharge_uAms[c]) - biasWhole;
             long low = -_fullCharge_uAms / 20, high = _fullCharge_uAms + _fullCharge_uAms / 20;
             if (charge < low) charge = low;
             if (charge > high) charge = high;
-            _charge_uAms[c] = charge;
-        }
-
-        /// <summary>
-        /// Right after start the filter is still far off (the start SoC may be 30 % wrong) and the first voltages
-        /// are often a rest: there every cell steps on every tick, so the linearisation follows the state as it
-        /// converges (the first seconds at rest pull a 30 % error in). Cell c leaves this phase c mod 10 slots after
-        /// the first five seconds, which staggers the cells'
-        /// once-per-period steps over the ticks of a second.
-        /// </summary>
-        private bool InStartPhase(int c, long time_ms)
-        {
-            long elapsed = time_ms - _startTime_ms;
-            return elapsed >= 0 && elapsed < StartPhase_ms + (c % KalmanSlots) * KalmanSlot_ms;
+            return charge;
         }
 
         /// <summary>A current gap bridged by the trapezoid: its charge uncertainty, as SoC variance, waits for each
@@ -628,21 +622,64 @@ namespace Bms.Firmware.Estimation
             }
         }
 
-        /// <summary>The cell's Kalman step: time update over everything counted since its last step, the
-        /// measurement update if a usable voltage is at hand, then one covariance conditioning.</summary>
-        private void KalmanStep(int c, bool measured, int voltage_mV, long interval_ms, bool resting)
+        /// <summary>The cell's turn: its coulomb count and time update over everything counted since its last step,
+        /// the measurement update if a usable voltage is at hand, one covariance conditioning, then the calibration
+        /// anchors and the resistance sample on the same voltage.</summary>
+        private void KalmanStep(int c, bool measured, int voltage_mV, long interval_ms, bool resting, long time_ms, bool currentFresh)
         {
+            if (_startStepsLeft[c] > 0) _startStepsLeft[c]--;
             long pendingTime = _integratedTime_ms - _markTime_ms[c];
-            if (pendingTime > 0)
-            {
-                long meanCurrent = (_integratedCharge_uAms - _markCharge_uAms[c]) / pendingTime;
-                Predict(c, pendingTime, meanCurrent, _pendingGapVariance[c]);
-            }
+            long pendingCharge = _integratedCharge_uAms - _markCharge_uAms[c];
+            long remainder;
+            _charge_uAms[c] = ChargeNow(c, out remainder);
+            _biasChargeRemainder_nAms[c] = remainder;
+            if (pendingTime > 0) Predict(c, pendingTime, pendingCharge / pendingTime, _pendingGapVariance[c]);
             _markTime_ms[c] = _integratedTime_ms;
             _markCharge_uAms[c] = _integratedCharge_uAms;
             _pendingGapVariance[c] = 0;
             if (measured) Correct(c, voltage_mV, interval_ms, resting);
             ConditionCovariance(c);
+            if (measured)
+            {
+                Calibrate(c, voltage_mV);
+                CaptureResistanceSample(c, voltage_mV, time_ms, currentFresh);
+            }
+            NoteCellSoc(c, SocFromCharge_pcm(_charge_uAms[c]));
+        }
+
+        /// <summary>Keeps the pack's extremes and SoC with one cell's new SoC; scans the cells only when the
+        /// extreme cell itself moved inwards.</summary>
+        private void NoteCellSoc(int c, int soc_pcm)
+        {
+            _soc_pcm[c] = soc_pcm;
+            bool rescan = false;
+            if (soc_pcm <= _minSoc_pcm) { _minSoc_pcm = soc_pcm; _minCell = c; }
+            else if (c == _minCell) rescan = true;
+            if (soc_pcm >= _maxSoc_pcm) { _maxSoc_pcm = soc_pcm; _maxCell = c; }
+            else if (c == _maxCell) rescan = true;
+            if (rescan) RescanExtremes();
+            else _packSoc_pcm = PackSocFrom(_minSoc_pcm, _maxSoc_pcm);
+        }
+
+        private void RescanExtremes()
+        {
+            int min = FullScale_pcm + 1, max = -1, minCell = 0, maxCell = 0;
+            for (int c = 0; c < _cellCount; c++)
+            {
+                int s = _soc_pcm[c];
+                if (s < min) { min = s; minCell = c; }
+                if (s > max) { max = s; maxCell = c; }
+            }
+            _minSoc_pcm = min; _minCell = minCell;
+            _maxSoc_pcm = max; _maxCell = maxCell;
+            _packSoc_pcm = PackSocFrom(min, max);
+        }
+
+        private static int PackSocFrom(int min, int max)
+        {
+            long denominator = (long)min + (FullScale_pcm - max);
+            if (denominator <= 0) return min >= FullScale_pcm ? FullScale_pcm : 0;
+            return (int)((long)min * FullScale_pcm / denominator);
         }
 
         /// <summary>Time update of V1 and the covariance over <paramref name="dt_ms"/> with the mean measured current
@@ -731,6 +768,7 @@ namespace Bms.Firmware.Estimation
             long maxBias = _oneC_uA * SocFilterTuning.MaxBias_mC; // nA
             if (bias > maxBias) bias = maxBias;
             if (bias < -maxBias) bias = -maxBias;
+            _biasSum_nA += bias - _bias_nA[c];
             _bias_nA[c] = bias;
 
             _pSS[c] = pss - FixedMath.MulDiv(phS, phS, s);
@@ -804,11 +842,13 @@ namespace Bms.Firmware.Estimation
 
         // ---------------------------------------------------------------- resistance SoH samples
 
+        /// <summary>ΔV/ΔI between the cell's consecutive steps (about 1 s apart, the profile's R0 is a 1 s
+        /// resistance) when both currents were fresh and differ by at least C/4.</summary>
         private void CaptureResistanceSample(int c, int voltage_mV, long time_ms, bool currentFresh)
         {
-            if (currentFresh && _lastStepPairValid && time_ms - _lastStepPairTime_ms <= 1100 && time_ms > _lastStepPairTime_ms)
+            if (currentFresh && _stepPairValid[c] && time_ms - _stepPairTime_ms[c] <= 1100 && time_ms > _stepPairTime_ms[c])
             {
-                long deltaI = _current_uA - _lastStepPairCurrent_uA;
+                long deltaI = _current_uA - _stepPairCurrent_uA[c];
                 if (FixedMath.Abs(deltaI) >= _oneC_uA / 4)
                 {
                     long deltaV_uV = ((long)voltage_mV - _lastCellVoltage_mV[c]) * 1000;
@@ -823,16 +863,10 @@ namespace Bms.Firmware.Estimation
                 }
             }
             _lastCellVoltage_mV[c] = voltage_mV;
-        }
-
-        private void RememberStepPair(long time_ms, bool currentFresh, MeasurementSnapshot snapshot)
-        {
-            if (!currentFresh) { _lastStepPairValid = false; return; }
-            // A pair is only usable if the voltage does not change between consecutive ticks without the current
-            // changing too (held samples): remember the latest pair whose values were fresh together.
-            _lastStepPairValid = true;
-            _lastStepPairTime_ms = time_ms;
-            _lastStepPairCurrent_uA = _current_uA;
+            // A pair is only usable if both of its currents were fresh samples (not a held value).
+            _stepPairValid[c] = currentFresh;
+            _stepPairTime_ms[c] = time_ms;
+            _stepPairCurrent_uA[c] = _current_uA;
         }
     }
 }
