@@ -177,6 +177,76 @@ namespace Bms.Firmware.Chemistry
             return ResistanceLookup(_tau1_ms, soc_pcm, temperature_dC, false);
         }
 
+        /// <summary>
+        /// R0, R1 and τ1 at one state of charge and temperature in one look-up (the Kalman step needs all three):
+        /// the table column, the temperature rows and their weights are found once. Same values as
+        /// <see cref="SeriesResistance_uOhm"/>, <see cref="PolarizationResistance_uOhm"/> and
+        /// <see cref="PolarizationTimeConstant_ms"/>.
+        /// </summary>
+        public void EquivalentCircuit(int soc_pcm, int temperature_dC, out int r0_uOhm, out int r1_uOhm, out int tau1_ms)
+        {
+            if (soc_pcm < 0) soc_pcm = 0;
+            if (soc_pcm > FullScale_pcm) soc_pcm = FullScale_pcm;
+            int k = soc_pcm / _resistanceStep_pcm;
+            int rem = soc_pcm - k * _resistanceStep_pcm;
+            if (k >= _resistanceColumns - 1) { k = _resistanceColumns - 1; rem = 0; }
+            int rows = _temperatureAxis_dC.Length;
+            if (temperature_dC <= _temperatureAxis_dC[0])
+            {
+                long below_dK = _temperatureAxis_dC[0] - temperature_dC;
+                if (below_dK > 1400) below_dK = 1400; // cap at 8×
+                r0_uOhm = (int)(ColumnValue(_r0_uOhm, k, rem) * (200 + below_dK) / 200);
+                r1_uOhm = (int)(ColumnValue(_r1_uOhm, k, rem) * (200 + below_dK) / 200);
+                tau1_ms = ColumnValue(_tau1_ms, k, rem);
+                return;
+            }
+            if (temperature_dC >= _temperatureAxis_dC[rows - 1])
+            {
+                int top = (rows - 1) * _resistanceColumns + k;
+                tau1_ms = ColumnValue(_tau1_ms, top, rem);
+                if (rows < 2)
+                {
+                    r0_uOhm = ColumnValue(_r0_uOhm, top, rem);
+                    r1_uOhm = ColumnValue(_r1_uOhm, top, rem);
+                    return;
+                }
+                long rowSpan = _temperatureAxis_dC[rows - 1] - _temperatureAxis_dC[rows - 2];
+                long above_dK = temperature_dC - _temperatureAxis_dC[rows - 1];
+                r0_uOhm = Warmer(ColumnValue(_r0_uOhm, top, rem), ColumnValue(_r0_uOhm, top - _resistanceColumns, rem), above_dK, rowSpan);
+                r1_uOhm = Warmer(ColumnValue(_r1_uOhm, top, rem), ColumnValue(_r1_uOhm, top - _resistanceColumns, rem), above_dK, rowSpan);
+                return;
+            }
+            int t = 0;
+            while (temperature_dC > _temperatureAxis_dC[t + 1]) t++;
+            int lower = t * _resistanceColumns + k, upper = lower + _resistanceColumns;
+            int span = _temperatureAxis_dC[t + 1] - _temperatureAxis_dC[t];
+            int into = temperature_dC - _temperatureAxis_dC[t];
+            r0_uOhm = Between(ColumnValue(_r0_uOhm, lower, rem), ColumnValue(_r0_uOhm, upper, rem), into, span);
+            r1_uOhm = Between(ColumnValue(_r1_uOhm, lower, rem), ColumnValue(_r1_uOhm, upper, rem), into, span);
+            tau1_ms = Between(ColumnValue(_tau1_ms, lower, rem), ColumnValue(_tau1_ms, upper, rem), into, span);
+        }
+
+        /// <summary>Entry <paramref name="index"/> interpolated towards the next column by rem (0 at the last column).</summary>
+        private int ColumnValue(int[] table, int index, int rem)
+        {
+            int a = table[index];
+            if (rem == 0) return a;
+            return a + (int)((long)(table[index + 1] - a) * rem / _resistanceStep_pcm);
+        }
+
+        private static int Between(int a, int b, int into, int span)
+        {
+            return a + (int)((long)(b - a) * into / span);
+        }
+
+        private static int Warmer(int value, int previous, long above_dK, long rowSpan)
+        {
+            long extrapolated = value + (long)(value - previous) * above_dK / rowSpan;
+            if (extrapolated > value) extrapolated = value;
+            if (extrapolated < value / 2) extrapolated = value / 2;
+            return (int)extrapolated;
+        }
+
         private int TemperatureShift_mV(int temperature_dC)
         {
             // Entropic OCV shift relative to 25 °C; µV/K × dK (0.1 K) / 10000 → mV.

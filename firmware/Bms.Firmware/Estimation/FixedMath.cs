@@ -49,6 +49,65 @@ namespace Bms.Firmware.Estimation
         }
 
         /// <summary>
+        /// x·m/2^s rounded to nearest (each of two partial products, so within a unit), for |m| &lt; 2^31, 0 ≤ s ≤ 62 and |x| &lt; 2^62; the result must fit
+        /// a long. Two 64-bit products of x's 31-bit halves: the Kalman step's coefficient products without the
+        /// 128-bit path (a coefficient comes as a binary fraction m/2^s, see <see cref="Ratio"/>).
+        /// </summary>
+        public static long MulShift(long x, long m, int s)
+        {
+            long high = (x >> 31) * m, low = (x & 0x7FFFFFFFL) * m;
+            if (s > 31) return ((high + (1L << (s - 32))) >> (s - 31)) + ((low + (1L << (s - 1))) >> s);
+            if (s == 31) return high + ((low + (1L << 30)) >> 31);
+            if (s == 0) return (high << 31) + low;
+            return (high << (31 - s)) + ((low + (1L << (s - 1))) >> s);
+        }
+
+        /// <summary>
+        /// num/den as a binary fraction m/2^<paramref name="shift"/> with 2^29 &lt; |m| &lt; 2^31 (31 significant bits;
+        /// m = 0 for num = 0), for den &gt; 0. The shift is kept within 0..62 (a smaller fraction keeps fewer bits, a
+        /// fraction of 2^31 or more saturates).
+        /// </summary>
+        public static long Ratio(long num, long den, out int shift)
+        {
+            if (num == 0 || den <= 0) { shift = 0; return 0; }
+            bool negative = num < 0;
+            ulong n = negative ? (ulong)(-(num + 1)) + 1UL : (ulong)num;
+            ulong d = (ulong)den;
+            int up = 62 - BitLengthUnsigned(n); // numerator to [2^61, 2^62)
+            n <<= up;
+            int down = BitLengthUnsigned(d) - 32; // denominator to [2^31, 2^32]
+            if (down > 0) d = (d + (1UL << (down - 1))) >> down;
+            else d <<= -down;
+            long m = (long)(n / d);
+            int s = up + down;
+            if (s > 62) { m >>= s - 62; s = 62; }
+            else if (s < 0) { m = 0x7FFFFFFFL; s = 0; }
+            shift = s;
+            return negative ? -m : m;
+        }
+
+        /// <summary>
+        /// floor(sqrt(value)) by Newton's iteration from <paramref name="guess"/> (e.g. the previous step's root, so
+        /// a slowly changing variance needs one or two divisions instead of a full root). Same result as
+        /// <see cref="Sqrt"/> for any guess &gt; 0.
+        /// </summary>
+        public static long SqrtFrom(long value, long guess)
+        {
+            if (value <= 0) return 0;
+            if (guess <= 0) guess = 1;
+            // One step from any positive guess lands at or above the root; from there the iteration falls to it.
+            long x = (guess + value / guess) / 2;
+            if (x <= 0) x = 1;
+            long y = (x + value / x) / 2;
+            while (y < x)
+            {
+                x = y;
+                y = (x + value / x) / 2;
+            }
+            return x;
+        }
+
+        /// <summary>
         /// (hi·2^64 + lo) / divisor for hi &lt; divisor, in two 32-bit quotient digits (schoolbook long division
         /// with a normalised divisor, Knuth's algorithm D): some 60 IL instructions where a bit-by-bit loop
         /// takes over 450.

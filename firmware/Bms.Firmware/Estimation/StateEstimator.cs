@@ -51,6 +51,7 @@ namespace Bms.Firmware.Estimation
         private readonly long[] _bias_nA; // nano-ampere: a per-tick correction is far below 1 µA
         private readonly long[] _biasChargeRemainder_nAms; // sub-µA·ms part of the offset's charge, carried over
         private readonly long[] _pSS, _pSV, _pSB, _pVV, _pVB, _pBB;
+        private readonly long[] _sigmaS, _sigmaV, _sigmaB; // floor roots of the variances at the last conditioning
         private readonly int[] _soc_pcm;
         // Round-robin bookkeeping: pack-wide running integrals of time and measured charge, and per cell the marks at
         // its last Kalman step, so the step integrates exactly over the interval since then.
@@ -115,6 +116,7 @@ namespace Bms.Firmware.Estimation
             _biasChargeRemainder_nAms = new long[cellCount];
             _pSS = new long[cellCount]; _pSV = new long[cellCount]; _pSB = new long[cellCount];
             _pVV = new long[cellCount]; _pVB = new long[cellCount]; _pBB = new long[cellCount];
+            _sigmaS = new long[cellCount]; _sigmaV = new long[cellCount]; _sigmaB = new long[cellCount];
             _soc_pcm = new int[cellCount];
             _markTime_ms = new long[cellCount];
             _markCharge_uAms = new long[cellCount];
@@ -225,9 +227,11 @@ namespace Bms.Firmware.Estimation
                 long sigmaS = sigmaSoc_pcm * 10000; // pcm -> nSoC
                 long sigmaV = SocFilterTuning.InitialPolarizationSigma_uV;
                 long sigmaB = _oneC_uA * SocFilterTuning.InitialBiasSigma_mC; // nA
+                if (sigmaB > MaxSigma) sigmaB = MaxSigma; // cells beyond 150 Ah: the variance stays below 2^61
                 _pSS[c] = sigmaS * sigmaS;
                 _pVV[c] = sigmaV * sigmaV;
                 _pBB[c] = sigmaB * sigmaB;
+                _sigmaS[c] = sigmaS; _sigmaV[c] = sigmaV; _sigmaB[c] = sigmaB;
                 _pSV[c] = 0; _pSB[c] = 0; _pVB[c] = 0;
                 _soc_pcm[c] = SocFromCharge_pcm(_charge_uAms[c]);
                 _lastCellVoltage_mV[c] = voltageKnown ? snapshot.CellVoltage_mV[c] : 0;
@@ -562,7 +566,11 @@ namespace Bms.Firmware.Estimation
 
         private int SocFromCharge_pcm(long charge_uAms)
         {
-            long nSoc = charge_uAms * 10 / _q36;
+            return SocFromNano_pcm(charge_uAms * 10 / _q36);
+        }
+
+        private static int SocFromNano_pcm(long nSoc)
+        {
             long pcm = nSoc / 10000;
             if (pcm < 0) return 0;
             if (pcm > FullScale_pcm) return FullScale_pcm;
@@ -631,19 +639,28 @@ namespace Bms.Firmware.Estimation
             long pendingTime = _integratedTime_ms - _markTime_ms[c];
             long pendingCharge = _integratedCharge_uAms - _markCharge_uAms[c];
             long remainder;
-            _charge_uAms[c] = ChargeNow(c, out remainder);
+            long charge = ChargeNow(c, out remainder);
+            _charge_uAms[c] = charge;
             _biasChargeRemainder_nAms[c] = remainder;
-            if (pendingTime > 0) Predict(c, pendingTime, pendingCharge / pendingTime, _pendingGapVariance[c]);
+            // One chemistry look-up per step: the SoC only moves by the step's own correction, whose effect on the
+            // table values is second order.
+            long nSoc = charge * 10 / _q36;
+            int soc = SocFromNano_pcm(nSoc);
+            int r0, r1, tau;
+            _profile.EquivalentCircuit(soc, _temperature_dC, out r0, out r1, out tau);
+            if (pendingTime > 0) Predict(c, pendingTime, pendingCharge / pendingTime, _pendingGapVariance[c], r1, tau);
             _markTime_ms[c] = _integratedTime_ms;
             _markCharge_uAms[c] = _integratedCharge_uAms;
             _pendingGapVariance[c] = 0;
-            if (measured) Correct(c, voltage_mV, interval_ms, resting);
-            ConditionCovariance(c);
             if (measured)
             {
+                Correct(c, voltage_mV, interval_ms, resting, soc, nSoc, r0);
+                // The anchors only lower the SoC variance and clear its correlations, so conditioning after them
+                // gives what conditioning before them would.
                 Calibrate(c, voltage_mV);
-                CaptureResistanceSample(c, voltage_mV, time_ms, currentFresh);
+                CaptureResistanceSample(c, voltage_mV, time_ms, currentFresh, r0);
             }
+            ConditionCovariance(c);
             NoteCellSoc(c, SocFromCharge_pcm(_charge_uAms[c]));
         }
 
@@ -683,21 +700,68 @@ namespace Bms.Firmware.Estimation
         }
 
         /// <summary>Time update of V1 and the covariance over <paramref name="dt_ms"/> with the mean measured current
-        /// (the charge itself is already counted tick by tick).</summary>
-        private void Predict(int c, long dt_ms, long measured_uA, long gapVariance_nSoC2)
+        /// (the charge itself is counted at the step). F's coefficients are binary fractions (a 31-bit mantissa and
+        /// a shift), so every covariance product is two 64-bit multiplies, never the 128-bit path.</summary>
+        private void Predict(int c, long dt_ms, long measured_uA, long gapVariance_nSoC2, int r1, int tau)
+        {
+            if (dt_ms > MaxFastPredict_ms || r1 >= MaxFastResistance_uOhm) { PredictWide(c, dt_ms, measured_uA, gapVariance_nSoC2, r1, tau); return; }
+            long current = measured_uA - _bias_nA[c] / 1000;
+            long tauPlus = tau + dt_ms;
+            long slope_ppm;
+            long v1Target = Polarization.Saturate_uV(r1 * current / 1000000, Polarization.ThermalVoltage_uV(_temperature_dC), out slope_ppm);
+            long a = ((long)tau << 31) / tauPlus; // τ/(τ+dt) in Q31
+            long v1Step = v1Target * dt_ms;
+            _v1_uV[c] = FixedMath.MulShift(_v1_uV[c], a, 31) + (v1Step + (v1Step < 0 ? -tauPlus : tauPlus) / 2) / tauPlus;
+
+            // F = [[1, 0, fsb], [0, a, fvb], [0, 0, 1]] with fsb = -dt·10/q36/1000 nSoC per nA, a = τ/(τ+dt),
+            // fvb = -R1·η'·dt/((τ+dt)·1e15) µV per nA, η' the slope of the saturating polarisation.
+            int fsbShift, fvbShift;
+            long fsb = FixedMath.Ratio(-dt_ms, _q36 * 100, out fsbShift);
+            long fvb = FixedMath.Ratio(-(r1 * slope_ppm * dt_ms / 1000000), tauPlus * 1000000000, out fvbShift);
+            long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
+            long fsbPbb = FixedMath.MulShift(pbb, fsb, fsbShift);
+            long fvbPbb = FixedMath.MulShift(pbb, fvb, fvbShift);
+            long aPvb = FixedMath.MulShift(pvb, a, 31);
+            long nss = pss + 2 * FixedMath.MulShift(psb, fsb, fsbShift) + FixedMath.MulShift(fsbPbb, fsb, fsbShift);
+            long nsb = psb + fsbPbb;
+            long nvb = aPvb + fvbPbb;
+            long nsv = FixedMath.MulShift(psv, a, 31) + FixedMath.MulShift(psb, fvb, fvbShift) + FixedMath.MulShift(nvb, fsb, fsbShift);
+            long nvv = FixedMath.MulShift(FixedMath.MulShift(pvv, a, 31), a, 31) + 2 * FixedMath.MulShift(aPvb, fvb, fvbShift) + FixedMath.MulShift(fvbPbb, fvb, fvbShift);
+
+            // Process noise, densities per second scaled by dt (dt < 2^22 ms here, so the products fit).
+            long socRate_nSoC_per_s = FixedMath.Abs(current) * 10000 / _q36; // |dSoC/dt| in nSoC/s
+            long gainSigma = socRate_nSoC_per_s * SocFilterTuning.CoulombGainUncertainty_permille / 1000;
+            long walk = SocFilterTuning.SocWalk_nSoC_per_sqrt_s;
+            long socNoise = walk * walk + gainSigma * gainSigma;
+            nss += socNoise < (1L << 40) ? socNoise * dt_ms / 1000 : FixedMath.MulDiv(socNoise, dt_ms, 1000);
+            nss += gapVariance_nSoC2;
+            if (nss < 0 || nss > MaxVariance) nss = MaxVariance; // the measurement update needs it below 2^62
+            long pw = SocFilterTuning.PolarizationWalk_uV_per_sqrt_s;
+            nvv += pw * pw * dt_ms / 1000;
+            long pbbNew = pbb + BiasWalkVariance_nA2_per_ms * dt_ms;
+
+            _pSS[c] = nss; _pSV[c] = nsv; _pSB[c] = nsb; _pVV[c] = nvv; _pVB[c] = nvb; _pBB[c] = pbbNew;
+        }
+
+        // Beyond these the time update takes the 128-bit path (a long current gap, an implausible table).
+        private const long MaxFastPredict_ms = 1L << 22;
+        private const int MaxFastResistance_uOhm = 1 << 20;
+        private const long BiasWalk_nA = (long)SocFilterTuning.BiasWalk_uA_per_sqrt_h * 1000;
+        private const long BiasWalkVariance_nA2_per_ms = BiasWalk_nA * BiasWalk_nA / 3600000;
+        // Variances are held below 2^61 (σ up to 1.5e9 in the filter's units, far beyond any real state), so the
+        // binary-fraction products (operands below 2^62) and σ_a·σ_b always fit.
+        private const long MaxVariance = 1L << 61;
+        private const long MaxSigma = 1518500249L; // floor(sqrt(2^61))
+
+        /// <summary>The time update with 128-bit intermediates, for intervals and tables outside the fast path.</summary>
+        private void PredictWide(int c, long dt_ms, long measured_uA, long gapVariance_nSoC2, long r1, long tau)
         {
             long current = measured_uA - _bias_nA[c] / 1000;
-            int soc = SocFromCharge_pcm(_charge_uAms[c]);
             int t = _temperature_dC;
-            long r1 = _profile.PolarizationResistance_uOhm(soc, t);
-            long tau = _profile.PolarizationTimeConstant_ms(soc, t);
             long tauPlus = tau + dt_ms;
             long slope_ppm;
             long v1Target = Polarization.Saturate_uV(r1 * current / 1000000, Polarization.ThermalVoltage_uV(t), out slope_ppm);
             _v1_uV[c] = FixedMath.MulDiv(_v1_uV[c], tau, tauPlus) + FixedMath.MulDiv(v1Target, dt_ms, tauPlus);
-
-            // F = [[1, 0, fsb], [0, a, fvb], [0, 0, 1]] with fsb = -dt·10/q36, a = τ/(τ+dt),
-            // fvb = -R1·η'·dt/((τ+dt)·1e6), η' the slope of the saturating polarisation.
             long fsbNum = -dt_ms * 10, fsbDen = _q36 * 1000; // nSoC per nA
             long fvbNum = -FixedMath.MulDiv(r1 * dt_ms, slope_ppm, 1000000), fvbDen = tauPlus * 1000000000; // µV per nA
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
@@ -709,33 +773,29 @@ namespace Bms.Firmware.Estimation
             long nvb = aPvb + fvbPbb;
             long nsv = FixedMath.MulDiv(psv, tau, tauPlus) + FixedMath.MulDiv(psb, fvbNum, fvbDen) + FixedMath.MulDiv(nvb, fsbNum, fsbDen);
             long nvv = FixedMath.MulDiv(FixedMath.MulDiv(pvv, tau, tauPlus), tau, tauPlus) + 2 * FixedMath.MulDiv(aPvb, fvbNum, fvbDen) + FixedMath.MulDiv(fvbPbb, fvbNum, fvbDen);
-
-            // Process noise, densities per second scaled by dt.
             long absCurrent = FixedMath.Abs(current);
-            long socRate_nSoC_per_s = absCurrent * 10000 / _q36; // |dSoC/dt| in nSoC/s
+            long socRate_nSoC_per_s = absCurrent * 10000 / _q36;
             long gainSigma = socRate_nSoC_per_s * SocFilterTuning.CoulombGainUncertainty_permille / 1000;
             long walk = SocFilterTuning.SocWalk_nSoC_per_sqrt_s;
             nss += FixedMath.MulDiv(walk * walk + gainSigma * gainSigma, dt_ms, 1000);
             nss += gapVariance_nSoC2;
-            if (nss < 0) nss = long.MaxValue;
+            if (nss < 0 || nss > MaxVariance) nss = MaxVariance; // the measurement update needs it below 2^62
             long pw = SocFilterTuning.PolarizationWalk_uV_per_sqrt_s;
-            nvv += pw * pw * dt_ms / 1000;
-            long bw = (long)SocFilterTuning.BiasWalk_uA_per_sqrt_h * 1000; // nA
-            long pbbNew = pbb + FixedMath.MulDiv(bw * bw, dt_ms, 3600000);
-
+            nvv += FixedMath.MulDiv(pw * pw, dt_ms, 1000);
+            long pbbNew = pbb + FixedMath.MulDiv(BiasWalk_nA * BiasWalk_nA, dt_ms, 3600000);
             _pSS[c] = nss; _pSV[c] = nsv; _pSB[c] = nsb; _pVV[c] = nvv; _pVB[c] = nvb; _pBB[c] = pbbNew;
         }
 
-        /// <summary>Measurement update with one fresh cell voltage.</summary>
-        private void Correct(int c, int voltage_mV, long interval_ms, bool resting)
+        /// <summary>Measurement update with one fresh cell voltage. H = [hs, 1, hb] as binary fractions (hs = slope/1e7
+        /// µV per nSoC in Q32, hb = −R0/1e9 µV per nA in Q40), the gains as <see cref="FixedMath.Ratio"/>s of the
+        /// innovation variance.</summary>
+        private void Correct(int c, int voltage_mV, long interval_ms, bool resting, int soc, long nSoc, int r0)
         {
             int t = _temperature_dC;
-            int soc = SocFromCharge_pcm(_charge_uAms[c]);
             long current = _current_uA - _bias_nA[c] / 1000;
-            long r0 = _profile.SeriesResistance_uOhm(soc, t);
             long slope = _profile.OcvSlope_uV_per_pct(soc, t); // µV per 1e7 nSoC
             long ohmic_uV = r0 * current / 1000000;
-            long predicted = OcvExtended_uV(c, soc, t) + _v1_uV[c] + ohmic_uV;
+            long predicted = OcvExtended_uV(nSoc, soc, t) + _v1_uV[c] + ohmic_uV;
             long innovation = (long)voltage_mV * 1000 - predicted;
 
             // Measurement noise: base σ plus an uncertain share of the modelled overpotential, at a 1 s cadence.
@@ -743,22 +803,32 @@ namespace Bms.Firmware.Estimation
             long overpotential = FixedMath.Abs(ohmic_uV) + FixedMath.Abs(_v1_uV[c]);
             long shareSigma = overpotential * SocFilterTuning.OverpotentialUncertainty_permille / 1000;
             long interval = interval_ms < MinMeasurementInterval_ms ? MinMeasurementInterval_ms : (interval_ms > MaxMeasurementInterval_ms ? MaxMeasurementInterval_ms : interval_ms);
-            long r = FixedMath.MulDiv(baseSigma * baseSigma + shareSigma * shareSigma, SocFilterTuning.ModelErrorCorrelation_ms, interval);
+            long noise = shareSigma < (1L << 20) ? baseSigma * baseSigma + shareSigma * shareSigma : long.MaxValue / SocFilterTuning.ModelErrorCorrelation_ms;
+            long r = noise * SocFilterTuning.ModelErrorCorrelation_ms / interval;
 
+            // Both fractions stay below 2^31: OCV slopes under 5 V per %, R0 under 1.9 Ω (beyond: held there).
+            if (slope > 5000000) slope = 5000000;
+            long hs = (slope << 32) / 10000000;
+            long hb = -(((long)(r0 < 1900000 ? r0 : 1900000)) << 40) / 1000000000;
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
-            const long hsDen = 10000000;
-            long hbNum = -r0, hbDen = 1000000000; // µV per nA
-            long phS = FixedMath.MulDiv(pss, slope, hsDen) + psv + FixedMath.MulDiv(psb, hbNum, hbDen);
-            long phV = FixedMath.MulDiv(psv, slope, hsDen) + pvv + FixedMath.MulDiv(pvb, hbNum, hbDen);
-            long phB = FixedMath.MulDiv(psb, slope, hsDen) + pvb + FixedMath.MulDiv(pbb, hbNum, hbDen);
-            long s = FixedMath.MulDiv(phS, slope, hsDen) + phV + FixedMath.MulDiv(phB, hbNum, hbDen) + r;
+            long phS = FixedMath.MulShift(pss, hs, 32) + psv + FixedMath.MulShift(psb, hb, 40);
+            long phV = FixedMath.MulShift(psv, hs, 32) + pvv + FixedMath.MulShift(pvb, hb, 40);
+            long phB = FixedMath.MulShift(psb, hs, 32) + pvb + FixedMath.MulShift(pbb, hb, 40);
+            long s = FixedMath.MulShift(phS, hs, 32) + phV + FixedMath.MulShift(phB, hb, 40) + r;
             if (s <= 0) return;
 
-            long dSoc = FixedMath.MulDiv(phS, innovation, s);
-            long dV1 = FixedMath.MulDiv(phV, innovation, s);
-            long dBias = FixedMath.MulDiv(phB, innovation, s);
+            int gainSShift, gainVShift, gainBShift;
+            long gainS = FixedMath.Ratio(phS, s, out gainSShift);
+            long gainV = FixedMath.Ratio(phV, s, out gainVShift);
+            long gainB = FixedMath.Ratio(phB, s, out gainBShift);
+            long dSoc = FixedMath.MulShift(innovation, gainS, gainSShift);
+            long dV1 = FixedMath.MulShift(innovation, gainV, gainVShift);
+            long dBias = FixedMath.MulShift(innovation, gainB, gainBShift);
 
-            long charge = _charge_uAms[c] + FixedMath.MulDiv(dSoc, _q36, 10);
+            // The charge is held within −5..105 %, so a correction beyond ±200 % changes nothing but could overflow.
+            if (dSoc > 2 * FullScale_nSoC) dSoc = 2 * FullScale_nSoC;
+            if (dSoc < -2 * FullScale_nSoC) dSoc = -2 * FullScale_nSoC;
+            long charge = _charge_uAms[c] + (dSoc * _q36 + (dSoc < 0 ? -5 : 5)) / 10;
             long low = -_fullCharge_uAms / 20, high = _fullCharge_uAms + _fullCharge_uAms / 20;
             if (charge < low) charge = low;
             if (charge > high) charge = high;
@@ -771,12 +841,12 @@ namespace Bms.Firmware.Estimation
             _biasSum_nA += bias - _bias_nA[c];
             _bias_nA[c] = bias;
 
-            _pSS[c] = pss - FixedMath.MulDiv(phS, phS, s);
-            _pSV[c] = psv - FixedMath.MulDiv(phS, phV, s);
-            _pSB[c] = psb - FixedMath.MulDiv(phS, phB, s);
-            _pVV[c] = pvv - FixedMath.MulDiv(phV, phV, s);
-            _pVB[c] = pvb - FixedMath.MulDiv(phV, phB, s);
-            _pBB[c] = pbb - FixedMath.MulDiv(phB, phB, s);
+            _pSS[c] = pss - FixedMath.MulShift(phS, gainS, gainSShift);
+            _pSV[c] = psv - FixedMath.MulShift(phV, gainS, gainSShift);
+            _pSB[c] = psb - FixedMath.MulShift(phB, gainS, gainSShift);
+            _pVV[c] = pvv - FixedMath.MulShift(phV, gainV, gainVShift);
+            _pVB[c] = pvb - FixedMath.MulShift(phB, gainV, gainVShift);
+            _pBB[c] = pbb - FixedMath.MulShift(phB, gainB, gainBShift);
         }
 
         /// <summary>
@@ -784,30 +854,33 @@ namespace Bms.Firmware.Estimation
         /// table's end slope is continued, so the prediction stays consistent with the Jacobian and the filter can
         /// walk back instead of sticking at the end of the table.
         /// </summary>
-        private long OcvExtended_uV(int c, int soc_pcm, int t)
+        private long OcvExtended_uV(long nSoc, int soc_pcm, int t)
         {
             long ocv = (long)_profile.OcvFromSoc_mV(soc_pcm, t) * 1000;
-            long nSoc = _charge_uAms[c] * 10 / _q36;
             if (nSoc > FullScale_nSoC) ocv += (nSoc - FullScale_nSoC) * _profile.OcvSlope_uV_per_pct(FullScale_pcm, t) / 10000000;
             else if (nSoc < 0) ocv += nSoc * _profile.OcvSlope_uV_per_pct(0, t) / 10000000;
             return ocv;
         }
 
-        /// <summary>Keeps the covariance positive definite despite rounding: positive variances, |ρ| ≤ 0.999.</summary>
+        /// <summary>Keeps the covariance positive definite despite rounding: variances within 1..2^61, |ρ| ≤ 0.999.
+        /// The σs are kept per cell and each step's root starts from the last one (one or two divisions).</summary>
         private void ConditionCovariance(int c)
         {
-            if (_pSS[c] < 1) _pSS[c] = 1;
-            if (_pVV[c] < 1) _pVV[c] = 1;
-            if (_pBB[c] < 1) _pBB[c] = 1;
-            long sS = FixedMath.Sqrt(_pSS[c]), sV = FixedMath.Sqrt(_pVV[c]), sB = FixedMath.Sqrt(_pBB[c]);
-            _pSV[c] = ClampCorrelation(_pSV[c], sS, sV);
-            _pSB[c] = ClampCorrelation(_pSB[c], sS, sB);
-            _pVB[c] = ClampCorrelation(_pVB[c], sV, sB);
+            long pss = _pSS[c], pvv = _pVV[c], pbb = _pBB[c];
+            if (pss < 1) _pSS[c] = pss = 1; else if (pss > MaxVariance) _pSS[c] = pss = MaxVariance;
+            if (pvv < 1) _pVV[c] = pvv = 1; else if (pvv > MaxVariance) _pVV[c] = pvv = MaxVariance;
+            if (pbb < 1) _pBB[c] = pbb = 1; else if (pbb > MaxVariance) _pBB[c] = pbb = MaxVariance;
+            long sS = FixedMath.SqrtFrom(pss, _sigmaS[c]), sV = FixedMath.SqrtFrom(pvv, _sigmaV[c]), sB = FixedMath.SqrtFrom(pbb, _sigmaB[c]);
+            _sigmaS[c] = sS; _sigmaV[c] = sV; _sigmaB[c] = sB;
+            _pSV[c] = ClampCorrelation(_pSV[c], sS * sV);
+            _pSB[c] = ClampCorrelation(_pSB[c], sS * sB);
+            _pVB[c] = ClampCorrelation(_pVB[c], sV * sB);
         }
 
-        private static long ClampCorrelation(long cov, long sigmaA, long sigmaB)
+        private static long ClampCorrelation(long cov, long sigmaProduct)
         {
-            long limit = FixedMath.MulDiv(sigmaA, sigmaB * 999, 1000);
+            // σ_a·σ_b < 2^61: 0.999 of it, rounded as MulDiv(σ_a, σ_b·999, 1000) would within a unit.
+            long limit = sigmaProduct - (sigmaProduct + 500) / 1000;
             if (cov > limit) return limit;
             if (cov < -limit) return -limit;
             return cov;
@@ -844,7 +917,7 @@ namespace Bms.Firmware.Estimation
 
         /// <summary>ΔV/ΔI between the cell's consecutive steps (about 1 s apart, the profile's R0 is a 1 s
         /// resistance) when both currents were fresh and differ by at least C/4.</summary>
-        private void CaptureResistanceSample(int c, int voltage_mV, long time_ms, bool currentFresh)
+        private void CaptureResistanceSample(int c, int voltage_mV, long time_ms, bool currentFresh, int r0_uOhm)
         {
             if (currentFresh && _stepPairValid[c] && time_ms - _stepPairTime_ms[c] <= 1100 && time_ms > _stepPairTime_ms[c])
             {
@@ -853,7 +926,7 @@ namespace Bms.Firmware.Estimation
                 {
                     long deltaV_uV = ((long)voltage_mV - _lastCellVoltage_mV[c]) * 1000;
                     long measured_uOhm = deltaV_uV * 1000000 / deltaI;
-                    long reference = _profile.SeriesResistance_uOhm(_soc_pcm[c], _temperature_dC);
+                    long reference = r0_uOhm; // the profile's R0 at this step's SoC and temperature
                     long ratio = measured_uOhm * FullScale_pcm / reference;
                     if (ratio > 30000 && ratio < 500000)
                     {
