@@ -16,8 +16,8 @@ namespace Bms.Reference;
 public sealed class ReferenceSocEstimator
 {
     private const double MaxCurrentHold_ms = 2000;
-    private const long KalmanPeriod_ms = 1000, KalmanSlack_ms = 50;
-    private const int StartPhaseSteps = 50;
+    private const long KalmanPeriod_ms = 2000, KalmanSlack_ms = 50;
+    private const long StartPhase_ms = 5000;
     private readonly ChemistryProfile _profile;
     private readonly int _cells;
     private readonly double _capacity_As; // ampere-seconds
@@ -35,7 +35,7 @@ public sealed class ReferenceSocEstimator
     private readonly double[] _pendingTime_ms, _pendingCharge_Ams, _pendingGapVariance;
     private readonly long[] _kalmanTime_ms;
     private int _nextCell;
-    private readonly int[] _startStepsLeft;
+    private long _startTime_ms;
 
     public ReferenceSocEstimator(ChemistryProfile profile, int cellCount, int capacity_mAh)
     {
@@ -51,7 +51,6 @@ public sealed class ReferenceSocEstimator
         _pendingCharge_Ams = new double[cellCount];
         _pendingGapVariance = new double[cellCount];
         _kalmanTime_ms = new long[cellCount];
-        _startStepsLeft = new int[cellCount];
     }
 
     public double GetCellSoc_pct(int cell) => Math.Clamp(_soc[cell] * 100, 0, 100);
@@ -90,9 +89,10 @@ public sealed class ReferenceSocEstimator
             _p[c, 2, 2] = sb * sb;
             _pendingTime_ms[c] = _pendingCharge_Ams[c] = _pendingGapVariance[c] = 0;
             _kalmanTime_ms[c] = snap.Time_ms;
-            _startStepsLeft[c] = StartPhaseSteps;
+
         }
         _nextCell = 0;
+        _startTime_ms = snap.Time_ms;
         _started = true;
     }
 
@@ -136,14 +136,15 @@ public sealed class ReferenceSocEstimator
         if (dtV < 0 || dtV > KalmanPeriod_ms) dtV = KalmanPeriod_ms;
         _lastVoltageTime_ms = snap.Time_ms;
         bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
+        long sinceStart = snap.Time_ms - _startTime_ms;
+        long due = sinceStart >= 0 && sinceStart < StartPhase_ms ? 1 : KalmanPeriod_ms - KalmanSlack_ms;
         long allowance = (_cells * dtV + KalmanPeriod_ms - 1) / KalmanPeriod_ms;
         int cell = _nextCell;
         for (long n = 0; n < allowance; n++)
         {
             long sinceStep = snap.Time_ms - _kalmanTime_ms[cell];
-            if (sinceStep < 0) sinceStep = 1000;
-            else if (sinceStep < (_startStepsLeft[cell] > 0 ? 1 : KalmanPeriod_ms - KalmanSlack_ms)) break;
-            if (_startStepsLeft[cell] > 0) _startStepsLeft[cell]--;
+            if (sinceStep < 0) sinceStep = KalmanPeriod_ms;
+            else if (sinceStep < due) break;
             bool measured = usable && cell < snap.CellCount && snap.CellValid[cell];
             // The cell's coulomb count since its last step, then the filter step.
             _soc[cell] = Math.Clamp(_soc[cell] + (_pendingCharge_Ams[cell] - _bias[cell] * _pendingTime_ms[cell]) / 1000.0 / _capacity_As, -0.05, 1.05);
@@ -230,7 +231,7 @@ public sealed class ReferenceSocEstimator
         double e = voltage_V - predicted;
         double baseSigma = (resting ? SocFilterTuning.VoltageNoiseRest_uV : SocFilterTuning.VoltageNoiseLoad_uV) * 1e-6;
         double share = (Math.Abs(ohmic) + Math.Abs(_v1[c])) * SocFilterTuning.OverpotentialUncertainty_permille / 1000.0;
-        double interval = Math.Clamp(interval_ms, 10, 1000);
+        double interval = Math.Clamp(interval_ms, 10, KalmanPeriod_ms);
         double r = (baseSigma * baseSigma + share * share) * SocFilterTuning.ModelErrorCorrelation_ms / interval;
         double[] h = { slope, 1, -r0 };
         var ph = new double[3];

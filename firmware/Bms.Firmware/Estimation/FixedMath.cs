@@ -56,10 +56,67 @@ namespace Bms.Firmware.Estimation
         public static long MulShift(long x, long m, int s)
         {
             long high = (x >> 31) * m, low = (x & 0x7FFFFFFFL) * m;
-            if (s > 31) return ((high + (1L << (s - 32))) >> (s - 31)) + ((low + (1L << (s - 1))) >> s);
+            // Gains above one (the usual case for the SoC and offset gains) first.
+            if (s < 31) return s == 0 ? (high << 31) + low : (high << (31 - s)) + ((low + (1L << (s - 1))) >> s);
             if (s == 31) return high + ((low + (1L << 30)) >> 31);
-            if (s == 0) return (high << 31) + low;
-            return (high << (31 - s)) + ((low + (1L << (s - 1))) >> s);
+            return ((high + (1L << (s - 32))) >> (s - 31)) + ((low + (1L << (s - 1))) >> s);
+        }
+
+        /// <summary><see cref="MulShift"/> for a fraction below one half (s ≥ 32): no branch.</summary>
+        public static long MulFraction(long x, long m, int s)
+        {
+            long high = (x >> 31) * m, low = (x & 0x7FFFFFFFL) * m;
+            return ((high + (1L << (s - 32))) >> (s - 31)) + ((low + (1L << (s - 1))) >> s);
+        }
+
+        /// <summary><see cref="MulShift"/> for a Q31 fraction (s = 31).</summary>
+        public static long MulQ31(long x, long m)
+        {
+            long high = (x >> 31) * m, low = (x & 0x7FFFFFFFL) * m;
+            return high + ((low + (1L << 30)) >> 31);
+        }
+
+        /// <summary><see cref="MulShift"/> for a Q32 fraction below one half.</summary>
+        public static long MulQ32(long x, long m)
+        {
+            long high = (x >> 31) * m, low = (x & 0x7FFFFFFFL) * m;
+            return ((high + 1) >> 1) + ((low + (1L << 31)) >> 32);
+        }
+
+        /// <summary><see cref="MulShift"/> for a Q40 fraction below 2^-9.</summary>
+        public static long MulQ40(long x, long m)
+        {
+            long high = (x >> 31) * m, low = (x & 0x7FFFFFFFL) * m;
+            return ((high + (1L << 8)) >> 9) + ((low + (1L << 39)) >> 40);
+        }
+
+        /// <summary>
+        /// A positive denominator scaled to 32 significant bits, for several <see cref="RatioBy"/> quotients over the
+        /// same denominator (the Kalman gains); <paramref name="down"/> is the scaling's exponent.
+        /// </summary>
+        public static long NormalizeDenominator(long den, out int down)
+        {
+            ulong d = (ulong)den;
+            int shift = BitLengthUnsigned(d) - 32;
+            if (shift > 0) d = (d + (1UL << (shift - 1))) >> shift;
+            else d <<= -shift;
+            down = shift;
+            return (long)d;
+        }
+
+        /// <summary><see cref="Ratio"/> over a denominator prepared by <see cref="NormalizeDenominator"/>.</summary>
+        public static long RatioBy(long num, long normalizedDen, int down, out int shift)
+        {
+            if (num == 0) { shift = 0; return 0; }
+            bool negative = num < 0;
+            ulong n = negative ? (ulong)(-(num + 1)) + 1UL : (ulong)num;
+            int up = 62 - BitLengthUnsigned(n);
+            long m = (long)((n << up) / (ulong)normalizedDen);
+            int s = up + down;
+            if (s > 62) { m >>= s - 62; s = 62; }
+            else if (s < 0) { m = 0x7FFFFFFFL; s = 0; }
+            shift = s;
+            return negative ? -m : m;
         }
 
         /// <summary>
@@ -144,17 +201,24 @@ namespace Bms.Firmware.Estimation
             return (q1 << 32) | q0;
         }
 
-        /// <summary>Number of significant bits (0 for 0), by halving instead of a bit-by-bit loop.</summary>
+        /// <summary>Number of significant bits (0 for 0): two halving steps, then a byte table.</summary>
         private static int BitLengthUnsigned(ulong v)
         {
             int n = 0;
             if (v >= 0x100000000UL) { v >>= 32; n = 32; }
-            if (v >= 0x10000UL) { v >>= 16; n += 16; }
-            if (v >= 0x100UL) { v >>= 8; n += 8; }
-            if (v >= 0x10UL) { v >>= 4; n += 4; }
-            if (v >= 0x4UL) { v >>= 2; n += 2; }
-            if (v >= 0x2UL) { v >>= 1; n += 1; }
-            return n + (int)v;
+            uint w = (uint)v;
+            if (w >= 0x10000U) { w >>= 16; n += 16; }
+            if (w >= 0x100U) { w >>= 8; n += 8; }
+            return n + ByteBitLength[w];
+        }
+
+        private static readonly byte[] ByteBitLength = BuildByteBitLength();
+
+        private static byte[] BuildByteBitLength()
+        {
+            byte[] table = new byte[256];
+            for (int k = 1; k < 256; k++) table[k] = (byte)(table[k >> 1] + 1);
+            return table;
         }
 
         /// <summary>Integer square root (floor) of a non-negative value; 0 for negative input.</summary>

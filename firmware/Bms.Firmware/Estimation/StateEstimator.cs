@@ -26,17 +26,17 @@ namespace Bms.Firmware.Estimation
         private const int FullScale_pcm = 100000;
         private const long MaxCurrentHold_ms = 2000;
         private const int MinMeasurementInterval_ms = 10;
-        private const int MaxMeasurementInterval_ms = 1000;
+        private const int MaxMeasurementInterval_ms = 2000;
         // Round-robin Kalman schedule: each cell's coulomb count, covariance/polarisation propagation, voltage update,
         // calibration and resistance sample run once per period. A cursor walks the cells in order and steps at most
         // ceil(cells × tick / period) of them per tick, so the steps spread evenly over the ticks of a second from the
         // first tick on (and again after a gap), whatever the tick rate.
-        private const long KalmanPeriod_ms = 1000;
+        private const long KalmanPeriod_ms = 2000;
         private const long KalmanSlack_ms = 50; // half a tick: a 100 ms tick that is a few ms early still counts
         // Right after start the filter is still far off (the start SoC may be 30 % wrong) and the first voltages are
         // often a rest: a cell's first steps come as fast as the cursor allows (every tick for a single cell), so the
         // linearisation follows the state as it converges.
-        private const int StartPhaseSteps = 50;
+        private const long StartPhase_ms = 5000;
         private readonly ChemistryProfile _profile;
         private readonly int _cellCount;
         private readonly int _capacity_mAh;
@@ -62,7 +62,9 @@ namespace Bms.Firmware.Estimation
         private readonly long[] _pendingGapVariance; // nSoC², from current gaps since the cell's last step
         private readonly long[] _kalmanTime_ms;      // voltage time of the cell's last Kalman step
         private int _nextCell;                       // round-robin cursor: the next cell to step
-        private readonly int[] _startStepsLeft;      // fast-cadence steps still to come after start
+        private long _fsbInterval_ms = -1, _fsb;     // F's SoC-per-offset term for the last interval, as a fraction
+        private int _fsbShift;
+        private long _startTime_ms;
         private long _biasSum_nA;                    // Σ _bias_nA, kept with every change (mean offset for rest detection)
         // Pack SoC from the cells' extremes, kept as cells step (a cell's SoC changes only at its step).
         private int _minSoc_pcm, _maxSoc_pcm, _minCell, _maxCell, _packSoc_pcm;
@@ -95,6 +97,10 @@ namespace Bms.Firmware.Estimation
         private readonly long[] _stepPairCurrent_uA;
         private readonly int[] _calibrationFlag; // 0 none, 1 full, 2 empty (pending for SoH)
 
+        private readonly byte[] _image;   // the persisted record, kept current field by field (see SerializeState)
+        private bool _sohWorkPending;     // a resistance ratio or a calibration anchor waits for Update1s
+        private bool _restPointsAllTaken; // during this rest, every cell's rest point is taken
+
         // Restored from non-volatile storage, used by Start(…, -1).
         private bool _restored;
 
@@ -122,7 +128,6 @@ namespace Bms.Firmware.Estimation
             _markCharge_uAms = new long[cellCount];
             _pendingGapVariance = new long[cellCount];
             _kalmanTime_ms = new long[cellCount];
-            _startStepsLeft = new int[cellCount];
             _capacitySoh_pcm = new int[cellCount];
             _capacityEstimates = new int[cellCount];
             _anchorValid = new bool[cellCount];
@@ -143,6 +148,8 @@ namespace Bms.Firmware.Estimation
                 _capacitySoh_pcm[c] = FullScale_pcm;
                 _resistanceSoh_pcm[c] = FullScale_pcm;
             }
+            _image = new byte[PersistHeaderSize + 8 + cellCount * PersistCellSize];
+            WriteImage();
         }
 
         /// <summary>The chemistry in use.</summary>
@@ -241,13 +248,14 @@ namespace Bms.Firmware.Estimation
                 _markCharge_uAms[c] = _integratedCharge_uAms;
                 _pendingGapVariance[c] = 0;
                 _kalmanTime_ms[c] = snapshot.Time_ms;
-                _startStepsLeft[c] = StartPhaseSteps;
                 _stepPairValid[c] = false;
             }
             _nextCell = 0;
+            _startTime_ms = snapshot.Time_ms;
             _biasSum_nA = 0;
             for (int c = 0; c < _cellCount; c++) _biasSum_nA += _bias_nA[c];
             RescanExtremes();
+            WriteImage();
             _started = true;
         }
 
@@ -298,6 +306,7 @@ namespace Bms.Firmware.Estimation
                         if (_restTime_ms > 0)
                         {
                             for (int c = 0; c < _cellCount; c++) _restPointTaken[c] = false;
+                            _restPointsAllTaken = false;
                         }
                         _restTime_ms = 0;
                     }
@@ -311,6 +320,8 @@ namespace Bms.Firmware.Estimation
             _lastVoltageTime_ms = voltageTime;
             bool currentUsable = _haveCurrent && voltageTime - _lastCurrentTime_ms <= MaxCurrentHold_ms && _lastCurrentTime_ms - voltageTime <= MaxCurrentHold_ms;
             bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
+            long sinceStart = voltageTime - _startTime_ms;
+            long due = sinceStart >= 0 && sinceStart < StartPhase_ms ? 1 : KalmanPeriod_ms - KalmanSlack_ms;
             // Steps this tick: the tick's share of a period's worth of cells, rounded up.
             long allowance = (_cellCount * dtV + KalmanPeriod_ms - 1) / KalmanPeriod_ms;
             int c2 = _nextCell;
@@ -318,7 +329,7 @@ namespace Bms.Firmware.Estimation
             {
                 long sinceStep = voltageTime - _kalmanTime_ms[c2];
                 if (sinceStep < 0) sinceStep = MaxMeasurementInterval_ms; // clock base moved
-                else if (sinceStep < (_startStepsLeft[c2] > 0 ? 1 : KalmanPeriod_ms - KalmanSlack_ms)) break;
+                else if (sinceStep < due) break;
                 bool measured = currentUsable && c2 < snapshot.CellCount && snapshot.CellValid[c2];
                 KalmanStep(c2, measured, measured ? snapshot.CellVoltage_mV[c2] : 0, sinceStep, resting, voltageTime, currentFresh);
                 _kalmanTime_ms[c2] = voltageTime;
@@ -334,6 +345,11 @@ namespace Bms.Firmware.Estimation
         {
             if (!_started) return;
             bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
+            // Nothing to fold in (no resistance ratio, no calibration anchor since the last second, no rest point
+            // outstanding): no cell loop.
+            if (!_sohWorkPending && !(resting && !_restPointsAllTaken)) return;
+            _sohWorkPending = false;
+            bool allTaken = true;
             for (int c = 0; c < _cellCount; c++)
             {
                 // Resistance: fold the ratios measured since the last second into a slow average.
@@ -347,6 +363,7 @@ namespace Bms.Firmware.Estimation
                     _resistanceSamples[c] = n + 1;
                     _pendingRatioSum_pcm[c] = 0;
                     _pendingRatioCount[c] = 0;
+                    WriteSohToImage(c);
                 }
 
                 // Capacity: a calibration point is a rested OCV or an end-of-charge/discharge event.
@@ -358,6 +375,7 @@ namespace Bms.Firmware.Estimation
                     pointSoc = _profile.SocFromOcv_pcm(snapshot.CellVoltage_mV[c], _temperature_dC);
                     _restPointTaken[c] = true;
                 }
+                if (!_restPointTaken[c]) allTaken = false;
                 _calibrationFlag[c] = 0;
                 if (pointSoc < 0) continue;
                 // Measured (not offset-corrected) charge: the offset state of the SoC filter also absorbs capacity
@@ -378,6 +396,7 @@ namespace Bms.Firmware.Estimation
                             if (n == 0) _capacitySoh_pcm[c] = (int)estimate;
                             else _capacitySoh_pcm[c] += (int)((estimate - _capacitySoh_pcm[c]) / (n < 4 ? n + 1 : 4));
                             _capacityEstimates[c] = n + 1;
+                            WriteSohToImage(c);
                         }
                         _anchorSoc_pcm[c] = pointSoc;
                         _anchorThroughput_uAms[c] = throughput;
@@ -390,6 +409,7 @@ namespace Bms.Firmware.Estimation
                     _anchorThroughput_uAms[c] = throughput;
                 }
             }
+            _restPointsAllTaken = resting && allTaken;
         }
 
         /// <summary>Pack SoC: 0 when the weakest cell is empty, 100 % when the first cell is full (kept as the
@@ -461,22 +481,54 @@ namespace Bms.Firmware.Estimation
         public int PersistedStateSize { get { return PersistHeaderSize + 8 + _cellCount * PersistCellSize; } }
 
         /// <summary>Writes SoC (exact charge counters), offset estimates and SoH into a buffer (little-endian).</summary>
+        /// <remarks>The record is kept as an image that each field's owner updates when it changes (offset and σ at the
+        /// cell's step, SoH in <see cref="Update1s"/>); only the charge counters, exact to this moment, and the
+        /// throughput are written here, so a save costs one copy and a counter per cell.</remarks>
         public void SerializeState(byte[] buffer, int offset)
         {
-            int p = offset;
-            p = PutInt(buffer, p, PersistVersion);
-            p = PutInt(buffer, p, _cellCount);
-            p = PutInt(buffer, p, _capacity_mAh);
-            p = PutLong(buffer, p, _throughputNet_uAms);
+            System.Array.Copy(_image, 0, buffer, offset, _image.Length);
+            PutLong(buffer, offset + PersistHeaderSize, _throughputNet_uAms);
+            int p = offset + PersistHeaderSize + 8;
+            long low = -_fullCharge_uAms / 20, high = _fullCharge_uAms + _fullCharge_uAms / 20;
             for (int c = 0; c < _cellCount; c++)
             {
-                p = PutLong(buffer, p, _charge_uAms[c]);
-                p = PutLong(buffer, p, _bias_nA[c]);
-                p = PutInt(buffer, p, _capacitySoh_pcm[c]);
-                p = PutInt(buffer, p, _capacityEstimates[c]);
-                p = PutInt(buffer, p, _resistanceSoh_pcm[c]);
-                p = PutInt(buffer, p, _resistanceSamples[c]);
-                p = PutInt(buffer, p, (int)(FixedMath.Sqrt(_pSS[c]) / 10000));
+                // ChargeNow, inline: the charge at the cell's step plus the pack's since then, less the offset's share.
+                long biasWhole = (_bias_nA[c] * (_integratedTime_ms - _markTime_ms[c]) + _biasChargeRemainder_nAms[c]) / 1000;
+                long charge = _charge_uAms[c] + (_integratedCharge_uAms - _markCharge_uAms[c]) - biasWhole;
+                PutLong(buffer, p, charge < low ? low : (charge > high ? high : charge));
+                p += PersistCellSize;
+            }
+        }
+
+        private void WriteBiasToImage(int c)
+        {
+            PutLong(_image, PersistHeaderSize + 8 + c * PersistCellSize + 8, _bias_nA[c]);
+        }
+
+        private void WriteSigmaToImage(int c)
+        {
+            PutInt(_image, PersistHeaderSize + 8 + c * PersistCellSize + 32, (int)(_sigmaS[c] / 10000));
+        }
+
+        private void WriteSohToImage(int c)
+        {
+            int p = PersistHeaderSize + 8 + c * PersistCellSize + 16;
+            p = PutInt(_image, p, _capacitySoh_pcm[c]);
+            p = PutInt(_image, p, _capacityEstimates[c]);
+            p = PutInt(_image, p, _resistanceSoh_pcm[c]);
+            PutInt(_image, p, _resistanceSamples[c]);
+        }
+
+        private void WriteImage()
+        {
+            int p = PutInt(_image, 0, PersistVersion);
+            p = PutInt(_image, p, _cellCount);
+            PutInt(_image, p, _capacity_mAh);
+            for (int c = 0; c < _cellCount; c++)
+            {
+                WriteBiasToImage(c);
+                WriteSohToImage(c);
+                WriteSigmaToImage(c);
             }
         }
 
@@ -519,6 +571,7 @@ namespace Bms.Firmware.Estimation
             _biasSum_nA = 0;
             for (int c = 0; c < _cellCount; c++) _biasSum_nA += _bias_nA[c];
             RescanExtremes();
+            WriteImage();
             _restored = true;
             return true;
         }
@@ -547,8 +600,9 @@ namespace Bms.Firmware.Estimation
 
         private static int PutLong(byte[] b, int p, long v)
         {
-            PutInt(b, p, (int)v);
-            PutInt(b, p + 4, (int)(v >> 32));
+            int lo = (int)v, hi = (int)(v >> 32);
+            b[p] = (byte)lo; b[p + 1] = (byte)(lo >> 8); b[p + 2] = (byte)(lo >> 16); b[p + 3] = (byte)(lo >> 24);
+            b[p + 4] = (byte)hi; b[p + 5] = (byte)(hi >> 8); b[p + 6] = (byte)(hi >> 16); b[p + 7] = (byte)(hi >> 24);
             return p + 8;
         }
 
@@ -635,7 +689,6 @@ namespace Bms.Firmware.Estimation
         /// anchors and the resistance sample on the same voltage.</summary>
         private void KalmanStep(int c, bool measured, int voltage_mV, long interval_ms, bool resting, long time_ms, bool currentFresh)
         {
-            if (_startStepsLeft[c] > 0) _startStepsLeft[c]--;
             long pendingTime = _integratedTime_ms - _markTime_ms[c];
             long pendingCharge = _integratedCharge_uAms - _markCharge_uAms[c];
             long remainder;
@@ -711,22 +764,31 @@ namespace Bms.Firmware.Estimation
             long v1Target = Polarization.Saturate_uV(r1 * current / 1000000, Polarization.ThermalVoltage_uV(_temperature_dC), out slope_ppm);
             long a = ((long)tau << 31) / tauPlus; // τ/(τ+dt) in Q31
             long v1Step = v1Target * dt_ms;
-            _v1_uV[c] = FixedMath.MulShift(_v1_uV[c], a, 31) + (v1Step + (v1Step < 0 ? -tauPlus : tauPlus) / 2) / tauPlus;
+            _v1_uV[c] = FixedMath.MulQ31(_v1_uV[c], a) + (v1Step + (v1Step < 0 ? -tauPlus : tauPlus) / 2) / tauPlus;
 
             // F = [[1, 0, fsb], [0, a, fvb], [0, 0, 1]] with fsb = -dt·10/q36/1000 nSoC per nA, a = τ/(τ+dt),
-            // fvb = -R1·η'·dt/((τ+dt)·1e15) µV per nA, η' the slope of the saturating polarisation.
-            int fsbShift, fvbShift;
-            long fsb = FixedMath.Ratio(-dt_ms, _q36 * 100, out fsbShift);
-            long fvb = FixedMath.Ratio(-(r1 * slope_ppm * dt_ms / 1000000), tauPlus * 1000000000, out fvbShift);
+            // fvb = -R1·η'·dt/((τ+dt)·1e15) µV per nA, η' the slope of the saturating polarisation. fsb is a fraction
+            // below one half for any real cell (else the 128-bit path) and only changes with the interval; fvb is
+            // R1·η' (below 2^20 µΩ) times 1 − a, in Q40.
+            if (dt_ms != _fsbInterval_ms)
+            {
+                _fsb = FixedMath.Ratio(-dt_ms, _q36 * 100, out _fsbShift);
+                _fsbInterval_ms = dt_ms;
+            }
+            long fsb = _fsb;
+            int fsbShift = _fsbShift;
+            if (fsbShift < 32) { PredictCovarianceWide(c, dt_ms, current, gapVariance_nSoC2, r1, tau, slope_ppm); return; }
+            long fvb = -((r1 * slope_ppm / 1000000) * ((1L << 31) - a) * 512 + 500000000) / 1000000000;
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
-            long fsbPbb = FixedMath.MulShift(pbb, fsb, fsbShift);
-            long fvbPbb = FixedMath.MulShift(pbb, fvb, fvbShift);
-            long aPvb = FixedMath.MulShift(pvb, a, 31);
-            long nss = pss + 2 * FixedMath.MulShift(psb, fsb, fsbShift) + FixedMath.MulShift(fsbPbb, fsb, fsbShift);
+            long fsbPbb = FixedMath.MulFraction(pbb, fsb, fsbShift);
+            long fvbPbb = FixedMath.MulQ40(pbb, fvb);
+            long aPvb = FixedMath.MulQ31(pvb, a);
+            // P' = F·P·Fᵀ, factored: pss + fsb·(2·psb + fsb·pbb), a·(a·pvv + fvb·pvb) + fvb·(a·pvb + fvb·pbb).
+            long nss = pss + FixedMath.MulFraction(2 * psb + fsbPbb, fsb, fsbShift);
             long nsb = psb + fsbPbb;
             long nvb = aPvb + fvbPbb;
-            long nsv = FixedMath.MulShift(psv, a, 31) + FixedMath.MulShift(psb, fvb, fvbShift) + FixedMath.MulShift(nvb, fsb, fsbShift);
-            long nvv = FixedMath.MulShift(FixedMath.MulShift(pvv, a, 31), a, 31) + 2 * FixedMath.MulShift(aPvb, fvb, fvbShift) + FixedMath.MulShift(fvbPbb, fvb, fvbShift);
+            long nsv = FixedMath.MulQ31(psv, a) + FixedMath.MulQ40(psb, fvb) + FixedMath.MulFraction(nvb, fsb, fsbShift);
+            long nvv = FixedMath.MulQ31(FixedMath.MulQ31(pvv, a) + FixedMath.MulQ40(pvb, fvb), a) + FixedMath.MulQ40(nvb, fvb);
 
             // Process noise, densities per second scaled by dt (dt < 2^22 ms here, so the products fit).
             long socRate_nSoC_per_s = FixedMath.Abs(current) * 10000 / _q36; // |dSoC/dt| in nSoC/s
@@ -757,11 +819,16 @@ namespace Bms.Firmware.Estimation
         private void PredictWide(int c, long dt_ms, long measured_uA, long gapVariance_nSoC2, long r1, long tau)
         {
             long current = measured_uA - _bias_nA[c] / 1000;
-            int t = _temperature_dC;
             long tauPlus = tau + dt_ms;
             long slope_ppm;
-            long v1Target = Polarization.Saturate_uV(r1 * current / 1000000, Polarization.ThermalVoltage_uV(t), out slope_ppm);
+            long v1Target = Polarization.Saturate_uV(r1 * current / 1000000, Polarization.ThermalVoltage_uV(_temperature_dC), out slope_ppm);
             _v1_uV[c] = FixedMath.MulDiv(_v1_uV[c], tau, tauPlus) + FixedMath.MulDiv(v1Target, dt_ms, tauPlus);
+            PredictCovarianceWide(c, dt_ms, current, gapVariance_nSoC2, r1, tau, slope_ppm);
+        }
+
+        private void PredictCovarianceWide(int c, long dt_ms, long current, long gapVariance_nSoC2, long r1, long tau, long slope_ppm)
+        {
+            long tauPlus = tau + dt_ms;
             long fsbNum = -dt_ms * 10, fsbDen = _q36 * 1000; // nSoC per nA
             long fvbNum = -FixedMath.MulDiv(r1 * dt_ms, slope_ppm, 1000000), fvbDen = tauPlus * 1000000000; // µV per nA
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
@@ -793,9 +860,15 @@ namespace Bms.Firmware.Estimation
         {
             int t = _temperature_dC;
             long current = _current_uA - _bias_nA[c] / 1000;
-            long slope = _profile.OcvSlope_uV_per_pct(soc, t); // µV per 1e7 nSoC
+            int slopeAtSoc;
+            long ocv_uV = (long)_profile.OcvAndSlope(soc, t, out slopeAtSoc) * 1000;
+            long slope = slopeAtSoc; // µV per 1e7 nSoC
             long ohmic_uV = r0 * current / 1000000;
-            long predicted = OcvExtended_uV(nSoc, soc, t) + _v1_uV[c] + ohmic_uV;
+            // Beyond 0..100 % (the state may overshoot by up to 5 % while converging) the table's end slope is
+            // continued, so the prediction stays consistent with the Jacobian and the filter can walk back.
+            if (nSoc > FullScale_nSoC) ocv_uV += (nSoc - FullScale_nSoC) * _profile.OcvSlope_uV_per_pct(FullScale_pcm, t) / 10000000;
+            else if (nSoc < 0) ocv_uV += nSoc * _profile.OcvSlope_uV_per_pct(0, t) / 10000000;
+            long predicted = ocv_uV + _v1_uV[c] + ohmic_uV;
             long innovation = (long)voltage_mV * 1000 - predicted;
 
             // Measurement noise: base σ plus an uncertain share of the modelled overpotential, at a 1 s cadence.
@@ -811,16 +884,17 @@ namespace Bms.Firmware.Estimation
             long hs = (slope << 32) / 10000000;
             long hb = -(((long)(r0 < 1900000 ? r0 : 1900000)) << 40) / 1000000000;
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
-            long phS = FixedMath.MulShift(pss, hs, 32) + psv + FixedMath.MulShift(psb, hb, 40);
-            long phV = FixedMath.MulShift(psv, hs, 32) + pvv + FixedMath.MulShift(pvb, hb, 40);
-            long phB = FixedMath.MulShift(psb, hs, 32) + pvb + FixedMath.MulShift(pbb, hb, 40);
-            long s = FixedMath.MulShift(phS, hs, 32) + phV + FixedMath.MulShift(phB, hb, 40) + r;
+            long phS = FixedMath.MulQ32(pss, hs) + psv + FixedMath.MulQ40(psb, hb);
+            long phV = FixedMath.MulQ32(psv, hs) + pvv + FixedMath.MulQ40(pvb, hb);
+            long phB = FixedMath.MulQ32(psb, hs) + pvb + FixedMath.MulQ40(pbb, hb);
+            long s = FixedMath.MulQ32(phS, hs) + phV + FixedMath.MulQ40(phB, hb) + r;
             if (s <= 0) return;
 
-            int gainSShift, gainVShift, gainBShift;
-            long gainS = FixedMath.Ratio(phS, s, out gainSShift);
-            long gainV = FixedMath.Ratio(phV, s, out gainVShift);
-            long gainB = FixedMath.Ratio(phB, s, out gainBShift);
+            int down, gainSShift, gainVShift, gainBShift;
+            long sNormalized = FixedMath.NormalizeDenominator(s, out down);
+            long gainS = FixedMath.RatioBy(phS, sNormalized, down, out gainSShift);
+            long gainV = FixedMath.RatioBy(phV, sNormalized, down, out gainVShift);
+            long gainB = FixedMath.RatioBy(phB, sNormalized, down, out gainBShift);
             long dSoc = FixedMath.MulShift(innovation, gainS, gainSShift);
             long dV1 = FixedMath.MulShift(innovation, gainV, gainVShift);
             long dBias = FixedMath.MulShift(innovation, gainB, gainBShift);
@@ -839,7 +913,11 @@ namespace Bms.Firmware.Estimation
             if (bias > maxBias) bias = maxBias;
             if (bias < -maxBias) bias = -maxBias;
             _biasSum_nA += bias - _bias_nA[c];
-            _bias_nA[c] = bias;
+            if (bias != _bias_nA[c])
+            {
+                _bias_nA[c] = bias;
+                WriteBiasToImage(c);
+            }
 
             _pSS[c] = pss - FixedMath.MulShift(phS, gainS, gainSShift);
             _pSV[c] = psv - FixedMath.MulShift(phV, gainS, gainSShift);
@@ -847,19 +925,6 @@ namespace Bms.Firmware.Estimation
             _pVV[c] = pvv - FixedMath.MulShift(phV, gainV, gainVShift);
             _pVB[c] = pvb - FixedMath.MulShift(phB, gainV, gainVShift);
             _pBB[c] = pbb - FixedMath.MulShift(phB, gainB, gainBShift);
-        }
-
-        /// <summary>
-        /// OCV of the filter state. Beyond 0..100 % (the state may overshoot by up to 5 % while converging) the
-        /// table's end slope is continued, so the prediction stays consistent with the Jacobian and the filter can
-        /// walk back instead of sticking at the end of the table.
-        /// </summary>
-        private long OcvExtended_uV(long nSoc, int soc_pcm, int t)
-        {
-            long ocv = (long)_profile.OcvFromSoc_mV(soc_pcm, t) * 1000;
-            if (nSoc > FullScale_nSoC) ocv += (nSoc - FullScale_nSoC) * _profile.OcvSlope_uV_per_pct(FullScale_pcm, t) / 10000000;
-            else if (nSoc < 0) ocv += nSoc * _profile.OcvSlope_uV_per_pct(0, t) / 10000000;
-            return ocv;
         }
 
         /// <summary>Keeps the covariance positive definite despite rounding: variances within 1..2^61, |ρ| ≤ 0.999.
@@ -871,7 +936,8 @@ namespace Bms.Firmware.Estimation
             if (pvv < 1) _pVV[c] = pvv = 1; else if (pvv > MaxVariance) _pVV[c] = pvv = MaxVariance;
             if (pbb < 1) _pBB[c] = pbb = 1; else if (pbb > MaxVariance) _pBB[c] = pbb = MaxVariance;
             long sS = FixedMath.SqrtFrom(pss, _sigmaS[c]), sV = FixedMath.SqrtFrom(pvv, _sigmaV[c]), sB = FixedMath.SqrtFrom(pbb, _sigmaB[c]);
-            _sigmaS[c] = sS; _sigmaV[c] = sV; _sigmaB[c] = sB;
+            if (sS / 10000 != _sigmaS[c] / 10000) { _sigmaS[c] = sS; WriteSigmaToImage(c); } else _sigmaS[c] = sS;
+            _sigmaV[c] = sV; _sigmaB[c] = sB;
             _pSV[c] = ClampCorrelation(_pSV[c], sS * sV);
             _pSB[c] = ClampCorrelation(_pSB[c], sS * sB);
             _pVB[c] = ClampCorrelation(_pVB[c], sV * sB);
@@ -894,12 +960,12 @@ namespace Bms.Firmware.Estimation
             long taper = _oneC_uA * _profile.EndOfChargeCurrent_mC / 1000;
             if (voltage_mV >= _profile.EndOfChargeVoltage_mV - 15 && current > 0 && current <= taper)
             {
-                if (_calibrationFlag[c] == 0 && _soc_pcm[c] < FullScale_pcm - 200) _calibrationFlag[c] = 1;
+                if (_calibrationFlag[c] == 0 && _soc_pcm[c] < FullScale_pcm - 200) { _calibrationFlag[c] = 1; _sohWorkPending = true; }
                 SetCalibratedSoc(c, FullScale_pcm, 500);
             }
             else if (voltage_mV <= _profile.EndOfDischargeVoltage_mV && current < 0 && -current <= _oneC_uA / 5)
             {
-                if (_calibrationFlag[c] == 0 && _soc_pcm[c] > 200) _calibrationFlag[c] = 2;
+                if (_calibrationFlag[c] == 0 && _soc_pcm[c] > 200) { _calibrationFlag[c] = 2; _sohWorkPending = true; }
                 SetCalibratedSoc(c, 0, 1000);
             }
         }
@@ -919,7 +985,7 @@ namespace Bms.Firmware.Estimation
         /// resistance) when both currents were fresh and differ by at least C/4.</summary>
         private void CaptureResistanceSample(int c, int voltage_mV, long time_ms, bool currentFresh, int r0_uOhm)
         {
-            if (currentFresh && _stepPairValid[c] && time_ms - _stepPairTime_ms[c] <= 1100 && time_ms > _stepPairTime_ms[c])
+            if (currentFresh && _stepPairValid[c] && time_ms - _stepPairTime_ms[c] <= KalmanPeriod_ms + KalmanSlack_ms * 2 && time_ms > _stepPairTime_ms[c])
             {
                 long deltaI = _current_uA - _stepPairCurrent_uA[c];
                 if (FixedMath.Abs(deltaI) >= _oneC_uA / 4)
@@ -932,6 +998,7 @@ namespace Bms.Firmware.Estimation
                     {
                         _pendingRatioSum_pcm[c] += ratio;
                         _pendingRatioCount[c]++;
+                        _sohWorkPending = true;
                     }
                 }
             }
