@@ -57,7 +57,7 @@ namespace Bms.Firmware.Estimation
         {
             long high = (x >> 31) * m, low = (x & 0x7FFFFFFFL) * m;
             // Gains above one (the usual case for the SoC and offset gains) first.
-            if (s < 31) return s == 0 ? (high << 31) + low : (high << (31 - s)) + ((low + (1L << (s - 1))) >> s);
+            if (s < 31) return s <= 0 ? (high << 31) + low : (high << (31 - s)) + ((low + (1L << (s - 1))) >> s);
             if (s == 31) return high + ((low + (1L << 30)) >> 31);
             return ((high + (1L << (s - 32))) >> (s - 31)) + ((low + (1L << (s - 1))) >> s);
         }

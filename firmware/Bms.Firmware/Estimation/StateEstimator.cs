@@ -44,6 +44,7 @@ namespace Bms.Firmware.Estimation
         private readonly long _q36;
         private readonly long _fullCharge_uAms;
         private readonly long _oneC_uA;
+        private readonly long _restCurrent_uA;
 
         // Filter state per cell.
         private readonly long[] _charge_uAms;
@@ -116,6 +117,7 @@ namespace Bms.Firmware.Estimation
             _q36 = (long)capacity_mAh * 36;
             _fullCharge_uAms = (long)capacity_mAh * 3600000000L;
             _oneC_uA = (long)capacity_mAh * 1000;
+            _restCurrent_uA = _oneC_uA * SocFilterTuning.RestCurrent_mC / 1000;
             _charge_uAms = new long[cellCount];
             _v1_uV = new long[cellCount];
             _bias_nA = new long[cellCount];
@@ -272,7 +274,6 @@ namespace Bms.Firmware.Estimation
                 Start(snapshot, -1);
                 return;
             }
-            UpdateTemperature(snapshot);
 
             bool currentFresh = false;
             if (snapshot.CurrentValid)
@@ -299,7 +300,7 @@ namespace Bms.Firmware.Estimation
                     _lastCurrentTime_ms = now;
                     currentFresh = true;
                     long corrected = current - _biasSum_nA / _cellCount / 1000;
-                    if (FixedMath.Abs(corrected) < _oneC_uA * SocFilterTuning.RestCurrent_mC / 1000) _restTime_ms += dt;
+                    if ((corrected < 0 ? -corrected : corrected) < _restCurrent_uA) _restTime_ms += dt;
                     else
                     {
                         // A rest point can only have been taken during this rest.
@@ -330,6 +331,8 @@ namespace Bms.Firmware.Estimation
                 long sinceStep = voltageTime - _kalmanTime_ms[c2];
                 if (sinceStep < 0) sinceStep = MaxMeasurementInterval_ms; // clock base moved
                 else if (sinceStep < due) break;
+                // The mean temperature only matters to a step: taken at the tick's first one.
+                if (n == 0) UpdateTemperature(snapshot);
                 bool measured = currentUsable && c2 < snapshot.CellCount && snapshot.CellValid[c2];
                 KalmanStep(c2, measured, measured ? snapshot.CellVoltage_mV[c2] : 0, sinceStep, resting, voltageTime, currentFresh);
                 _kalmanTime_ms[c2] = voltageTime;
@@ -873,7 +876,8 @@ namespace Bms.Firmware.Estimation
 
             // Measurement noise: base σ plus an uncertain share of the modelled overpotential, at a 1 s cadence.
             long baseSigma = resting ? SocFilterTuning.VoltageNoiseRest_uV : SocFilterTuning.VoltageNoiseLoad_uV;
-            long overpotential = FixedMath.Abs(ohmic_uV) + FixedMath.Abs(_v1_uV[c]);
+            long v1 = _v1_uV[c];
+            long overpotential = (ohmic_uV < 0 ? -ohmic_uV : ohmic_uV) + (v1 < 0 ? -v1 : v1);
             long shareSigma = overpotential * SocFilterTuning.OverpotentialUncertainty_permille / 1000;
             long interval = interval_ms < MinMeasurementInterval_ms ? MinMeasurementInterval_ms : (interval_ms > MaxMeasurementInterval_ms ? MaxMeasurementInterval_ms : interval_ms);
             long noise = shareSigma < (1L << 20) ? baseSigma * baseSigma + shareSigma * shareSigma : long.MaxValue / SocFilterTuning.ModelErrorCorrelation_ms;
