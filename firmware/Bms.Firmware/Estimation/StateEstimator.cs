@@ -45,6 +45,7 @@ namespace Bms.Firmware.Estimation
         private readonly long _fullCharge_uAms;
         private readonly long _oneC_uA;
         private readonly long _restCurrent_uA;
+        private readonly long _lowCharge_uAms, _highCharge_uAms; // the charge is held within −5..105 %
 
         // Filter state per cell.
         private readonly long[] _charge_uAms;
@@ -52,7 +53,9 @@ namespace Bms.Firmware.Estimation
         private readonly long[] _bias_nA; // nano-ampere: a per-tick correction is far below 1 µA
         private readonly long[] _biasChargeRemainder_nAms; // sub-µA·ms part of the offset's charge, carried over
         private readonly long[] _pSS, _pSV, _pSB, _pVV, _pVB, _pBB;
-        private readonly long[] _sigmaS, _sigmaV, _sigmaB; // floor roots of the variances at the last conditioning
+        // Kept roots: σ = floor(√p) of the variance p it was taken of (the conditioning bounds σ from them).
+        private readonly long[] _sigmaS, _sigmaV, _sigmaB, _rootOfS, _rootOfV, _rootOfB;
+        private int _sigmaRecordCell; // the cell whose σ the record gets next (one a second)
         private readonly int[] _soc_pcm;
         // Round-robin bookkeeping: pack-wide running integrals of time and measured charge, and per cell the marks at
         // its last Kalman step, so the step integrates exactly over the interval since then.
@@ -118,6 +121,8 @@ namespace Bms.Firmware.Estimation
             _fullCharge_uAms = (long)capacity_mAh * 3600000000L;
             _oneC_uA = (long)capacity_mAh * 1000;
             _restCurrent_uA = _oneC_uA * SocFilterTuning.RestCurrent_mC / 1000;
+            _lowCharge_uAms = -_fullCharge_uAms / 20;
+            _highCharge_uAms = _fullCharge_uAms + _fullCharge_uAms / 20;
             _charge_uAms = new long[cellCount];
             _v1_uV = new long[cellCount];
             _bias_nA = new long[cellCount];
@@ -125,6 +130,7 @@ namespace Bms.Firmware.Estimation
             _pSS = new long[cellCount]; _pSV = new long[cellCount]; _pSB = new long[cellCount];
             _pVV = new long[cellCount]; _pVB = new long[cellCount]; _pBB = new long[cellCount];
             _sigmaS = new long[cellCount]; _sigmaV = new long[cellCount]; _sigmaB = new long[cellCount];
+            _rootOfS = new long[cellCount]; _rootOfV = new long[cellCount]; _rootOfB = new long[cellCount];
             _soc_pcm = new int[cellCount];
             _markTime_ms = new long[cellCount];
             _markCharge_uAms = new long[cellCount];
@@ -241,6 +247,7 @@ namespace Bms.Firmware.Estimation
                 _pVV[c] = sigmaV * sigmaV;
                 _pBB[c] = sigmaB * sigmaB;
                 _sigmaS[c] = sigmaS; _sigmaV[c] = sigmaV; _sigmaB[c] = sigmaB;
+                _rootOfS[c] = _pSS[c]; _rootOfV[c] = _pVV[c]; _rootOfB[c] = _pBB[c];
                 _pSV[c] = 0; _pSB[c] = 0; _pVB[c] = 0;
                 _soc_pcm[c] = SocFromCharge_pcm(_charge_uAms[c]);
                 _lastCellVoltage_mV[c] = voltageKnown ? snapshot.CellVoltage_mV[c] : 0;
@@ -347,6 +354,13 @@ namespace Bms.Firmware.Estimation
         public void Update1s(MeasurementSnapshot snapshot)
         {
             if (!_started) return;
+            // The record's slowly moving fields, one cell a second: the offset estimate and the (informational) σ.
+            int sc = _sigmaRecordCell;
+            long root = FixedMath.SqrtFrom(_pSS[sc], _sigmaS[sc]);
+            _sigmaS[sc] = root; _rootOfS[sc] = _pSS[sc];
+            WriteSigmaToImage(sc);
+            WriteBiasToImage(sc);
+            _sigmaRecordCell = sc + 1 == _cellCount ? 0 : sc + 1;
             bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
             // Nothing to fold in (no resistance ratio, no calibration anchor since the last second, no rest point
             // outstanding): no cell loop.
@@ -484,23 +498,39 @@ namespace Bms.Firmware.Estimation
         public int PersistedStateSize { get { return PersistHeaderSize + 8 + _cellCount * PersistCellSize; } }
 
         /// <summary>Writes SoC (exact charge counters), offset estimates and SoH into a buffer (little-endian).</summary>
-        /// <remarks>The record is kept as an image that each field's owner updates when it changes (offset and σ at the
-        /// cell's step, SoH in <see cref="Update1s"/>); only the charge counters, exact to this moment, and the
-        /// throughput are written here, so a save costs one copy and a counter per cell.</remarks>
+        /// <remarks>The record is kept as an image that each field's owner updates when it changes (SoH in
+        /// <see cref="Update1s"/>; the offset estimate, which moves by nA per step, and the informational σ one cell a
+        /// second, so they are at most one second per cell old); only the charge counters,
+        /// exact to this moment, and the throughput are written here, so a save costs one copy and a counter per cell.
+        /// The reported cell and pack SoC are brought up to these counters (between saves they follow each cell's
+        /// step), so what a restart restores is what was shown.</remarks>
         public void SerializeState(byte[] buffer, int offset)
         {
             System.Array.Copy(_image, 0, buffer, offset, _image.Length);
             PutLong(buffer, offset + PersistHeaderSize, _throughputNet_uAms);
             int p = offset + PersistHeaderSize + 8;
             long low = -_fullCharge_uAms / 20, high = _fullCharge_uAms + _fullCharge_uAms / 20;
+            int min = FullScale_pcm + 1, max = -1, minCell = 0, maxCell = 0;
             for (int c = 0; c < _cellCount; c++)
             {
                 // ChargeNow, inline: the charge at the cell's step plus the pack's since then, less the offset's share.
                 long biasWhole = (_bias_nA[c] * (_integratedTime_ms - _markTime_ms[c]) + _biasChargeRemainder_nAms[c]) / 1000;
                 long charge = _charge_uAms[c] + (_integratedCharge_uAms - _markCharge_uAms[c]) - biasWhole;
-                PutLong(buffer, p, charge < low ? low : (charge > high ? high : charge));
+                if (charge < low) charge = low; else if (charge > high) charge = high;
+                // The reported SoC catches up with the saved counter, so a restart continues from what was shown.
+                long pcm = charge * 10 / _q36 / 10000;
+                int soc = pcm < 0 ? 0 : (pcm > FullScale_pcm ? FullScale_pcm : (int)pcm);
+                _soc_pcm[c] = soc;
+                if (soc < min) { min = soc; minCell = c; }
+                if (soc > max) { max = soc; maxCell = c; }
+                int lo = (int)charge, hi = (int)(charge >> 32);
+                buffer[p] = (byte)lo; buffer[p + 1] = (byte)(lo >> 8); buffer[p + 2] = (byte)(lo >> 16); buffer[p + 3] = (byte)(lo >> 24);
+                buffer[p + 4] = (byte)hi; buffer[p + 5] = (byte)(hi >> 8); buffer[p + 6] = (byte)(hi >> 16); buffer[p + 7] = (byte)(hi >> 24);
                 p += PersistCellSize;
             }
+            _minSoc_pcm = min; _minCell = minCell;
+            _maxSoc_pcm = max; _maxCell = maxCell;
+            _packSoc_pcm = PackSocFrom(min, max);
         }
 
         private void WriteBiasToImage(int c)
@@ -694,10 +724,13 @@ namespace Bms.Firmware.Estimation
         {
             long pendingTime = _integratedTime_ms - _markTime_ms[c];
             long pendingCharge = _integratedCharge_uAms - _markCharge_uAms[c];
-            long remainder;
-            long charge = ChargeNow(c, out remainder);
+            // ChargeNow, inline: the offset's charge over the interval in nA·ms, whole µA·ms leaving the remainder.
+            long biasCharge = _bias_nA[c] * pendingTime + _biasChargeRemainder_nAms[c];
+            long biasWhole = biasCharge / 1000;
+            _biasChargeRemainder_nAms[c] = biasCharge - biasWhole * 1000;
+            long charge = _charge_uAms[c] + pendingCharge - biasWhole;
+            if (charge < _lowCharge_uAms) charge = _lowCharge_uAms; else if (charge > _highCharge_uAms) charge = _highCharge_uAms;
             _charge_uAms[c] = charge;
-            _biasChargeRemainder_nAms[c] = remainder;
             // One chemistry look-up per step: the SoC only moves by the step's own correction, whose effect on the
             // table values is second order.
             long nSoc = charge * 10 / _q36;
@@ -917,11 +950,7 @@ namespace Bms.Firmware.Estimation
             if (bias > maxBias) bias = maxBias;
             if (bias < -maxBias) bias = -maxBias;
             _biasSum_nA += bias - _bias_nA[c];
-            if (bias != _bias_nA[c])
-            {
-                _bias_nA[c] = bias;
-                WriteBiasToImage(c);
-            }
+            _bias_nA[c] = bias;
 
             _pSS[c] = pss - FixedMath.MulShift(phS, gainS, gainSShift);
             _pSV[c] = psv - FixedMath.MulShift(phV, gainS, gainSShift);
@@ -932,19 +961,33 @@ namespace Bms.Firmware.Estimation
         }
 
         /// <summary>Keeps the covariance positive definite despite rounding: variances within 1..2^61, |ρ| ≤ 0.999.
-        /// The σs are kept per cell and each step's root starts from the last one (one or two divisions).</summary>
+        /// The roots are only taken when a cheap lower bound of σ_a·σ_b does not already show the correlation within
+        /// its limit (the usual case): then the result is the same as with exact roots every step.</summary>
         private void ConditionCovariance(int c)
         {
             long pss = _pSS[c], pvv = _pVV[c], pbb = _pBB[c];
             if (pss < 1) _pSS[c] = pss = 1; else if (pss > MaxVariance) _pSS[c] = pss = MaxVariance;
             if (pvv < 1) _pVV[c] = pvv = 1; else if (pvv > MaxVariance) _pVV[c] = pvv = MaxVariance;
             if (pbb < 1) _pBB[c] = pbb = 1; else if (pbb > MaxVariance) _pBB[c] = pbb = MaxVariance;
+            // σ ≥ the root of a smaller variance; below the variance of the kept root r, σ = p/√p > p/(r + 1).
+            long lowS = pss >= _rootOfS[c] ? _sigmaS[c] : pss / (_sigmaS[c] + 1);
+            long lowV = pvv >= _rootOfV[c] ? _sigmaV[c] : pvv / (_sigmaV[c] + 1);
+            long lowB = pbb >= _rootOfB[c] ? _sigmaB[c] : pbb / (_sigmaB[c] + 1);
+            long psv = _pSV[c], psb = _pSB[c], pvb = _pVB[c];
+            if (WithinLimit(psv, lowS * lowV) && WithinLimit(psb, lowS * lowB) && WithinLimit(pvb, lowV * lowB)) return;
             long sS = FixedMath.SqrtFrom(pss, _sigmaS[c]), sV = FixedMath.SqrtFrom(pvv, _sigmaV[c]), sB = FixedMath.SqrtFrom(pbb, _sigmaB[c]);
-            if (sS / 10000 != _sigmaS[c] / 10000) { _sigmaS[c] = sS; WriteSigmaToImage(c); } else _sigmaS[c] = sS;
-            _sigmaV[c] = sV; _sigmaB[c] = sB;
-            _pSV[c] = ClampCorrelation(_pSV[c], sS * sV);
-            _pSB[c] = ClampCorrelation(_pSB[c], sS * sB);
-            _pVB[c] = ClampCorrelation(_pVB[c], sV * sB);
+            _sigmaS[c] = sS; _rootOfS[c] = pss;
+            _sigmaV[c] = sV; _rootOfV[c] = pvv;
+            _sigmaB[c] = sB; _rootOfB[c] = pbb;
+            _pSV[c] = ClampCorrelation(psv, sS * sV);
+            _pSB[c] = ClampCorrelation(psb, sS * sB);
+            _pVB[c] = ClampCorrelation(pvb, sV * sB);
+        }
+
+        private static bool WithinLimit(long cov, long sigmaProduct)
+        {
+            long limit = sigmaProduct - (sigmaProduct + 500) / 1000;
+            return cov <= limit && cov >= -limit;
         }
 
         private static long ClampCorrelation(long cov, long sigmaProduct)
