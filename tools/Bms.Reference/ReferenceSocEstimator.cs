@@ -36,6 +36,17 @@ public sealed class ReferenceSocEstimator
     private readonly long[] _kalmanTime_ms;
     private int _nextCell;
     private long _startTime_ms;
+    private bool _secondSeen;
+    private long _lastSecond_ms;
+
+    /// <summary>The firmware's 1 s step does state of health only; the reference notes its time (the schedule
+    /// keeps that tick free of Kalman steps).</summary>
+    public void Update1s(MeasurementSnapshot snap)
+    {
+        if (!_started) return;
+        _secondSeen = true;
+        _lastSecond_ms = snap.Time_ms;
+    }
 
     public ReferenceSocEstimator(ChemistryProfile profile, int cellCount, int capacity_mAh)
     {
@@ -138,7 +149,13 @@ public sealed class ReferenceSocEstimator
         bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
         long sinceStart = snap.Time_ms - _startTime_ms;
         long due = sinceStart >= 0 && sinceStart < StartPhase_ms ? 1 : KalmanPeriod_ms - KalmanSlack_ms;
-        long allowance = (_cells * dtV + KalmanPeriod_ms - 1) / KalmanPeriod_ms;
+        // The firmware keeps the tick of its 1 s task free of Kalman steps when ticks are faster than that.
+        if (_secondSeen && dtV <= KalmanPeriod_ms / 4)
+        {
+            long sinceSecond = snap.Time_ms - _lastSecond_ms;
+            if (sinceSecond > 1000 - KalmanSlack_ms && sinceSecond < 1000 + KalmanSlack_ms) return;
+        }
+        long allowance = (_cells * dtV * 10 + KalmanPeriod_ms * 9 - 1) / (KalmanPeriod_ms * 9);
         int cell = _nextCell;
         for (long n = 0; n < allowance; n++)
         {

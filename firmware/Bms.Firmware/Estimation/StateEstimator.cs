@@ -69,6 +69,9 @@ namespace Bms.Firmware.Estimation
         private long _fsbInterval_ms = -1, _fsb;     // F's SoC-per-offset term for the last interval, as a fraction
         private int _fsbShift;
         private long _startTime_ms;
+        private const long SecondPeriod_ms = 1000;
+        private bool _secondSeen;   // Update1s is called: its tick is kept free of Kalman steps
+        private long _lastSecond_ms;
         private long _biasSum_nA;                    // Σ _bias_nA, kept with every change (mean offset for rest detection)
         // Pack SoC from the cells' extremes, kept as cells step (a cell's SoC changes only at its step).
         private int _minSoc_pcm, _maxSoc_pcm, _minCell, _maxCell, _packSoc_pcm;
@@ -330,8 +333,16 @@ namespace Bms.Firmware.Estimation
             bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
             long sinceStart = voltageTime - _startTime_ms;
             long due = sinceStart >= 0 && sinceStart < StartPhase_ms ? 1 : KalmanPeriod_ms - KalmanSlack_ms;
-            // Steps this tick: the tick's share of a period's worth of cells, rounded up.
-            long allowance = (_cellCount * dtV + KalmanPeriod_ms - 1) / KalmanPeriod_ms;
+            // The tick that also runs Update1s (state of health, and the periodic save of the state) takes no step
+            // when ticks are faster than a second: the other nine of ten carry them, so no tick has both.
+            if (_secondSeen && dtV <= KalmanPeriod_ms / 4)
+            {
+                long sinceSecond = voltageTime - _lastSecond_ms;
+                if (sinceSecond > SecondPeriod_ms - KalmanSlack_ms && sinceSecond < SecondPeriod_ms + KalmanSlack_ms) return;
+            }
+            // Steps this tick: the tick's share of a period's worth of cells over the nine tenths of the ticks that
+            // step, rounded up.
+            long allowance = (_cellCount * dtV * 10 + KalmanPeriod_ms * 9 - 1) / (KalmanPeriod_ms * 9);
             int c2 = _nextCell;
             for (long n = 0; n < allowance; n++)
             {
@@ -354,6 +365,8 @@ namespace Bms.Firmware.Estimation
         public void Update1s(MeasurementSnapshot snapshot)
         {
             if (!_started) return;
+            _secondSeen = true;
+            _lastSecond_ms = snapshot.Time_ms;
             // The record's slowly moving fields, one cell a second: the offset estimate and the (informational) σ.
             int sc = _sigmaRecordCell;
             long root = FixedMath.SqrtFrom(_pSS[sc], _sigmaS[sc]);
