@@ -64,7 +64,9 @@ public sealed class ReferenceSocEstimator
         _kalmanTime_ms = new long[cellCount];
     }
 
-    public double GetCellSoc_pct(int cell) => Math.Clamp(_soc[cell] * 100, 0, 100);
+    /// <summary>The cell's SoC now: as of its last step plus what was counted since (as the firmware reports).</summary>
+    public double GetCellSoc_pct(int cell) =>
+        Math.Clamp(Math.Clamp(_soc[cell] + (_pendingCharge_Ams[cell] - _bias[cell] * _pendingTime_ms[cell]) / 1000.0 / _capacity_As, -0.05, 1.05) * 100, 0, 100);
     public double GetBias_mA(int cell) => _bias[cell] * 1000;
 
     public void Start(MeasurementSnapshot snap, int initialSoc_pcm)

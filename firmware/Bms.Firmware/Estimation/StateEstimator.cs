@@ -446,9 +446,14 @@ namespace Bms.Firmware.Estimation
         /// cells step; see <see cref="GetCellSoc_pcm"/>).</summary>
         public int PackSoc_pcm { get { return _packSoc_pcm; } }
 
-        /// <summary>SoC of one cell (index 0 = cell 1), 0..100000, as of the cell's last Kalman step (at most a
-        /// second old: 0.03 % at 1C).</summary>
-        public int GetCellSoc_pcm(int cell) { return _soc_pcm[cell]; }
+        /// <summary>SoC of one cell (index 0 = cell 1), 0..100000, from its exact coulomb count now (what a save
+        /// persists and a restart restores). <see cref="PackSoc_pcm"/> follows the cells' Kalman steps instead (at most
+        /// one period, 0.06 % at 1C, behind).</summary>
+        public int GetCellSoc_pcm(int cell)
+        {
+            long remainder;
+            return SocFromCharge_pcm(ChargeNow(cell, out remainder));
+        }
 
         /// <summary>1σ uncertainty of one cell's SoC, from the filter covariance.</summary>
         public int GetCellSocSigma_pcm(int cell) { return (int)(FixedMath.Sqrt(_pSS[cell]) / 10000); }
@@ -515,35 +520,24 @@ namespace Bms.Firmware.Estimation
         /// <see cref="Update1s"/>; the offset estimate, which moves by nA per step, and the informational σ one cell a
         /// second, so they are at most one second per cell old); only the charge counters,
         /// exact to this moment, and the throughput are written here, so a save costs one copy and a counter per cell.
-        /// The reported cell and pack SoC are brought up to these counters (between saves they follow each cell's
-        /// step), so what a restart restores is what was shown.</remarks>
+        /// No other state changes: a save does not alter what the estimator reports.</remarks>
         public void SerializeState(byte[] buffer, int offset)
         {
             System.Array.Copy(_image, 0, buffer, offset, _image.Length);
             PutLong(buffer, offset + PersistHeaderSize, _throughputNet_uAms);
             int p = offset + PersistHeaderSize + 8;
             long low = -_fullCharge_uAms / 20, high = _fullCharge_uAms + _fullCharge_uAms / 20;
-            int min = FullScale_pcm + 1, max = -1, minCell = 0, maxCell = 0;
             for (int c = 0; c < _cellCount; c++)
             {
                 // ChargeNow, inline: the charge at the cell's step plus the pack's since then, less the offset's share.
                 long biasWhole = (_bias_nA[c] * (_integratedTime_ms - _markTime_ms[c]) + _biasChargeRemainder_nAms[c]) / 1000;
                 long charge = _charge_uAms[c] + (_integratedCharge_uAms - _markCharge_uAms[c]) - biasWhole;
                 if (charge < low) charge = low; else if (charge > high) charge = high;
-                // The reported SoC catches up with the saved counter, so a restart continues from what was shown.
-                long pcm = charge * 10 / _q36 / 10000;
-                int soc = pcm < 0 ? 0 : (pcm > FullScale_pcm ? FullScale_pcm : (int)pcm);
-                _soc_pcm[c] = soc;
-                if (soc < min) { min = soc; minCell = c; }
-                if (soc > max) { max = soc; maxCell = c; }
                 int lo = (int)charge, hi = (int)(charge >> 32);
                 buffer[p] = (byte)lo; buffer[p + 1] = (byte)(lo >> 8); buffer[p + 2] = (byte)(lo >> 16); buffer[p + 3] = (byte)(lo >> 24);
                 buffer[p + 4] = (byte)hi; buffer[p + 5] = (byte)(hi >> 8); buffer[p + 6] = (byte)(hi >> 16); buffer[p + 7] = (byte)(hi >> 24);
                 p += PersistCellSize;
             }
-            _minSoc_pcm = min; _minCell = minCell;
-            _maxSoc_pcm = max; _maxCell = maxCell;
-            _packSoc_pcm = PackSocFrom(min, max);
         }
 
         private void WriteBiasToImage(int c)
