@@ -37,6 +37,7 @@ public sealed class ReferenceSocEstimator
     private int _nextCell;
     private long _startTime_ms;
     private bool _secondSeen;
+    private long _temperatureTime_ms;
     private long _lastSecond_ms;
 
     /// <summary>The firmware's 1 s step does state of health only; the reference notes its time (the schedule
@@ -106,13 +107,13 @@ public sealed class ReferenceSocEstimator
         }
         _nextCell = 0;
         _startTime_ms = snap.Time_ms;
+        _temperatureTime_ms = snap.Time_ms;
         _started = true;
     }
 
     public void Update100ms(MeasurementSnapshot snap)
     {
         if (!_started) { Start(snap, -1); return; }
-        UpdateTemperature(snap);
         if (snap.CurrentValid)
         {
             long now = snap.CurrentTime_ms;
@@ -164,6 +165,12 @@ public sealed class ReferenceSocEstimator
             long sinceStep = snap.Time_ms - _kalmanTime_ms[cell];
             if (sinceStep < 0) sinceStep = KalmanPeriod_ms;
             else if (sinceStep < due) break;
+            if (n == 0 && snap.Time_ms - _temperatureTime_ms >= 1000 - KalmanSlack_ms)
+            {
+                // as the firmware: the mean temperature at a tick's first step, once a second
+                UpdateTemperature(snap);
+                _temperatureTime_ms = snap.Time_ms;
+            }
             bool measured = usable && cell < snap.CellCount && snap.CellValid[cell];
             // The cell's coulomb count since its last step, then the filter step.
             _soc[cell] = Math.Clamp(_soc[cell] + (_pendingCharge_Ams[cell] - _bias[cell] * _pendingTime_ms[cell]) / 1000.0 / _capacity_As, -0.05, 1.05);

@@ -72,6 +72,7 @@ namespace Bms.Firmware.Estimation
         private const long SecondPeriod_ms = 1000;
         private bool _secondSeen;   // Update1s is called: its tick is kept free of Kalman steps
         private long _lastSecond_ms;
+        private long _temperatureTime_ms; // voltage time of the last mean-temperature update
         private long _biasSum_nA;                    // Σ _bias_nA, kept with every change (mean offset for rest detection)
         // Pack SoC from the cells' extremes, kept as cells step (a cell's SoC changes only at its step).
         private int _minSoc_pcm, _maxSoc_pcm, _minCell, _maxCell, _packSoc_pcm;
@@ -264,6 +265,7 @@ namespace Bms.Firmware.Estimation
             }
             _nextCell = 0;
             _startTime_ms = snapshot.Time_ms;
+            _temperatureTime_ms = snapshot.Time_ms;
             _biasSum_nA = 0;
             for (int c = 0; c < _cellCount; c++) _biasSum_nA += _bias_nA[c];
             RescanExtremes();
@@ -349,8 +351,13 @@ namespace Bms.Firmware.Estimation
                 long sinceStep = voltageTime - _kalmanTime_ms[c2];
                 if (sinceStep < 0) sinceStep = MaxMeasurementInterval_ms; // clock base moved
                 else if (sinceStep < due) break;
-                // The mean temperature only matters to a step: taken at the tick's first one.
-                if (n == 0) UpdateTemperature(snapshot);
+                // The mean temperature only matters to a step, and moves over minutes: taken at a tick's first step
+                // once a second.
+                if (n == 0 && voltageTime - _temperatureTime_ms >= SecondPeriod_ms - KalmanSlack_ms)
+                {
+                    UpdateTemperature(snapshot);
+                    _temperatureTime_ms = voltageTime;
+                }
                 bool measured = currentUsable && c2 < snapshot.CellCount && snapshot.CellValid[c2];
                 KalmanStep(c2, measured, measured ? snapshot.CellVoltage_mV[c2] : 0, sinceStep, resting, voltageTime, currentFresh);
                 _kalmanTime_ms[c2] = voltageTime;
@@ -451,8 +458,10 @@ namespace Bms.Firmware.Estimation
         /// one period, 0.06 % at 1C, behind).</summary>
         public int GetCellSoc_pcm(int cell)
         {
-            long remainder;
-            return SocFromCharge_pcm(ChargeNow(cell, out remainder));
+            long biasWhole = (_bias_nA[cell] * (_integratedTime_ms - _markTime_ms[cell]) + _biasChargeRemainder_nAms[cell]) / 1000;
+            long pcm = (_charge_uAms[cell] + (_integratedCharge_uAms - _markCharge_uAms[cell]) - biasWhole) * 10 / _q36 / 10000;
+            // the clamp of the charge (−5..105 %) is inside the clamp of the SoC
+            return pcm < 0 ? 0 : (pcm > FullScale_pcm ? FullScale_pcm : (int)pcm);
         }
 
         /// <summary>1σ uncertainty of one cell's SoC, from the filter covariance.</summary>
@@ -685,12 +694,12 @@ namespace Bms.Firmware.Estimation
         private void UpdateTemperature(MeasurementSnapshot snapshot)
         {
             long sum = 0;
-            int n = 0;
-            for (int t = 0; t < snapshot.TemperatureCount; t++)
+            int n = 0, count = snapshot.TemperatureCount;
+            bool[] valid = snapshot.TemperatureValid;
+            int[] temperatures = snapshot.Temperature_dC;
+            for (int t = 0; t < count; t++)
             {
-                if (!snapshot.TemperatureValid[t]) continue;
-                sum += snapshot.Temperature_dC[t];
-                n++;
+                if (valid[t]) { sum += temperatures[t]; n++; }
             }
             if (n > 0) _temperature_dC = (int)(sum / n);
         }
@@ -981,7 +990,11 @@ namespace Bms.Firmware.Estimation
             long lowV = pvv >= _rootOfV[c] ? _sigmaV[c] : pvv / (_sigmaV[c] + 1);
             long lowB = pbb >= _rootOfB[c] ? _sigmaB[c] : pbb / (_sigmaB[c] + 1);
             long psv = _pSV[c], psb = _pSB[c], pvb = _pVB[c];
-            if (WithinLimit(psv, lowS * lowV) && WithinLimit(psb, lowS * lowB) && WithinLimit(pvb, lowV * lowB)) return;
+            long limitSV = lowS * lowV, limitSB = lowS * lowB, limitVB = lowV * lowB;
+            limitSV -= (limitSV + 500) / 1000;
+            limitSB -= (limitSB + 500) / 1000;
+            limitVB -= (limitVB + 500) / 1000;
+            if (psv <= limitSV && psv >= -limitSV && psb <= limitSB && psb >= -limitSB && pvb <= limitVB && pvb >= -limitVB) return;
             long sS = FixedMath.SqrtFrom(pss, _sigmaS[c]), sV = FixedMath.SqrtFrom(pvv, _sigmaV[c]), sB = FixedMath.SqrtFrom(pbb, _sigmaB[c]);
             _sigmaS[c] = sS; _rootOfS[c] = pss;
             _sigmaV[c] = sV; _rootOfV[c] = pvv;
@@ -989,12 +1002,6 @@ namespace Bms.Firmware.Estimation
             _pSV[c] = ClampCorrelation(psv, sS * sV);
             _pSB[c] = ClampCorrelation(psb, sS * sB);
             _pVB[c] = ClampCorrelation(pvb, sV * sB);
-        }
-
-        private static bool WithinLimit(long cov, long sigmaProduct)
-        {
-            long limit = sigmaProduct - (sigmaProduct + 500) / 1000;
-            return cov <= limit && cov >= -limit;
         }
 
         private static long ClampCorrelation(long cov, long sigmaProduct)
