@@ -11,13 +11,23 @@ namespace Bms.Firmware.Estimation
     /// is [SoC, V1, current-sensor offset b]; the filter is an extended Kalman filter whose measurement is the
     /// cell voltage y = OCV(SoC, T) + V1 + R0·(I − b) with H = [dOCV/dSoC, 1, −R0].</para>
     /// <para>Coulomb counting is exact: the remaining charge is kept in µA·ms in a long, and every increment
-    /// (I in µA × Δt in ms) is an integer, so nothing below the LSB is ever dropped, however long the run.</para>
+    /// (I in µA × Δt in ms) is an integer, so nothing below the LSB is ever dropped, however long the run. Series
+    /// cells share one current, so the pack's charge is counted once per tick; each cell takes the pack's charge since
+    /// its last step, less its own offset's share, at its step (and <see cref="GetCellCharge_uAms"/>,
+    /// <see cref="GetCellSoc_pcm"/> and the saved record add it on the fly), so no tick loops over the cells.</para>
+    /// <para>Schedule: each cell's turn (coulomb count, prediction, voltage update, conditioning, calibration,
+    /// resistance sample) comes once per 2 s period; a cursor walks the cells, at most ceil(cells × tick / 1.8 s) per
+    /// tick, none in the tick of the 1 s task (state of health, saves). For 5 s after start the cells step as fast as
+    /// that allowance lets them (every tick for a single cell), so the linearisation follows a 30 % start error in.</para>
     /// <para>Units inside the filter: SoC in nano-SoC (1e9 = 100 %), V1 in µV, b in nA; covariance in those units
-    /// squared. Products that exceed 64 bits while the filter converges go through <see cref="FixedMath.MulDiv"/>.</para>
+    /// squared, held below 2^61. F and H are binary fractions (31-bit mantissa and a shift; τ/(τ+dt) in Q31, dOCV/dSoC
+    /// in Q32, R0 and R1·η'·(1 − a) in Q40) and the gains ratios of the innovation variance, so each covariance product
+    /// is two 64-bit multiplies (<see cref="FixedMath.MulShift"/>); only time updates over very long gaps or with
+    /// implausible tables take the 128-bit <see cref="FixedMath.MulDiv"/> path.</para>
     /// <para>Noise densities are per second (see <see cref="SocFilterTuning"/>) and scaled by the actual step, so
     /// 100 ms ticks, 1 s ticks, samples held over several ticks and gaps give the same estimate.</para>
     /// <para>Pack SoC as vehicles are told: 0 % when the weakest cell is empty, 100 % when the first cell is full:
-    /// SoC_pack = min / (min + (100 % − max)).</para>
+    /// SoC_pack = min / (min + (100 % − max)), over the cells' SoC as of their steps, kept as they step.</para>
     /// </remarks>
     public sealed class StateEstimator
     {
@@ -197,6 +207,7 @@ namespace Bms.Firmware.Estimation
             _current_uA = snapshot.CurrentValid ? (long)snapshot.Current_mA * 1000 : 0;
             _restTime_ms = 0;
             bool resting = FixedMath.Abs(_current_uA) < _oneC_uA * SocFilterTuning.RestCurrent_mC / 1000;
+            int r0Mid = _profile.SeriesResistance_uOhm(FullScale_pcm / 2, _temperature_dC); // the same for every cell
             for (int c = 0; c < _cellCount; c++)
             {
                 long sigmaSoc_pcm;
@@ -206,8 +217,7 @@ namespace Bms.Firmware.Estimation
                 int ocvSoc = -1;
                 if (voltageKnown)
                 {
-                    int r0 = _profile.SeriesResistance_uOhm(FullScale_pcm / 2, _temperature_dC);
-                    int ocv = snapshot.CellVoltage_mV[c] - (int)(r0 * _current_uA / 1000000000L);
+                    int ocv = snapshot.CellVoltage_mV[c] - (int)(r0Mid * _current_uA / 1000000000L);
                     ocvSoc = _profile.SocFromOcv_pcm(ocv, _temperature_dC);
                 }
                 if (initialSoc_pcm >= 0)
@@ -267,9 +277,10 @@ namespace Bms.Firmware.Estimation
             _startTime_ms = snapshot.Time_ms;
             _temperatureTime_ms = snapshot.Time_ms;
             _biasSum_nA = 0;
+            // The record image keeps what construction or RestoreState wrote; Update1s refreshes offset and σ one
+            // cell a second, so the start tick does not rewrite it.
             for (int c = 0; c < _cellCount; c++) _biasSum_nA += _bias_nA[c];
             RescanExtremes();
-            WriteImage();
             _started = true;
         }
 
