@@ -9,13 +9,15 @@ namespace Bms.Reference;
 /// (R0 + R1||C1, OCV table, current-offset state), same tuning (<see cref="SocFilterTuning"/>), same input handling
 /// (held samples, gaps, rest detection, end-of-charge/discharge calibration), same integer profile lookups.
 /// Its only purpose is to show that the fixed-point arithmetic does not change the answer.
-/// Same schedule too: coulomb counting every tick, each cell's Kalman step (prediction over the time and charge
-/// since its last step, voltage update, one conditioning) once per second, cells staggered over the ticks.
+/// Same schedule too: each cell's turn (its coulomb count, prediction over the time and charge since its last step,
+/// voltage update, one conditioning, calibration) once per second; a cursor walks the cells and steps at most
+/// ceil(cells × tick / 1 s) of them per tick.
 /// </summary>
 public sealed class ReferenceSocEstimator
 {
     private const double MaxCurrentHold_ms = 2000;
-    private const long KalmanPeriod_ms = 1000, KalmanSlack_ms = 50, KalmanSlots = 10, KalmanSlot_ms = 100, StartPhase_ms = 5000;
+    private const long KalmanPeriod_ms = 2000, KalmanSlack_ms = 50;
+    private const long StartPhase_ms = 5000;
     private readonly ChemistryProfile _profile;
     private readonly int _cells;
     private readonly double _capacity_As; // ampere-seconds
@@ -32,7 +34,20 @@ public sealed class ReferenceSocEstimator
     // Per cell since its last Kalman step: elapsed current time (ms), measured charge (A·ms), gap variance (SoC²).
     private readonly double[] _pendingTime_ms, _pendingCharge_Ams, _pendingGapVariance;
     private readonly long[] _kalmanTime_ms;
+    private int _nextCell;
     private long _startTime_ms;
+    private bool _secondSeen;
+    private long _temperatureTime_ms;
+    private long _lastSecond_ms;
+
+    /// <summary>The firmware's 1 s step does state of health only; the reference notes its time (the schedule
+    /// keeps that tick free of Kalman steps).</summary>
+    public void Update1s(MeasurementSnapshot snap)
+    {
+        if (!_started) return;
+        _secondSeen = true;
+        _lastSecond_ms = snap.Time_ms;
+    }
 
     public ReferenceSocEstimator(ChemistryProfile profile, int cellCount, int capacity_mAh)
     {
@@ -50,7 +65,9 @@ public sealed class ReferenceSocEstimator
         _kalmanTime_ms = new long[cellCount];
     }
 
-    public double GetCellSoc_pct(int cell) => Math.Clamp(_soc[cell] * 100, 0, 100);
+    /// <summary>The cell's SoC now: as of its last step plus what was counted since (as the firmware reports).</summary>
+    public double GetCellSoc_pct(int cell) =>
+        Math.Clamp(Math.Clamp(_soc[cell] + (_pendingCharge_Ams[cell] - _bias[cell] * _pendingTime_ms[cell]) / 1000.0 / _capacity_As, -0.05, 1.05) * 100, 0, 100);
     public double GetBias_mA(int cell) => _bias[cell] * 1000;
 
     public void Start(MeasurementSnapshot snap, int initialSoc_pcm)
@@ -86,15 +103,17 @@ public sealed class ReferenceSocEstimator
             _p[c, 2, 2] = sb * sb;
             _pendingTime_ms[c] = _pendingCharge_Ams[c] = _pendingGapVariance[c] = 0;
             _kalmanTime_ms[c] = snap.Time_ms;
+
         }
+        _nextCell = 0;
         _startTime_ms = snap.Time_ms;
+        _temperatureTime_ms = snap.Time_ms;
         _started = true;
     }
 
     public void Update100ms(MeasurementSnapshot snap)
     {
         if (!_started) { Start(snap, -1); return; }
-        UpdateTemperature(snap);
         if (snap.CurrentValid)
         {
             long now = snap.CurrentTime_ms;
@@ -112,7 +131,6 @@ public sealed class ReferenceSocEstimator
                 double gap = dt > MaxCurrentHold_ms ? Math.Abs(current - _current_A) / 2 + _oneC_A / 100 : 0;
                 for (int c = 0; c < _cells; c++)
                 {
-                    _soc[c] = Math.Clamp(_soc[c] + (average - _bias[c]) * (dt / 1000.0) / _capacity_As, -0.05, 1.05);
                     _pendingTime_ms[c] += dt;
                     _pendingCharge_Ams[c] += average * dt;
                     if (gap > 0) { double g = gap * (dt / 1000.0) / _capacity_As; _pendingGapVariance[c] += g * g; }
@@ -128,29 +146,43 @@ public sealed class ReferenceSocEstimator
         }
         long dtV = snap.Time_ms - _lastVoltageTime_ms;
         bool usable = _haveCurrent && Math.Abs(snap.Time_ms - _lastCurrentTime_ms) <= MaxCurrentHold_ms;
-        if (dtV != 0)
+        if (dtV == 0) return;
+        if (dtV < 0 || dtV > KalmanPeriod_ms) dtV = KalmanPeriod_ms;
+        _lastVoltageTime_ms = snap.Time_ms;
+        bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
+        long sinceStart = snap.Time_ms - _startTime_ms;
+        long due = sinceStart >= 0 && sinceStart < StartPhase_ms ? 1 : KalmanPeriod_ms - KalmanSlack_ms;
+        // The firmware keeps the tick of its 1 s task free of Kalman steps when ticks are faster than that.
+        if (_secondSeen && dtV <= KalmanPeriod_ms / 4)
         {
-            if (dtV < 0) dtV = 1000;
-            _lastVoltageTime_ms = snap.Time_ms;
-            bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
-            for (int c = 0; c < _cells; c++)
-            {
-                bool measured = usable && c < snap.CellCount && snap.CellValid[c];
-                long sinceStep = snap.Time_ms - _kalmanTime_ms[c];
-                if (sinceStep < 0) sinceStep = 1000;
-                long sinceStart = snap.Time_ms - _startTime_ms;
-                bool startPhase = sinceStart >= 0 && sinceStart < StartPhase_ms + (c % KalmanSlots) * KalmanSlot_ms;
-                if (sinceStep >= KalmanPeriod_ms - KalmanSlack_ms || startPhase)
-                {
-                    if (_pendingTime_ms[c] > 0) Predict(c, _pendingTime_ms[c], _pendingCharge_Ams[c] / _pendingTime_ms[c], _pendingGapVariance[c]);
-                    _pendingTime_ms[c] = _pendingCharge_Ams[c] = _pendingGapVariance[c] = 0;
-                    if (measured) Correct(c, snap.CellVoltage_mV[c] / 1000.0, sinceStep, resting);
-                    Condition(c);
-                    _kalmanTime_ms[c] = snap.Time_ms;
-                }
-                if (measured) Calibrate(c, snap.CellVoltage_mV[c]);
-            }
+            long sinceSecond = snap.Time_ms - _lastSecond_ms;
+            if (sinceSecond > 1000 - KalmanSlack_ms && sinceSecond < 1000 + KalmanSlack_ms) return;
         }
+        long allowance = (_cells * dtV * 10 + KalmanPeriod_ms * 9 - 1) / (KalmanPeriod_ms * 9);
+        int cell = _nextCell;
+        for (long n = 0; n < allowance; n++)
+        {
+            long sinceStep = snap.Time_ms - _kalmanTime_ms[cell];
+            if (sinceStep < 0) sinceStep = KalmanPeriod_ms;
+            else if (sinceStep < due) break;
+            if (n == 0 && snap.Time_ms - _temperatureTime_ms >= 1000 - KalmanSlack_ms)
+            {
+                // as the firmware: the mean temperature at a tick's first step, once a second
+                UpdateTemperature(snap);
+                _temperatureTime_ms = snap.Time_ms;
+            }
+            bool measured = usable && cell < snap.CellCount && snap.CellValid[cell];
+            // The cell's coulomb count since its last step, then the filter step.
+            _soc[cell] = Math.Clamp(_soc[cell] + (_pendingCharge_Ams[cell] - _bias[cell] * _pendingTime_ms[cell]) / 1000.0 / _capacity_As, -0.05, 1.05);
+            if (_pendingTime_ms[cell] > 0) Predict(cell, _pendingTime_ms[cell], _pendingCharge_Ams[cell] / _pendingTime_ms[cell], _pendingGapVariance[cell]);
+            _pendingTime_ms[cell] = _pendingCharge_Ams[cell] = _pendingGapVariance[cell] = 0;
+            if (measured) Correct(cell, snap.CellVoltage_mV[cell] / 1000.0, sinceStep, resting);
+            Condition(cell);
+            _kalmanTime_ms[cell] = snap.Time_ms;
+            if (measured) Calibrate(cell, snap.CellVoltage_mV[cell]);
+            cell = cell + 1 == _cells ? 0 : cell + 1;
+        }
+        _nextCell = cell;
     }
 
     private void UpdateTemperature(MeasurementSnapshot snap)
@@ -225,7 +257,7 @@ public sealed class ReferenceSocEstimator
         double e = voltage_V - predicted;
         double baseSigma = (resting ? SocFilterTuning.VoltageNoiseRest_uV : SocFilterTuning.VoltageNoiseLoad_uV) * 1e-6;
         double share = (Math.Abs(ohmic) + Math.Abs(_v1[c])) * SocFilterTuning.OverpotentialUncertainty_permille / 1000.0;
-        double interval = Math.Clamp(interval_ms, 10, 1000);
+        double interval = Math.Clamp(interval_ms, 10, KalmanPeriod_ms);
         double r = (baseSigma * baseSigma + share * share) * SocFilterTuning.ModelErrorCorrelation_ms / interval;
         double[] h = { slope, 1, -r0 };
         var ph = new double[3];

@@ -61,7 +61,11 @@ public static class SocAccuracy
             Fill(snap, sample, t, currentOffset_mA);
             estimator.Update100ms(snap);
             reference?.Update100ms(snap);
-            if (t % 1000 < tick_ms) estimator.Update1s(snap);
+            if (t % 1000 < tick_ms)
+            {
+                estimator.Update1s(snap);
+                reference?.Update1s(snap);
+            }
             if (!newSample || sample.SocRef_pcm == Trace.Missing) continue;
             anyTruth = true;
             double est = estimator.PackSoc_pcm / 1000.0;

@@ -177,6 +177,127 @@ namespace Bms.Firmware.Chemistry
             return ResistanceLookup(_tau1_ms, soc_pcm, temperature_dC, false);
         }
 
+        /// <summary>
+        /// <see cref="OcvFromSoc_mV"/> and <see cref="OcvSlope_uV_per_pct"/> at once (the Kalman step's measurement
+        /// model needs both at the same point); same values.
+        /// </summary>
+        public int OcvAndSlope(int soc_pcm, int temperature_dC, out int slope_uV_per_pct)
+        {
+            if (soc_pcm < 0) soc_pcm = 0;
+            if (soc_pcm > FullScale_pcm) soc_pcm = FullScale_pcm;
+            int step = _ocvStep_pcm;
+            int last = _ocv_mV.Length - 1;
+            int k = soc_pcm / step;
+            int ocv;
+            if (k >= last) ocv = _ocv_mV[last];
+            else ocv = _ocv_mV[k] + (int)((long)(_ocv_mV[k + 1] - _ocv_mV[k]) * (soc_pcm - k * step) / step);
+            // Segment slopes live at segment centres; interpolate between adjacent centres.
+            int position = soc_pcm - step / 2;
+            int slope;
+            if (position <= 0) slope = SegmentSlope(0);
+            else
+            {
+                int j = position / step;
+                if (j >= last - 1) slope = SegmentSlope(last - 1);
+                else
+                {
+                    int a = (int)((long)(_ocv_mV[j + 1] - _ocv_mV[j]) * 1000000 / step);
+                    int b = (int)((long)(_ocv_mV[j + 2] - _ocv_mV[j + 1]) * 1000000 / step);
+                    slope = a + (int)((long)(b - a) * (position - j * step) / step);
+                }
+            }
+            slope_uV_per_pct = slope < 1 ? 1 : slope;
+            return ocv + (int)((long)_ocvTemperatureCoefficient_uV_per_K * (temperature_dC - 250) / 10000);
+        }
+
+        /// <summary>
+        /// R0, R1 and τ1 at one state of charge and temperature in one look-up (the Kalman step needs all three):
+        /// the table column, the temperature rows and their weights are found once. Same values as
+        /// <see cref="SeriesResistance_uOhm"/>, <see cref="PolarizationResistance_uOhm"/> and
+        /// <see cref="PolarizationTimeConstant_ms"/>.
+        /// </summary>
+        public void EquivalentCircuit(int soc_pcm, int temperature_dC, out int r0_uOhm, out int r1_uOhm, out int tau1_ms)
+        {
+            if (soc_pcm < 0) soc_pcm = 0;
+            if (soc_pcm > FullScale_pcm) soc_pcm = FullScale_pcm;
+            int k = soc_pcm / _resistanceStep_pcm;
+            int rem = soc_pcm - k * _resistanceStep_pcm;
+            if (k >= _resistanceColumns - 1) { k = _resistanceColumns - 1; rem = 0; }
+            int rows = _temperatureAxis_dC.Length;
+            if (temperature_dC <= _temperatureAxis_dC[0])
+            {
+                long below_dK = _temperatureAxis_dC[0] - temperature_dC;
+                if (below_dK > 1400) below_dK = 1400; // cap at 8×
+                r0_uOhm = (int)(ColumnValue(_r0_uOhm, k, rem) * (200 + below_dK) / 200);
+                r1_uOhm = (int)(ColumnValue(_r1_uOhm, k, rem) * (200 + below_dK) / 200);
+                tau1_ms = ColumnValue(_tau1_ms, k, rem);
+                return;
+            }
+            if (temperature_dC >= _temperatureAxis_dC[rows - 1])
+            {
+                int top = (rows - 1) * _resistanceColumns + k;
+                tau1_ms = ColumnValue(_tau1_ms, top, rem);
+                if (rows < 2)
+                {
+                    r0_uOhm = ColumnValue(_r0_uOhm, top, rem);
+                    r1_uOhm = ColumnValue(_r1_uOhm, top, rem);
+                    return;
+                }
+                long rowSpan = _temperatureAxis_dC[rows - 1] - _temperatureAxis_dC[rows - 2];
+                long above_dK = temperature_dC - _temperatureAxis_dC[rows - 1];
+                r0_uOhm = Warmer(ColumnValue(_r0_uOhm, top, rem), ColumnValue(_r0_uOhm, top - _resistanceColumns, rem), above_dK, rowSpan);
+                r1_uOhm = Warmer(ColumnValue(_r1_uOhm, top, rem), ColumnValue(_r1_uOhm, top - _resistanceColumns, rem), above_dK, rowSpan);
+                return;
+            }
+            int t = 0;
+            while (temperature_dC > _temperatureAxis_dC[t + 1]) t++;
+            int lower = t * _resistanceColumns + k, upper = lower + _resistanceColumns;
+            int span = _temperatureAxis_dC[t + 1] - _temperatureAxis_dC[t];
+            int into = temperature_dC - _temperatureAxis_dC[t];
+            if (rem == 0)
+            {
+                r0_uOhm = Between(_r0_uOhm[lower], _r0_uOhm[upper], into, span);
+                r1_uOhm = Between(_r1_uOhm[lower], _r1_uOhm[upper], into, span);
+                tau1_ms = Between(_tau1_ms[lower], _tau1_ms[upper], into, span);
+                return;
+            }
+            // Inline column interpolation (the common case: between two temperature rows and two SoC columns).
+            int step = _resistanceStep_pcm;
+            int[] table = _r0_uOhm;
+            int a = table[lower] + (int)((long)(table[lower + 1] - table[lower]) * rem / step);
+            int b = table[upper] + (int)((long)(table[upper + 1] - table[upper]) * rem / step);
+            r0_uOhm = a + (int)((long)(b - a) * into / span);
+            table = _r1_uOhm;
+            a = table[lower] + (int)((long)(table[lower + 1] - table[lower]) * rem / step);
+            b = table[upper] + (int)((long)(table[upper + 1] - table[upper]) * rem / step);
+            r1_uOhm = a + (int)((long)(b - a) * into / span);
+            table = _tau1_ms;
+            a = table[lower] + (int)((long)(table[lower + 1] - table[lower]) * rem / step);
+            b = table[upper] + (int)((long)(table[upper + 1] - table[upper]) * rem / step);
+            tau1_ms = a + (int)((long)(b - a) * into / span);
+        }
+
+        /// <summary>Entry <paramref name="index"/> interpolated towards the next column by rem (0 at the last column).</summary>
+        private int ColumnValue(int[] table, int index, int rem)
+        {
+            int a = table[index];
+            if (rem == 0) return a;
+            return a + (int)((long)(table[index + 1] - a) * rem / _resistanceStep_pcm);
+        }
+
+        private static int Between(int a, int b, int into, int span)
+        {
+            return a + (int)((long)(b - a) * into / span);
+        }
+
+        private static int Warmer(int value, int previous, long above_dK, long rowSpan)
+        {
+            long extrapolated = value + (long)(value - previous) * above_dK / rowSpan;
+            if (extrapolated > value) extrapolated = value;
+            if (extrapolated < value / 2) extrapolated = value / 2;
+            return (int)extrapolated;
+        }
+
         private int TemperatureShift_mV(int temperature_dC)
         {
             // Entropic OCV shift relative to 25 °C; µV/K × dK (0.1 K) / 10000 → mV.

@@ -55,7 +55,7 @@ namespace Bms.Firmware.Estimation
             long value;
             if (index >= AsinhQuarter.Length - 1)
             {
-                value = FixedMath.MulDiv(AsinhQuarter[AsinhQuarter.Length - 1], thermal_uV, 1000000);
+                value = (AsinhQuarter[AsinhQuarter.Length - 1] * thermal_uV + 500000) / 1000000;
                 slope_ppm = 0;
             }
             else
@@ -63,9 +63,13 @@ namespace Bms.Firmware.Estimation
                 long remainder = scaled - index * thermal_uV; // 0..thermal
                 long a = AsinhQuarter[index], b = AsinhQuarter[index + 1];
                 long asinh_u = a + (b - a) * remainder / thermal_uV; // × 1e6
-                value = FixedMath.MulDiv(asinh_u, thermal_uV, 1000000);
-                // d/dy [V_T·asinh(y/V_T)] = V_T / sqrt(V_T² + y²)
-                slope_ppm = FixedMath.MulDiv(1000000, thermal_uV, FixedMath.Sqrt(thermal_uV * thermal_uV + y * y));
+                // Both operands positive and small (asinh < 4.2e6, V_T < 2^17, y < 32·V_T here): 64-bit products,
+                // rounded to nearest as FixedMath.MulDiv would.
+                value = (asinh_u * thermal_uV + 500000) / 1000000;
+                // d/dy [V_T·asinh(y/V_T)] = V_T / sqrt(V_T² + y²); max + min/2 is a root estimate from above.
+                long larger = y > thermal_uV ? y : thermal_uV, smaller = y > thermal_uV ? thermal_uV : y;
+                long root = FixedMath.SqrtFrom(thermal_uV * thermal_uV + y * y, larger + smaller / 2);
+                slope_ppm = (1000000 * thermal_uV + root / 2) / root;
             }
             return negative ? -value : value;
         }

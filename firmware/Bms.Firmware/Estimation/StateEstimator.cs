@@ -11,13 +11,23 @@ namespace Bms.Firmware.Estimation
     /// is [SoC, V1, current-sensor offset b]; the filter is an extended Kalman filter whose measurement is the
     /// cell voltage y = OCV(SoC, T) + V1 + R0·(I − b) with H = [dOCV/dSoC, 1, −R0].</para>
     /// <para>Coulomb counting is exact: the remaining charge is kept in µA·ms in a long, and every increment
-    /// (I in µA × Δt in ms) is an integer, so nothing below the LSB is ever dropped, however long the run.</para>
+    /// (I in µA × Δt in ms) is an integer, so nothing below the LSB is ever dropped, however long the run. Series
+    /// cells share one current, so the pack's charge is counted once per tick; each cell takes the pack's charge since
+    /// its last step, less its own offset's share, at its step (and <see cref="GetCellCharge_uAms"/>,
+    /// <see cref="GetCellSoc_pcm"/> and the saved record add it on the fly), so no tick loops over the cells.</para>
+    /// <para>Schedule: each cell's turn (coulomb count, prediction, voltage update, conditioning, calibration,
+    /// resistance sample) comes once per 2 s period; a cursor walks the cells, at most ceil(cells × tick / 1.8 s) per
+    /// tick, none in the tick of the 1 s task (state of health, saves). For 5 s after start the cells step as fast as
+    /// that allowance lets them (every tick for a single cell), so the linearisation follows a 30 % start error in.</para>
     /// <para>Units inside the filter: SoC in nano-SoC (1e9 = 100 %), V1 in µV, b in nA; covariance in those units
-    /// squared. Products that exceed 64 bits while the filter converges go through <see cref="FixedMath.MulDiv"/>.</para>
+    /// squared, held below 2^61. F and H are binary fractions (31-bit mantissa and a shift; τ/(τ+dt) in Q31, dOCV/dSoC
+    /// in Q32, R0 and R1·η'·(1 − a) in Q40) and the gains ratios of the innovation variance, so each covariance product
+    /// is two 64-bit multiplies (<see cref="FixedMath.MulShift"/>); only time updates over very long gaps or with
+    /// implausible tables take the 128-bit <see cref="FixedMath.MulDiv"/> path.</para>
     /// <para>Noise densities are per second (see <see cref="SocFilterTuning"/>) and scaled by the actual step, so
     /// 100 ms ticks, 1 s ticks, samples held over several ticks and gaps give the same estimate.</para>
     /// <para>Pack SoC as vehicles are told: 0 % when the weakest cell is empty, 100 % when the first cell is full:
-    /// SoC_pack = min / (min + (100 % − max)).</para>
+    /// SoC_pack = min / (min + (100 % − max)), over the cells' SoC as of their steps, kept as they step.</para>
     /// </remarks>
     public sealed class StateEstimator
     {
@@ -26,15 +36,17 @@ namespace Bms.Firmware.Estimation
         private const int FullScale_pcm = 100000;
         private const long MaxCurrentHold_ms = 2000;
         private const int MinMeasurementInterval_ms = 10;
-        private const int MaxMeasurementInterval_ms = 1000;
-        // Round-robin Kalman schedule: each cell's covariance/polarisation propagation and voltage update run once
-        // per period (cells spread over the ticks of a second); coulomb counting stays every tick.
-        private const long KalmanPeriod_ms = 1000;
+        private const int MaxMeasurementInterval_ms = 2000;
+        // Round-robin Kalman schedule: each cell's coulomb count, covariance/polarisation propagation, voltage update,
+        // calibration and resistance sample run once per period. A cursor walks the cells in order and steps at most
+        // ceil(cells × tick / period) of them per tick, so the steps spread evenly over the ticks of a second from the
+        // first tick on (and again after a gap), whatever the tick rate.
+        private const long KalmanPeriod_ms = 2000;
         private const long KalmanSlack_ms = 50; // half a tick: a 100 ms tick that is a few ms early still counts
-        private const int KalmanSlots = 10;
-        private const long KalmanSlot_ms = KalmanPeriod_ms / KalmanSlots;
+        // Right after start the filter is still far off (the start SoC may be 30 % wrong) and the first voltages are
+        // often a rest: a cell's first steps come as fast as the cursor allows (every tick for a single cell), so the
+        // linearisation follows the state as it converges.
         private const long StartPhase_ms = 5000;
-
         private readonly ChemistryProfile _profile;
         private readonly int _cellCount;
         private readonly int _capacity_mAh;
@@ -42,6 +54,8 @@ namespace Bms.Firmware.Estimation
         private readonly long _q36;
         private readonly long _fullCharge_uAms;
         private readonly long _oneC_uA;
+        private readonly long _restCurrent_uA;
+        private readonly long _lowCharge_uAms, _highCharge_uAms; // the charge is held within −5..105 %
 
         // Filter state per cell.
         private readonly long[] _charge_uAms;
@@ -49,6 +63,9 @@ namespace Bms.Firmware.Estimation
         private readonly long[] _bias_nA; // nano-ampere: a per-tick correction is far below 1 µA
         private readonly long[] _biasChargeRemainder_nAms; // sub-µA·ms part of the offset's charge, carried over
         private readonly long[] _pSS, _pSV, _pSB, _pVV, _pVB, _pBB;
+        // Kept roots: σ = floor(√p) of the variance p it was taken of (the conditioning bounds σ from them).
+        private readonly long[] _sigmaS, _sigmaV, _sigmaB, _rootOfS, _rootOfV, _rootOfB;
+        private int _sigmaRecordCell; // the cell whose σ the record gets next (one a second)
         private readonly int[] _soc_pcm;
         // Round-robin bookkeeping: pack-wide running integrals of time and measured charge, and per cell the marks at
         // its last Kalman step, so the step integrates exactly over the interval since then.
@@ -58,7 +75,17 @@ namespace Bms.Firmware.Estimation
         private readonly long[] _markCharge_uAms;
         private readonly long[] _pendingGapVariance; // nSoC², from current gaps since the cell's last step
         private readonly long[] _kalmanTime_ms;      // voltage time of the cell's last Kalman step
+        private int _nextCell;                       // round-robin cursor: the next cell to step
+        private long _fsbInterval_ms = -1, _fsb;     // F's SoC-per-offset term for the last interval, as a fraction
+        private int _fsbShift;
         private long _startTime_ms;
+        private const long SecondPeriod_ms = 1000;
+        private bool _secondSeen;   // Update1s is called: its tick is kept free of Kalman steps
+        private long _lastSecond_ms;
+        private long _temperatureTime_ms; // voltage time of the last mean-temperature update
+        private long _biasSum_nA;                    // Σ _bias_nA, kept with every change (mean offset for rest detection)
+        // Pack SoC from the cells' extremes, kept as cells step (a cell's SoC changes only at its step).
+        private int _minSoc_pcm, _maxSoc_pcm, _minCell, _maxCell, _packSoc_pcm;
 
         // Inputs held between ticks.
         private bool _started;
@@ -82,10 +109,15 @@ namespace Bms.Firmware.Estimation
         private readonly long[] _pendingRatioSum_pcm;
         private readonly int[] _pendingRatioCount;
         private readonly int[] _lastCellVoltage_mV;
-        private bool _lastStepPairValid;
-        private long _lastStepPairTime_ms;
-        private long _lastStepPairCurrent_uA;
+        // Per cell, the current at its previous step (ΔV/ΔI between consecutive steps, about 1 s apart).
+        private readonly bool[] _stepPairValid;
+        private readonly long[] _stepPairTime_ms;
+        private readonly long[] _stepPairCurrent_uA;
         private readonly int[] _calibrationFlag; // 0 none, 1 full, 2 empty (pending for SoH)
+
+        private readonly byte[] _image;   // the persisted record, kept current field by field (see SerializeState)
+        private bool _sohWorkPending;     // a resistance ratio or a calibration anchor waits for Update1s
+        private bool _restPointsAllTaken; // during this rest, every cell's rest point is taken
 
         // Restored from non-volatile storage, used by Start(…, -1).
         private bool _restored;
@@ -102,12 +134,17 @@ namespace Bms.Firmware.Estimation
             _q36 = (long)capacity_mAh * 36;
             _fullCharge_uAms = (long)capacity_mAh * 3600000000L;
             _oneC_uA = (long)capacity_mAh * 1000;
+            _restCurrent_uA = _oneC_uA * SocFilterTuning.RestCurrent_mC / 1000;
+            _lowCharge_uAms = -_fullCharge_uAms / 20;
+            _highCharge_uAms = _fullCharge_uAms + _fullCharge_uAms / 20;
             _charge_uAms = new long[cellCount];
             _v1_uV = new long[cellCount];
             _bias_nA = new long[cellCount];
             _biasChargeRemainder_nAms = new long[cellCount];
             _pSS = new long[cellCount]; _pSV = new long[cellCount]; _pSB = new long[cellCount];
             _pVV = new long[cellCount]; _pVB = new long[cellCount]; _pBB = new long[cellCount];
+            _sigmaS = new long[cellCount]; _sigmaV = new long[cellCount]; _sigmaB = new long[cellCount];
+            _rootOfS = new long[cellCount]; _rootOfV = new long[cellCount]; _rootOfB = new long[cellCount];
             _soc_pcm = new int[cellCount];
             _markTime_ms = new long[cellCount];
             _markCharge_uAms = new long[cellCount];
@@ -124,12 +161,17 @@ namespace Bms.Firmware.Estimation
             _pendingRatioSum_pcm = new long[cellCount];
             _pendingRatioCount = new int[cellCount];
             _lastCellVoltage_mV = new int[cellCount];
+            _stepPairValid = new bool[cellCount];
+            _stepPairTime_ms = new long[cellCount];
+            _stepPairCurrent_uA = new long[cellCount];
             _calibrationFlag = new int[cellCount];
             for (int c = 0; c < cellCount; c++)
             {
                 _capacitySoh_pcm[c] = FullScale_pcm;
                 _resistanceSoh_pcm[c] = FullScale_pcm;
             }
+            _image = new byte[PersistHeaderSize + 8 + cellCount * PersistCellSize];
+            WriteImage();
         }
 
         /// <summary>The chemistry in use.</summary>
@@ -155,6 +197,7 @@ namespace Bms.Firmware.Estimation
                 // Nothing to start from yet (e.g. the AFE's first scan after configuration): wait for a valid scan
                 // instead of guessing. Update100ms retries; meanwhile report the middle rather than "empty".
                 for (int c = 0; c < _cellCount; c++) _soc_pcm[c] = FullScale_pcm / 2;
+                RescanExtremes();
                 return;
             }
             UpdateTemperature(snapshot);
@@ -163,8 +206,8 @@ namespace Bms.Firmware.Estimation
             _haveCurrent = snapshot.CurrentValid;
             _current_uA = snapshot.CurrentValid ? (long)snapshot.Current_mA * 1000 : 0;
             _restTime_ms = 0;
-            _lastStepPairValid = false;
             bool resting = FixedMath.Abs(_current_uA) < _oneC_uA * SocFilterTuning.RestCurrent_mC / 1000;
+            int r0Mid = _profile.SeriesResistance_uOhm(FullScale_pcm / 2, _temperature_dC); // the same for every cell
             for (int c = 0; c < _cellCount; c++)
             {
                 long sigmaSoc_pcm;
@@ -174,8 +217,7 @@ namespace Bms.Firmware.Estimation
                 int ocvSoc = -1;
                 if (voltageKnown)
                 {
-                    int r0 = _profile.SeriesResistance_uOhm(FullScale_pcm / 2, _temperature_dC);
-                    int ocv = snapshot.CellVoltage_mV[c] - (int)(r0 * _current_uA / 1000000000L);
+                    int ocv = snapshot.CellVoltage_mV[c] - (int)(r0Mid * _current_uA / 1000000000L);
                     ocvSoc = _profile.SocFromOcv_pcm(ocv, _temperature_dC);
                 }
                 if (initialSoc_pcm >= 0)
@@ -214,9 +256,12 @@ namespace Bms.Firmware.Estimation
                 long sigmaS = sigmaSoc_pcm * 10000; // pcm -> nSoC
                 long sigmaV = SocFilterTuning.InitialPolarizationSigma_uV;
                 long sigmaB = _oneC_uA * SocFilterTuning.InitialBiasSigma_mC; // nA
+                if (sigmaB > MaxSigma) sigmaB = MaxSigma; // cells beyond 150 Ah: the variance stays below 2^61
                 _pSS[c] = sigmaS * sigmaS;
                 _pVV[c] = sigmaV * sigmaV;
                 _pBB[c] = sigmaB * sigmaB;
+                _sigmaS[c] = sigmaS; _sigmaV[c] = sigmaV; _sigmaB[c] = sigmaB;
+                _rootOfS[c] = _pSS[c]; _rootOfV[c] = _pVV[c]; _rootOfB[c] = _pBB[c];
                 _pSV[c] = 0; _pSB[c] = 0; _pVB[c] = 0;
                 _soc_pcm[c] = SocFromCharge_pcm(_charge_uAms[c]);
                 _lastCellVoltage_mV[c] = voltageKnown ? snapshot.CellVoltage_mV[c] : 0;
@@ -226,15 +271,24 @@ namespace Bms.Firmware.Estimation
                 _markCharge_uAms[c] = _integratedCharge_uAms;
                 _pendingGapVariance[c] = 0;
                 _kalmanTime_ms[c] = snapshot.Time_ms;
+                _stepPairValid[c] = false;
             }
+            _nextCell = 0;
             _startTime_ms = snapshot.Time_ms;
+            _temperatureTime_ms = snapshot.Time_ms;
+            _biasSum_nA = 0;
+            // The record image keeps what construction or RestoreState wrote; Update1s refreshes offset and σ one
+            // cell a second, so the start tick does not rewrite it.
+            for (int c = 0; c < _cellCount; c++) _biasSum_nA += _bias_nA[c];
+            RescanExtremes();
             _started = true;
         }
 
         /// <summary>
-        /// The 100 ms step: coulomb counting and Kalman prediction over the time since the last current sample,
-        /// then a measurement update per cell with a fresh, valid voltage. A current that is not fresh is not
-        /// counted twice; a gap is bridged by the trapezoid of the samples around it, with its uncertainty added.
+        /// The 100 ms step: the pack's measured charge over the time since the last current sample (series cells
+        /// share one current, so it is counted once for the pack), then the Kalman steps of the cells whose turn it
+        /// is. A current that is not fresh is not counted twice; a gap is bridged by the trapezoid of the samples
+        /// around it, with its uncertainty added.
         /// </summary>
         public void Update100ms(MeasurementSnapshot snapshot)
         {
@@ -243,7 +297,6 @@ namespace Bms.Firmware.Estimation
                 Start(snapshot, -1);
                 return;
             }
-            UpdateTemperature(snapshot);
 
             bool currentFresh = false;
             if (snapshot.CurrentValid)
@@ -262,49 +315,67 @@ namespace Bms.Firmware.Estimation
                 {
                     long average = (_current_uA + current) / 2;
                     if (dt > MaxCurrentHold_ms) AddGapUncertainty(dt, FixedMath.Abs(current - _current_uA) / 2 + _oneC_uA / 100);
-                    for (int c = 0; c < _cellCount; c++) CountCharge(c, dt, average);
+                    long charge = average * dt;
                     _integratedTime_ms += dt;
-                    _integratedCharge_uAms += average * dt;
-                    _throughputNet_uAms += average * dt;
+                    _integratedCharge_uAms += charge;
+                    _throughputNet_uAms += charge;
                     _current_uA = current;
                     _lastCurrentTime_ms = now;
                     currentFresh = true;
-                    long corrected = current - MeanBias_uA();
-                    if (FixedMath.Abs(corrected) < _oneC_uA * SocFilterTuning.RestCurrent_mC / 1000) _restTime_ms += dt;
+                    long corrected = current - _biasSum_nA / _cellCount / 1000;
+                    if ((corrected < 0 ? -corrected : corrected) < _restCurrent_uA) _restTime_ms += dt;
                     else
                     {
+                        // A rest point can only have been taken during this rest.
+                        if (_restTime_ms > 0)
+                        {
+                            for (int c = 0; c < _cellCount; c++) _restPointTaken[c] = false;
+                            _restPointsAllTaken = false;
+                        }
                         _restTime_ms = 0;
-                        for (int c = 0; c < _cellCount; c++) _restPointTaken[c] = false;
                     }
                 }
             }
 
             long voltageTime = snapshot.Time_ms;
             long dtV = voltageTime - _lastVoltageTime_ms;
-            bool currentUsable = _haveCurrent && snapshot.Time_ms - _lastCurrentTime_ms <= MaxCurrentHold_ms && _lastCurrentTime_ms - snapshot.Time_ms <= MaxCurrentHold_ms;
-            if (dtV != 0)
+            if (dtV == 0) return;
+            if (dtV < 0 || dtV > KalmanPeriod_ms) dtV = KalmanPeriod_ms;
+            _lastVoltageTime_ms = voltageTime;
+            bool currentUsable = _haveCurrent && voltageTime - _lastCurrentTime_ms <= MaxCurrentHold_ms && _lastCurrentTime_ms - voltageTime <= MaxCurrentHold_ms;
+            bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
+            long sinceStart = voltageTime - _startTime_ms;
+            long due = sinceStart >= 0 && sinceStart < StartPhase_ms ? 1 : KalmanPeriod_ms - KalmanSlack_ms;
+            // The tick that also runs Update1s (state of health, and the periodic save of the state) takes no step
+            // when ticks are faster than a second: the other nine of ten carry them, so no tick has both.
+            if (_secondSeen && dtV <= KalmanPeriod_ms / 4)
             {
-                if (dtV < 0) dtV = MaxMeasurementInterval_ms;
-                _lastVoltageTime_ms = voltageTime;
-                bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
-                for (int c = 0; c < _cellCount; c++)
-                {
-                    bool measured = currentUsable && c < snapshot.CellCount && snapshot.CellValid[c];
-                    int v = measured ? snapshot.CellVoltage_mV[c] : 0;
-                    long sinceStep = voltageTime - _kalmanTime_ms[c];
-                    if (sinceStep < 0) sinceStep = MaxMeasurementInterval_ms; // clock base moved
-                    if (sinceStep >= KalmanPeriod_ms - KalmanSlack_ms || InStartPhase(c, voltageTime))
-                    {
-                        KalmanStep(c, measured, v, sinceStep, resting);
-                        _kalmanTime_ms[c] = voltageTime;
-                    }
-                    if (!measured) continue;
-                    Calibrate(c, v);
-                    CaptureResistanceSample(c, v, voltageTime, currentFresh);
-                }
-                if (currentUsable) RememberStepPair(voltageTime, currentFresh, snapshot);
+                long sinceSecond = voltageTime - _lastSecond_ms;
+                if (sinceSecond > SecondPeriod_ms - KalmanSlack_ms && sinceSecond < SecondPeriod_ms + KalmanSlack_ms) return;
             }
-            for (int c = 0; c < _cellCount; c++) _soc_pcm[c] = SocFromCharge_pcm(_charge_uAms[c]);
+            // Steps this tick: the tick's share of a period's worth of cells over the nine tenths of the ticks that
+            // step, rounded up.
+            long allowance = (_cellCount * dtV * 10 + KalmanPeriod_ms * 9 - 1) / (KalmanPeriod_ms * 9);
+            int c2 = _nextCell;
+            for (long n = 0; n < allowance; n++)
+            {
+                long sinceStep = voltageTime - _kalmanTime_ms[c2];
+                if (sinceStep < 0) sinceStep = MaxMeasurementInterval_ms; // clock base moved
+                else if (sinceStep < due) break;
+                // The mean temperature only matters to a step, and moves over minutes: taken at a tick's first step
+                // once a second.
+                if (n == 0 && voltageTime - _temperatureTime_ms >= SecondPeriod_ms - KalmanSlack_ms)
+                {
+                    UpdateTemperature(snapshot);
+                    _temperatureTime_ms = voltageTime;
+                }
+                bool measured = currentUsable && c2 < snapshot.CellCount && snapshot.CellValid[c2];
+                KalmanStep(c2, measured, measured ? snapshot.CellVoltage_mV[c2] : 0, sinceStep, resting, voltageTime, currentFresh);
+                _kalmanTime_ms[c2] = voltageTime;
+                c2++;
+                if (c2 == _cellCount) c2 = 0;
+            }
+            _nextCell = c2;
         }
 
         /// <summary>The 1 s step: state of health (capacity from throughput between calibration points, resistance
@@ -312,7 +383,21 @@ namespace Bms.Firmware.Estimation
         public void Update1s(MeasurementSnapshot snapshot)
         {
             if (!_started) return;
+            _secondSeen = true;
+            _lastSecond_ms = snapshot.Time_ms;
+            // The record's slowly moving fields, one cell a second: the offset estimate and the (informational) σ.
+            int sc = _sigmaRecordCell;
+            long root = FixedMath.SqrtFrom(_pSS[sc], _sigmaS[sc]);
+            _sigmaS[sc] = root; _rootOfS[sc] = _pSS[sc];
+            WriteSigmaToImage(sc);
+            WriteBiasToImage(sc);
+            _sigmaRecordCell = sc + 1 == _cellCount ? 0 : sc + 1;
             bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
+            // Nothing to fold in (no resistance ratio, no calibration anchor since the last second, no rest point
+            // outstanding): no cell loop.
+            if (!_sohWorkPending && !(resting && !_restPointsAllTaken)) return;
+            _sohWorkPending = false;
+            bool allTaken = true;
             for (int c = 0; c < _cellCount; c++)
             {
                 // Resistance: fold the ratios measured since the last second into a slow average.
@@ -326,6 +411,7 @@ namespace Bms.Firmware.Estimation
                     _resistanceSamples[c] = n + 1;
                     _pendingRatioSum_pcm[c] = 0;
                     _pendingRatioCount[c] = 0;
+                    WriteSohToImage(c);
                 }
 
                 // Capacity: a calibration point is a rested OCV or an end-of-charge/discharge event.
@@ -337,6 +423,7 @@ namespace Bms.Firmware.Estimation
                     pointSoc = _profile.SocFromOcv_pcm(snapshot.CellVoltage_mV[c], _temperature_dC);
                     _restPointTaken[c] = true;
                 }
+                if (!_restPointTaken[c]) allTaken = false;
                 _calibrationFlag[c] = 0;
                 if (pointSoc < 0) continue;
                 // Measured (not offset-corrected) charge: the offset state of the SoC filter also absorbs capacity
@@ -357,6 +444,7 @@ namespace Bms.Firmware.Estimation
                             if (n == 0) _capacitySoh_pcm[c] = (int)estimate;
                             else _capacitySoh_pcm[c] += (int)((estimate - _capacitySoh_pcm[c]) / (n < 4 ? n + 1 : 4));
                             _capacityEstimates[c] = n + 1;
+                            WriteSohToImage(c);
                         }
                         _anchorSoc_pcm[c] = pointSoc;
                         _anchorThroughput_uAms[c] = throughput;
@@ -369,28 +457,23 @@ namespace Bms.Firmware.Estimation
                     _anchorThroughput_uAms[c] = throughput;
                 }
             }
+            _restPointsAllTaken = resting && allTaken;
         }
 
-        /// <summary>Pack SoC: 0 when the weakest cell is empty, 100 % when the first cell is full.</summary>
-        public int PackSoc_pcm
+        /// <summary>Pack SoC: 0 when the weakest cell is empty, 100 % when the first cell is full (kept as the
+        /// cells step; see <see cref="GetCellSoc_pcm"/>).</summary>
+        public int PackSoc_pcm { get { return _packSoc_pcm; } }
+
+        /// <summary>SoC of one cell (index 0 = cell 1), 0..100000, from its exact coulomb count now (what a save
+        /// persists and a restart restores). <see cref="PackSoc_pcm"/> follows the cells' Kalman steps instead (at most
+        /// one period, 0.06 % at 1C, behind).</summary>
+        public int GetCellSoc_pcm(int cell)
         {
-            get
-            {
-                int min = FullScale_pcm, max = 0;
-                for (int c = 0; c < _cellCount; c++)
-                {
-                    int s = _soc_pcm[c];
-                    if (s < min) min = s;
-                    if (s > max) max = s;
-                }
-                long denominator = (long)min + (FullScale_pcm - max);
-                if (denominator <= 0) return min >= FullScale_pcm ? FullScale_pcm : 0;
-                return (int)((long)min * FullScale_pcm / denominator);
-            }
+            long biasWhole = (_bias_nA[cell] * (_integratedTime_ms - _markTime_ms[cell]) + _biasChargeRemainder_nAms[cell]) / 1000;
+            long pcm = (_charge_uAms[cell] + (_integratedCharge_uAms - _markCharge_uAms[cell]) - biasWhole) * 10 / _q36 / 10000;
+            // the clamp of the charge (−5..105 %) is inside the clamp of the SoC
+            return pcm < 0 ? 0 : (pcm > FullScale_pcm ? FullScale_pcm : (int)pcm);
         }
-
-        /// <summary>SoC of one cell (index 0 = cell 1), 0..100000.</summary>
-        public int GetCellSoc_pcm(int cell) { return _soc_pcm[cell]; }
 
         /// <summary>1σ uncertainty of one cell's SoC, from the filter covariance.</summary>
         public int GetCellSocSigma_pcm(int cell) { return (int)(FixedMath.Sqrt(_pSS[cell]) / 10000); }
@@ -401,8 +484,13 @@ namespace Bms.Firmware.Estimation
         /// <summary>Polarisation voltage V1 of one cell.</summary>
         public int GetPolarization_mV(int cell) { return (int)(_v1_uV[cell] / 1000); }
 
-        /// <summary>Remaining charge of one cell, exact coulomb-count state (µA·ms).</summary>
-        public long GetCellCharge_uAms(int cell) { return _charge_uAms[cell]; }
+        /// <summary>Remaining charge of one cell, exact coulomb-count state (µA·ms), including the pack charge
+        /// counted since the cell's last step.</summary>
+        public long GetCellCharge_uAms(int cell)
+        {
+            long remainder;
+            return ChargeNow(cell, out remainder);
+        }
 
         /// <summary>Net charge counted since start (µA·ms, exact integer sum of I·Δt, positive = charged).</summary>
         public long NetThroughput_uAms { get { return _throughputNet_uAms; } }
@@ -448,22 +536,59 @@ namespace Bms.Firmware.Estimation
         public int PersistedStateSize { get { return PersistHeaderSize + 8 + _cellCount * PersistCellSize; } }
 
         /// <summary>Writes SoC (exact charge counters), offset estimates and SoH into a buffer (little-endian).</summary>
+        /// <remarks>The record is kept as an image that each field's owner updates when it changes (SoH in
+        /// <see cref="Update1s"/>; the offset estimate, which moves by nA per step, and the informational σ one cell a
+        /// second, so they are at most one second per cell old); only the charge counters,
+        /// exact to this moment, and the throughput are written here, so a save costs one copy and a counter per cell.
+        /// No other state changes: a save does not alter what the estimator reports.</remarks>
         public void SerializeState(byte[] buffer, int offset)
         {
-            int p = offset;
-            p = PutInt(buffer, p, PersistVersion);
-            p = PutInt(buffer, p, _cellCount);
-            p = PutInt(buffer, p, _capacity_mAh);
-            p = PutLong(buffer, p, _throughputNet_uAms);
+            System.Array.Copy(_image, 0, buffer, offset, _image.Length);
+            PutLong(buffer, offset + PersistHeaderSize, _throughputNet_uAms);
+            int p = offset + PersistHeaderSize + 8;
+            long low = -_fullCharge_uAms / 20, high = _fullCharge_uAms + _fullCharge_uAms / 20;
             for (int c = 0; c < _cellCount; c++)
             {
-                p = PutLong(buffer, p, _charge_uAms[c]);
-                p = PutLong(buffer, p, _bias_nA[c]);
-                p = PutInt(buffer, p, _capacitySoh_pcm[c]);
-                p = PutInt(buffer, p, _capacityEstimates[c]);
-                p = PutInt(buffer, p, _resistanceSoh_pcm[c]);
-                p = PutInt(buffer, p, _resistanceSamples[c]);
-                p = PutInt(buffer, p, (int)(FixedMath.Sqrt(_pSS[c]) / 10000));
+                // ChargeNow, inline: the charge at the cell's step plus the pack's since then, less the offset's share.
+                long biasWhole = (_bias_nA[c] * (_integratedTime_ms - _markTime_ms[c]) + _biasChargeRemainder_nAms[c]) / 1000;
+                long charge = _charge_uAms[c] + (_integratedCharge_uAms - _markCharge_uAms[c]) - biasWhole;
+                if (charge < low) charge = low; else if (charge > high) charge = high;
+                int lo = (int)charge, hi = (int)(charge >> 32);
+                buffer[p] = (byte)lo; buffer[p + 1] = (byte)(lo >> 8); buffer[p + 2] = (byte)(lo >> 16); buffer[p + 3] = (byte)(lo >> 24);
+                buffer[p + 4] = (byte)hi; buffer[p + 5] = (byte)(hi >> 8); buffer[p + 6] = (byte)(hi >> 16); buffer[p + 7] = (byte)(hi >> 24);
+                p += PersistCellSize;
+            }
+        }
+
+        private void WriteBiasToImage(int c)
+        {
+            PutLong(_image, PersistHeaderSize + 8 + c * PersistCellSize + 8, _bias_nA[c]);
+        }
+
+        private void WriteSigmaToImage(int c)
+        {
+            PutInt(_image, PersistHeaderSize + 8 + c * PersistCellSize + 32, (int)(_sigmaS[c] / 10000));
+        }
+
+        private void WriteSohToImage(int c)
+        {
+            int p = PersistHeaderSize + 8 + c * PersistCellSize + 16;
+            p = PutInt(_image, p, _capacitySoh_pcm[c]);
+            p = PutInt(_image, p, _capacityEstimates[c]);
+            p = PutInt(_image, p, _resistanceSoh_pcm[c]);
+            PutInt(_image, p, _resistanceSamples[c]);
+        }
+
+        private void WriteImage()
+        {
+            int p = PutInt(_image, 0, PersistVersion);
+            p = PutInt(_image, p, _cellCount);
+            PutInt(_image, p, _capacity_mAh);
+            for (int c = 0; c < _cellCount; c++)
+            {
+                WriteBiasToImage(c);
+                WriteSohToImage(c);
+                WriteSigmaToImage(c);
             }
         }
 
@@ -503,6 +628,10 @@ namespace Bms.Firmware.Estimation
                 _soc_pcm[c] = SocFromCharge_pcm(_charge_uAms[c]);
                 p += PersistCellSize;
             }
+            _biasSum_nA = 0;
+            for (int c = 0; c < _cellCount; c++) _biasSum_nA += _bias_nA[c];
+            RescanExtremes();
+            WriteImage();
             _restored = true;
             return true;
         }
@@ -531,8 +660,9 @@ namespace Bms.Firmware.Estimation
 
         private static int PutLong(byte[] b, int p, long v)
         {
-            PutInt(b, p, (int)v);
-            PutInt(b, p + 4, (int)(v >> 32));
+            int lo = (int)v, hi = (int)(v >> 32);
+            b[p] = (byte)lo; b[p + 1] = (byte)(lo >> 8); b[p + 2] = (byte)(lo >> 16); b[p + 3] = (byte)(lo >> 24);
+            b[p + 4] = (byte)hi; b[p + 5] = (byte)(hi >> 8); b[p + 6] = (byte)(hi >> 16); b[p + 7] = (byte)(hi >> 24);
             return p + 8;
         }
 
@@ -550,7 +680,11 @@ namespace Bms.Firmware.Estimation
 
         private int SocFromCharge_pcm(long charge_uAms)
         {
-            long nSoc = charge_uAms * 10 / _q36;
+            return SocFromNano_pcm(charge_uAms * 10 / _q36);
+        }
+
+        private static int SocFromNano_pcm(long nSoc)
+        {
             long pcm = nSoc / 10000;
             if (pcm < 0) return 0;
             if (pcm > FullScale_pcm) return FullScale_pcm;
@@ -562,13 +696,6 @@ namespace Bms.Firmware.Estimation
             return (long)soc_pcm * 10000 * _q36 / 10;
         }
 
-        private long MeanBias_uA()
-        {
-            long sum = 0;
-            for (int c = 0; c < _cellCount; c++) sum += _bias_nA[c];
-            return sum / _cellCount / 1000;
-        }
-
         private static bool AnyCellValid(MeasurementSnapshot snapshot)
         {
             for (int c = 0; c < snapshot.CellCount; c++) if (snapshot.CellValid[c]) return true;
@@ -578,41 +705,30 @@ namespace Bms.Firmware.Estimation
         private void UpdateTemperature(MeasurementSnapshot snapshot)
         {
             long sum = 0;
-            int n = 0;
-            for (int t = 0; t < snapshot.TemperatureCount; t++)
+            int n = 0, count = snapshot.TemperatureCount;
+            bool[] valid = snapshot.TemperatureValid;
+            int[] temperatures = snapshot.Temperature_dC;
+            for (int t = 0; t < count; t++)
             {
-                if (!snapshot.TemperatureValid[t]) continue;
-                sum += snapshot.Temperature_dC[t];
-                n++;
+                if (valid[t]) { sum += temperatures[t]; n++; }
             }
             if (n > 0) _temperature_dC = (int)(sum / n);
         }
 
-        /// <summary>Exact coulomb count over <paramref name="dt_ms"/> (every tick, every cell): the offset's charge
-        /// is kept in nA·ms and only whole µA·ms leave the remainder.</summary>
-        private void CountCharge(int c, long dt_ms, long measured_uA)
+        /// <summary>The cell's exact coulomb count now: its charge at its last step plus the pack's measured charge
+        /// since then, less the offset's charge over that time (kept in nA·ms; only whole µA·ms leave the
+        /// <paramref name="biasRemainder_nAms"/>). The offset is constant between steps, so this is the same integer
+        /// as counting tick by tick.</summary>
+        private long ChargeNow(int c, out long biasRemainder_nAms)
         {
-            long biasCharge = _bias_nA[c] * dt_ms + _biasChargeRemainder_nAms[c];
+            long biasCharge = _bias_nA[c] * (_integratedTime_ms - _markTime_ms[c]) + _biasChargeRemainder_nAms[c];
             long biasWhole = biasCharge / 1000;
-            _biasChargeRemainder_nAms[c] = biasCharge - biasWhole * 1000;
-            long charge = _charge_uAms[c] + measured_uA * dt_ms - biasWhole;
+            biasRemainder_nAms = biasCharge - biasWhole * 1000;
+            long charge = _charge_uAms[c] + (_integratedCharge_uAms - _markCharge_uAms[c]) - biasWhole;
             long low = -_fullCharge_uAms / 20, high = _fullCharge_uAms + _fullCharge_uAms / 20;
             if (charge < low) charge = low;
             if (charge > high) charge = high;
-            _charge_uAms[c] = charge;
-        }
-
-        /// <summary>
-        /// Right after start the filter is still far off (the start SoC may be 30 % wrong) and the first voltages
-        /// are often a rest: there every cell steps on every tick, so the linearisation follows the state as it
-        /// converges (the first seconds at rest pull a 30 % error in). Cell c leaves this phase c mod 10 slots after
-        /// the first five seconds, which staggers the cells'
-        /// once-per-period steps over the ticks of a second.
-        /// </summary>
-        private bool InStartPhase(int c, long time_ms)
-        {
-            long elapsed = time_ms - _startTime_ms;
-            return elapsed >= 0 && elapsed < StartPhase_ms + (c % KalmanSlots) * KalmanSlot_ms;
+            return charge;
         }
 
         /// <summary>A current gap bridged by the trapezoid: its charge uncertainty, as SoC variance, waits for each
@@ -628,39 +744,154 @@ namespace Bms.Firmware.Estimation
             }
         }
 
-        /// <summary>The cell's Kalman step: time update over everything counted since its last step, the
-        /// measurement update if a usable voltage is at hand, then one covariance conditioning.</summary>
-        private void KalmanStep(int c, bool measured, int voltage_mV, long interval_ms, bool resting)
+        /// <summary>The cell's turn: its coulomb count and time update over everything counted since its last step,
+        /// the measurement update if a usable voltage is at hand, one covariance conditioning, then the calibration
+        /// anchors and the resistance sample on the same voltage.</summary>
+        private void KalmanStep(int c, bool measured, int voltage_mV, long interval_ms, bool resting, long time_ms, bool currentFresh)
         {
             long pendingTime = _integratedTime_ms - _markTime_ms[c];
-            if (pendingTime > 0)
-            {
-                long meanCurrent = (_integratedCharge_uAms - _markCharge_uAms[c]) / pendingTime;
-                Predict(c, pendingTime, meanCurrent, _pendingGapVariance[c]);
-            }
+            long pendingCharge = _integratedCharge_uAms - _markCharge_uAms[c];
+            // ChargeNow, inline: the offset's charge over the interval in nA·ms, whole µA·ms leaving the remainder.
+            long biasCharge = _bias_nA[c] * pendingTime + _biasChargeRemainder_nAms[c];
+            long biasWhole = biasCharge / 1000;
+            _biasChargeRemainder_nAms[c] = biasCharge - biasWhole * 1000;
+            long charge = _charge_uAms[c] + pendingCharge - biasWhole;
+            if (charge < _lowCharge_uAms) charge = _lowCharge_uAms; else if (charge > _highCharge_uAms) charge = _highCharge_uAms;
+            _charge_uAms[c] = charge;
+            // One chemistry look-up per step: the SoC only moves by the step's own correction, whose effect on the
+            // table values is second order.
+            long nSoc = charge * 10 / _q36;
+            int soc = SocFromNano_pcm(nSoc);
+            int r0, r1, tau;
+            _profile.EquivalentCircuit(soc, _temperature_dC, out r0, out r1, out tau);
+            if (pendingTime > 0) Predict(c, pendingTime, pendingCharge / pendingTime, _pendingGapVariance[c], r1, tau);
             _markTime_ms[c] = _integratedTime_ms;
             _markCharge_uAms[c] = _integratedCharge_uAms;
             _pendingGapVariance[c] = 0;
-            if (measured) Correct(c, voltage_mV, interval_ms, resting);
+            if (measured)
+            {
+                Correct(c, voltage_mV, interval_ms, resting, soc, nSoc, r0);
+                // The anchors only lower the SoC variance and clear its correlations, so conditioning after them
+                // gives what conditioning before them would.
+                Calibrate(c, voltage_mV);
+                CaptureResistanceSample(c, voltage_mV, time_ms, currentFresh, r0);
+            }
             ConditionCovariance(c);
+            NoteCellSoc(c, SocFromCharge_pcm(_charge_uAms[c]));
+        }
+
+        /// <summary>Keeps the pack's extremes and SoC with one cell's new SoC; scans the cells only when the
+        /// extreme cell itself moved inwards.</summary>
+        private void NoteCellSoc(int c, int soc_pcm)
+        {
+            _soc_pcm[c] = soc_pcm;
+            bool rescan = false;
+            if (soc_pcm <= _minSoc_pcm) { _minSoc_pcm = soc_pcm; _minCell = c; }
+            else if (c == _minCell) rescan = true;
+            if (soc_pcm >= _maxSoc_pcm) { _maxSoc_pcm = soc_pcm; _maxCell = c; }
+            else if (c == _maxCell) rescan = true;
+            if (rescan) RescanExtremes();
+            else _packSoc_pcm = PackSocFrom(_minSoc_pcm, _maxSoc_pcm);
+        }
+
+        private void RescanExtremes()
+        {
+            int min = FullScale_pcm + 1, max = -1, minCell = 0, maxCell = 0;
+            for (int c = 0; c < _cellCount; c++)
+            {
+                int s = _soc_pcm[c];
+                if (s < min) { min = s; minCell = c; }
+                if (s > max) { max = s; maxCell = c; }
+            }
+            _minSoc_pcm = min; _minCell = minCell;
+            _maxSoc_pcm = max; _maxCell = maxCell;
+            _packSoc_pcm = PackSocFrom(min, max);
+        }
+
+        private static int PackSocFrom(int min, int max)
+        {
+            long denominator = (long)min + (FullScale_pcm - max);
+            if (denominator <= 0) return min >= FullScale_pcm ? FullScale_pcm : 0;
+            return (int)((long)min * FullScale_pcm / denominator);
         }
 
         /// <summary>Time update of V1 and the covariance over <paramref name="dt_ms"/> with the mean measured current
-        /// (the charge itself is already counted tick by tick).</summary>
-        private void Predict(int c, long dt_ms, long measured_uA, long gapVariance_nSoC2)
+        /// (the charge itself is counted at the step). F's coefficients are binary fractions (a 31-bit mantissa and
+        /// a shift), so every covariance product is two 64-bit multiplies, never the 128-bit path.</summary>
+        private void Predict(int c, long dt_ms, long measured_uA, long gapVariance_nSoC2, int r1, int tau)
         {
+            if (dt_ms > MaxFastPredict_ms || r1 >= MaxFastResistance_uOhm) { PredictWide(c, dt_ms, measured_uA, gapVariance_nSoC2, r1, tau); return; }
             long current = measured_uA - _bias_nA[c] / 1000;
-            int soc = SocFromCharge_pcm(_charge_uAms[c]);
-            int t = _temperature_dC;
-            long r1 = _profile.PolarizationResistance_uOhm(soc, t);
-            long tau = _profile.PolarizationTimeConstant_ms(soc, t);
             long tauPlus = tau + dt_ms;
             long slope_ppm;
-            long v1Target = Polarization.Saturate_uV(r1 * current / 1000000, Polarization.ThermalVoltage_uV(t), out slope_ppm);
-            _v1_uV[c] = FixedMath.MulDiv(_v1_uV[c], tau, tauPlus) + FixedMath.MulDiv(v1Target, dt_ms, tauPlus);
+            long v1Target = Polarization.Saturate_uV(r1 * current / 1000000, Polarization.ThermalVoltage_uV(_temperature_dC), out slope_ppm);
+            long a = ((long)tau << 31) / tauPlus; // τ/(τ+dt) in Q31
+            long v1Step = v1Target * dt_ms;
+            _v1_uV[c] = FixedMath.MulQ31(_v1_uV[c], a) + (v1Step + (v1Step < 0 ? -tauPlus : tauPlus) / 2) / tauPlus;
 
-            // F = [[1, 0, fsb], [0, a, fvb], [0, 0, 1]] with fsb = -dt·10/q36, a = τ/(τ+dt),
-            // fvb = -R1·η'·dt/((τ+dt)·1e6), η' the slope of the saturating polarisation.
+            // F = [[1, 0, fsb], [0, a, fvb], [0, 0, 1]] with fsb = -dt·10/q36/1000 nSoC per nA, a = τ/(τ+dt),
+            // fvb = -R1·η'·dt/((τ+dt)·1e15) µV per nA, η' the slope of the saturating polarisation. fsb is a fraction
+            // below one half for any real cell (else the 128-bit path) and only changes with the interval; fvb is
+            // R1·η' (below 2^20 µΩ) times 1 − a, in Q40.
+            if (dt_ms != _fsbInterval_ms)
+            {
+                _fsb = FixedMath.Ratio(-dt_ms, _q36 * 100, out _fsbShift);
+                _fsbInterval_ms = dt_ms;
+            }
+            long fsb = _fsb;
+            int fsbShift = _fsbShift;
+            if (fsbShift < 32) { PredictCovarianceWide(c, dt_ms, current, gapVariance_nSoC2, r1, tau, slope_ppm); return; }
+            long fvb = -((r1 * slope_ppm / 1000000) * ((1L << 31) - a) * 512 + 500000000) / 1000000000;
+            long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
+            long fsbPbb = FixedMath.MulFraction(pbb, fsb, fsbShift);
+            long fvbPbb = FixedMath.MulQ40(pbb, fvb);
+            long aPvb = FixedMath.MulQ31(pvb, a);
+            // P' = F·P·Fᵀ, factored: pss + fsb·(2·psb + fsb·pbb), a·(a·pvv + fvb·pvb) + fvb·(a·pvb + fvb·pbb).
+            long nss = pss + FixedMath.MulFraction(2 * psb + fsbPbb, fsb, fsbShift);
+            long nsb = psb + fsbPbb;
+            long nvb = aPvb + fvbPbb;
+            long nsv = FixedMath.MulQ31(psv, a) + FixedMath.MulQ40(psb, fvb) + FixedMath.MulFraction(nvb, fsb, fsbShift);
+            long nvv = FixedMath.MulQ31(FixedMath.MulQ31(pvv, a) + FixedMath.MulQ40(pvb, fvb), a) + FixedMath.MulQ40(nvb, fvb);
+
+            // Process noise, densities per second scaled by dt (dt < 2^22 ms here, so the products fit).
+            long socRate_nSoC_per_s = FixedMath.Abs(current) * 10000 / _q36; // |dSoC/dt| in nSoC/s
+            long gainSigma = socRate_nSoC_per_s * SocFilterTuning.CoulombGainUncertainty_permille / 1000;
+            long walk = SocFilterTuning.SocWalk_nSoC_per_sqrt_s;
+            long socNoise = walk * walk + gainSigma * gainSigma;
+            nss += socNoise < (1L << 40) ? socNoise * dt_ms / 1000 : FixedMath.MulDiv(socNoise, dt_ms, 1000);
+            nss += gapVariance_nSoC2;
+            if (nss < 0 || nss > MaxVariance) nss = MaxVariance; // the measurement update needs it below 2^62
+            long pw = SocFilterTuning.PolarizationWalk_uV_per_sqrt_s;
+            nvv += pw * pw * dt_ms / 1000;
+            long pbbNew = pbb + BiasWalkVariance_nA2_per_ms * dt_ms;
+
+            _pSS[c] = nss; _pSV[c] = nsv; _pSB[c] = nsb; _pVV[c] = nvv; _pVB[c] = nvb; _pBB[c] = pbbNew;
+        }
+
+        // Beyond these the time update takes the 128-bit path (a long current gap, an implausible table).
+        private const long MaxFastPredict_ms = 1L << 22;
+        private const int MaxFastResistance_uOhm = 1 << 20;
+        private const long BiasWalk_nA = (long)SocFilterTuning.BiasWalk_uA_per_sqrt_h * 1000;
+        private const long BiasWalkVariance_nA2_per_ms = BiasWalk_nA * BiasWalk_nA / 3600000;
+        // Variances are held below 2^61 (σ up to 1.5e9 in the filter's units, far beyond any real state), so the
+        // binary-fraction products (operands below 2^62) and σ_a·σ_b always fit.
+        private const long MaxVariance = 1L << 61;
+        private const long MaxSigma = 1518500249L; // floor(sqrt(2^61))
+
+        /// <summary>The time update with 128-bit intermediates, for intervals and tables outside the fast path.</summary>
+        private void PredictWide(int c, long dt_ms, long measured_uA, long gapVariance_nSoC2, long r1, long tau)
+        {
+            long current = measured_uA - _bias_nA[c] / 1000;
+            long tauPlus = tau + dt_ms;
+            long slope_ppm;
+            long v1Target = Polarization.Saturate_uV(r1 * current / 1000000, Polarization.ThermalVoltage_uV(_temperature_dC), out slope_ppm);
+            _v1_uV[c] = FixedMath.MulDiv(_v1_uV[c], tau, tauPlus) + FixedMath.MulDiv(v1Target, dt_ms, tauPlus);
+            PredictCovarianceWide(c, dt_ms, current, gapVariance_nSoC2, r1, tau, slope_ppm);
+        }
+
+        private void PredictCovarianceWide(int c, long dt_ms, long current, long gapVariance_nSoC2, long r1, long tau, long slope_ppm)
+        {
+            long tauPlus = tau + dt_ms;
             long fsbNum = -dt_ms * 10, fsbDen = _q36 * 1000; // nSoC per nA
             long fvbNum = -FixedMath.MulDiv(r1 * dt_ms, slope_ppm, 1000000), fvbDen = tauPlus * 1000000000; // µV per nA
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
@@ -672,56 +903,70 @@ namespace Bms.Firmware.Estimation
             long nvb = aPvb + fvbPbb;
             long nsv = FixedMath.MulDiv(psv, tau, tauPlus) + FixedMath.MulDiv(psb, fvbNum, fvbDen) + FixedMath.MulDiv(nvb, fsbNum, fsbDen);
             long nvv = FixedMath.MulDiv(FixedMath.MulDiv(pvv, tau, tauPlus), tau, tauPlus) + 2 * FixedMath.MulDiv(aPvb, fvbNum, fvbDen) + FixedMath.MulDiv(fvbPbb, fvbNum, fvbDen);
-
-            // Process noise, densities per second scaled by dt.
             long absCurrent = FixedMath.Abs(current);
-            long socRate_nSoC_per_s = absCurrent * 10000 / _q36; // |dSoC/dt| in nSoC/s
+            long socRate_nSoC_per_s = absCurrent * 10000 / _q36;
             long gainSigma = socRate_nSoC_per_s * SocFilterTuning.CoulombGainUncertainty_permille / 1000;
             long walk = SocFilterTuning.SocWalk_nSoC_per_sqrt_s;
             nss += FixedMath.MulDiv(walk * walk + gainSigma * gainSigma, dt_ms, 1000);
             nss += gapVariance_nSoC2;
-            if (nss < 0) nss = long.MaxValue;
+            if (nss < 0 || nss > MaxVariance) nss = MaxVariance; // the measurement update needs it below 2^62
             long pw = SocFilterTuning.PolarizationWalk_uV_per_sqrt_s;
-            nvv += pw * pw * dt_ms / 1000;
-            long bw = (long)SocFilterTuning.BiasWalk_uA_per_sqrt_h * 1000; // nA
-            long pbbNew = pbb + FixedMath.MulDiv(bw * bw, dt_ms, 3600000);
-
+            nvv += FixedMath.MulDiv(pw * pw, dt_ms, 1000);
+            long pbbNew = pbb + FixedMath.MulDiv(BiasWalk_nA * BiasWalk_nA, dt_ms, 3600000);
             _pSS[c] = nss; _pSV[c] = nsv; _pSB[c] = nsb; _pVV[c] = nvv; _pVB[c] = nvb; _pBB[c] = pbbNew;
         }
 
-        /// <summary>Measurement update with one fresh cell voltage.</summary>
-        private void Correct(int c, int voltage_mV, long interval_ms, bool resting)
+        /// <summary>Measurement update with one fresh cell voltage. H = [hs, 1, hb] as binary fractions (hs = slope/1e7
+        /// µV per nSoC in Q32, hb = −R0/1e9 µV per nA in Q40), the gains as <see cref="FixedMath.Ratio"/>s of the
+        /// innovation variance.</summary>
+        private void Correct(int c, int voltage_mV, long interval_ms, bool resting, int soc, long nSoc, int r0)
         {
             int t = _temperature_dC;
-            int soc = SocFromCharge_pcm(_charge_uAms[c]);
             long current = _current_uA - _bias_nA[c] / 1000;
-            long r0 = _profile.SeriesResistance_uOhm(soc, t);
-            long slope = _profile.OcvSlope_uV_per_pct(soc, t); // µV per 1e7 nSoC
+            int slopeAtSoc;
+            long ocv_uV = (long)_profile.OcvAndSlope(soc, t, out slopeAtSoc) * 1000;
+            long slope = slopeAtSoc; // µV per 1e7 nSoC
             long ohmic_uV = r0 * current / 1000000;
-            long predicted = OcvExtended_uV(c, soc, t) + _v1_uV[c] + ohmic_uV;
+            // Beyond 0..100 % (the state may overshoot by up to 5 % while converging) the table's end slope is
+            // continued, so the prediction stays consistent with the Jacobian and the filter can walk back.
+            if (nSoc > FullScale_nSoC) ocv_uV += (nSoc - FullScale_nSoC) * _profile.OcvSlope_uV_per_pct(FullScale_pcm, t) / 10000000;
+            else if (nSoc < 0) ocv_uV += nSoc * _profile.OcvSlope_uV_per_pct(0, t) / 10000000;
+            long predicted = ocv_uV + _v1_uV[c] + ohmic_uV;
             long innovation = (long)voltage_mV * 1000 - predicted;
 
             // Measurement noise: base σ plus an uncertain share of the modelled overpotential, at a 1 s cadence.
             long baseSigma = resting ? SocFilterTuning.VoltageNoiseRest_uV : SocFilterTuning.VoltageNoiseLoad_uV;
-            long overpotential = FixedMath.Abs(ohmic_uV) + FixedMath.Abs(_v1_uV[c]);
+            long v1 = _v1_uV[c];
+            long overpotential = (ohmic_uV < 0 ? -ohmic_uV : ohmic_uV) + (v1 < 0 ? -v1 : v1);
             long shareSigma = overpotential * SocFilterTuning.OverpotentialUncertainty_permille / 1000;
             long interval = interval_ms < MinMeasurementInterval_ms ? MinMeasurementInterval_ms : (interval_ms > MaxMeasurementInterval_ms ? MaxMeasurementInterval_ms : interval_ms);
-            long r = FixedMath.MulDiv(baseSigma * baseSigma + shareSigma * shareSigma, SocFilterTuning.ModelErrorCorrelation_ms, interval);
+            long noise = shareSigma < (1L << 20) ? baseSigma * baseSigma + shareSigma * shareSigma : long.MaxValue / SocFilterTuning.ModelErrorCorrelation_ms;
+            long r = noise * SocFilterTuning.ModelErrorCorrelation_ms / interval;
 
+            // Both fractions stay below 2^31: OCV slopes under 5 V per %, R0 under 1.9 Ω (beyond: held there).
+            if (slope > 5000000) slope = 5000000;
+            long hs = (slope << 32) / 10000000;
+            long hb = -(((long)(r0 < 1900000 ? r0 : 1900000)) << 40) / 1000000000;
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
-            const long hsDen = 10000000;
-            long hbNum = -r0, hbDen = 1000000000; // µV per nA
-            long phS = FixedMath.MulDiv(pss, slope, hsDen) + psv + FixedMath.MulDiv(psb, hbNum, hbDen);
-            long phV = FixedMath.MulDiv(psv, slope, hsDen) + pvv + FixedMath.MulDiv(pvb, hbNum, hbDen);
-            long phB = FixedMath.MulDiv(psb, slope, hsDen) + pvb + FixedMath.MulDiv(pbb, hbNum, hbDen);
-            long s = FixedMath.MulDiv(phS, slope, hsDen) + phV + FixedMath.MulDiv(phB, hbNum, hbDen) + r;
+            long phS = FixedMath.MulQ32(pss, hs) + psv + FixedMath.MulQ40(psb, hb);
+            long phV = FixedMath.MulQ32(psv, hs) + pvv + FixedMath.MulQ40(pvb, hb);
+            long phB = FixedMath.MulQ32(psb, hs) + pvb + FixedMath.MulQ40(pbb, hb);
+            long s = FixedMath.MulQ32(phS, hs) + phV + FixedMath.MulQ40(phB, hb) + r;
             if (s <= 0) return;
 
-            long dSoc = FixedMath.MulDiv(phS, innovation, s);
-            long dV1 = FixedMath.MulDiv(phV, innovation, s);
-            long dBias = FixedMath.MulDiv(phB, innovation, s);
+            int down, gainSShift, gainVShift, gainBShift;
+            long sNormalized = FixedMath.NormalizeDenominator(s, out down);
+            long gainS = FixedMath.RatioBy(phS, sNormalized, down, out gainSShift);
+            long gainV = FixedMath.RatioBy(phV, sNormalized, down, out gainVShift);
+            long gainB = FixedMath.RatioBy(phB, sNormalized, down, out gainBShift);
+            long dSoc = FixedMath.MulShift(innovation, gainS, gainSShift);
+            long dV1 = FixedMath.MulShift(innovation, gainV, gainVShift);
+            long dBias = FixedMath.MulShift(innovation, gainB, gainBShift);
 
-            long charge = _charge_uAms[c] + FixedMath.MulDiv(dSoc, _q36, 10);
+            // The charge is held within −5..105 %, so a correction beyond ±200 % changes nothing but could overflow.
+            if (dSoc > 2 * FullScale_nSoC) dSoc = 2 * FullScale_nSoC;
+            if (dSoc < -2 * FullScale_nSoC) dSoc = -2 * FullScale_nSoC;
+            long charge = _charge_uAms[c] + (dSoc * _q36 + (dSoc < 0 ? -5 : 5)) / 10;
             long low = -_fullCharge_uAms / 20, high = _fullCharge_uAms + _fullCharge_uAms / 20;
             if (charge < low) charge = low;
             if (charge > high) charge = high;
@@ -731,45 +976,49 @@ namespace Bms.Firmware.Estimation
             long maxBias = _oneC_uA * SocFilterTuning.MaxBias_mC; // nA
             if (bias > maxBias) bias = maxBias;
             if (bias < -maxBias) bias = -maxBias;
+            _biasSum_nA += bias - _bias_nA[c];
             _bias_nA[c] = bias;
 
-            _pSS[c] = pss - FixedMath.MulDiv(phS, phS, s);
-            _pSV[c] = psv - FixedMath.MulDiv(phS, phV, s);
-            _pSB[c] = psb - FixedMath.MulDiv(phS, phB, s);
-            _pVV[c] = pvv - FixedMath.MulDiv(phV, phV, s);
-            _pVB[c] = pvb - FixedMath.MulDiv(phV, phB, s);
-            _pBB[c] = pbb - FixedMath.MulDiv(phB, phB, s);
+            _pSS[c] = pss - FixedMath.MulShift(phS, gainS, gainSShift);
+            _pSV[c] = psv - FixedMath.MulShift(phV, gainS, gainSShift);
+            _pSB[c] = psb - FixedMath.MulShift(phB, gainS, gainSShift);
+            _pVV[c] = pvv - FixedMath.MulShift(phV, gainV, gainVShift);
+            _pVB[c] = pvb - FixedMath.MulShift(phB, gainV, gainVShift);
+            _pBB[c] = pbb - FixedMath.MulShift(phB, gainB, gainBShift);
         }
 
-        /// <summary>
-        /// OCV of the filter state. Beyond 0..100 % (the state may overshoot by up to 5 % while converging) the
-        /// table's end slope is continued, so the prediction stays consistent with the Jacobian and the filter can
-        /// walk back instead of sticking at the end of the table.
-        /// </summary>
-        private long OcvExtended_uV(int c, int soc_pcm, int t)
-        {
-            long ocv = (long)_profile.OcvFromSoc_mV(soc_pcm, t) * 1000;
-            long nSoc = _charge_uAms[c] * 10 / _q36;
-            if (nSoc > FullScale_nSoC) ocv += (nSoc - FullScale_nSoC) * _profile.OcvSlope_uV_per_pct(FullScale_pcm, t) / 10000000;
-            else if (nSoc < 0) ocv += nSoc * _profile.OcvSlope_uV_per_pct(0, t) / 10000000;
-            return ocv;
-        }
-
-        /// <summary>Keeps the covariance positive definite despite rounding: positive variances, |ρ| ≤ 0.999.</summary>
+        /// <summary>Keeps the covariance positive definite despite rounding: variances within 1..2^61, |ρ| ≤ 0.999.
+        /// The roots are only taken when a cheap lower bound of σ_a·σ_b does not already show the correlation within
+        /// its limit (the usual case): then the result is the same as with exact roots every step.</summary>
         private void ConditionCovariance(int c)
         {
-            if (_pSS[c] < 1) _pSS[c] = 1;
-            if (_pVV[c] < 1) _pVV[c] = 1;
-            if (_pBB[c] < 1) _pBB[c] = 1;
-            long sS = FixedMath.Sqrt(_pSS[c]), sV = FixedMath.Sqrt(_pVV[c]), sB = FixedMath.Sqrt(_pBB[c]);
-            _pSV[c] = ClampCorrelation(_pSV[c], sS, sV);
-            _pSB[c] = ClampCorrelation(_pSB[c], sS, sB);
-            _pVB[c] = ClampCorrelation(_pVB[c], sV, sB);
+            long pss = _pSS[c], pvv = _pVV[c], pbb = _pBB[c];
+            if (pss < 1) _pSS[c] = pss = 1; else if (pss > MaxVariance) _pSS[c] = pss = MaxVariance;
+            if (pvv < 1) _pVV[c] = pvv = 1; else if (pvv > MaxVariance) _pVV[c] = pvv = MaxVariance;
+            if (pbb < 1) _pBB[c] = pbb = 1; else if (pbb > MaxVariance) _pBB[c] = pbb = MaxVariance;
+            // σ ≥ the root of a smaller variance; below the variance of the kept root r, σ = p/√p > p/(r + 1).
+            long lowS = pss >= _rootOfS[c] ? _sigmaS[c] : pss / (_sigmaS[c] + 1);
+            long lowV = pvv >= _rootOfV[c] ? _sigmaV[c] : pvv / (_sigmaV[c] + 1);
+            long lowB = pbb >= _rootOfB[c] ? _sigmaB[c] : pbb / (_sigmaB[c] + 1);
+            long psv = _pSV[c], psb = _pSB[c], pvb = _pVB[c];
+            long limitSV = lowS * lowV, limitSB = lowS * lowB, limitVB = lowV * lowB;
+            limitSV -= (limitSV + 500) / 1000;
+            limitSB -= (limitSB + 500) / 1000;
+            limitVB -= (limitVB + 500) / 1000;
+            if (psv <= limitSV && psv >= -limitSV && psb <= limitSB && psb >= -limitSB && pvb <= limitVB && pvb >= -limitVB) return;
+            long sS = FixedMath.SqrtFrom(pss, _sigmaS[c]), sV = FixedMath.SqrtFrom(pvv, _sigmaV[c]), sB = FixedMath.SqrtFrom(pbb, _sigmaB[c]);
+            _sigmaS[c] = sS; _rootOfS[c] = pss;
+            _sigmaV[c] = sV; _rootOfV[c] = pvv;
+            _sigmaB[c] = sB; _rootOfB[c] = pbb;
+            _pSV[c] = ClampCorrelation(psv, sS * sV);
+            _pSB[c] = ClampCorrelation(psb, sS * sB);
+            _pVB[c] = ClampCorrelation(pvb, sV * sB);
         }
 
-        private static long ClampCorrelation(long cov, long sigmaA, long sigmaB)
+        private static long ClampCorrelation(long cov, long sigmaProduct)
         {
-            long limit = FixedMath.MulDiv(sigmaA, sigmaB * 999, 1000);
+            // σ_a·σ_b < 2^61: 0.999 of it, rounded as MulDiv(σ_a, σ_b·999, 1000) would within a unit.
+            long limit = sigmaProduct - (sigmaProduct + 500) / 1000;
             if (cov > limit) return limit;
             if (cov < -limit) return -limit;
             return cov;
@@ -783,12 +1032,12 @@ namespace Bms.Firmware.Estimation
             long taper = _oneC_uA * _profile.EndOfChargeCurrent_mC / 1000;
             if (voltage_mV >= _profile.EndOfChargeVoltage_mV - 15 && current > 0 && current <= taper)
             {
-                if (_calibrationFlag[c] == 0 && _soc_pcm[c] < FullScale_pcm - 200) _calibrationFlag[c] = 1;
+                if (_calibrationFlag[c] == 0 && _soc_pcm[c] < FullScale_pcm - 200) { _calibrationFlag[c] = 1; _sohWorkPending = true; }
                 SetCalibratedSoc(c, FullScale_pcm, 500);
             }
             else if (voltage_mV <= _profile.EndOfDischargeVoltage_mV && current < 0 && -current <= _oneC_uA / 5)
             {
-                if (_calibrationFlag[c] == 0 && _soc_pcm[c] > 200) _calibrationFlag[c] = 2;
+                if (_calibrationFlag[c] == 0 && _soc_pcm[c] > 200) { _calibrationFlag[c] = 2; _sohWorkPending = true; }
                 SetCalibratedSoc(c, 0, 1000);
             }
         }
@@ -804,35 +1053,32 @@ namespace Bms.Firmware.Estimation
 
         // ---------------------------------------------------------------- resistance SoH samples
 
-        private void CaptureResistanceSample(int c, int voltage_mV, long time_ms, bool currentFresh)
+        /// <summary>ΔV/ΔI between the cell's consecutive steps (about 1 s apart, the profile's R0 is a 1 s
+        /// resistance) when both currents were fresh and differ by at least C/4.</summary>
+        private void CaptureResistanceSample(int c, int voltage_mV, long time_ms, bool currentFresh, int r0_uOhm)
         {
-            if (currentFresh && _lastStepPairValid && time_ms - _lastStepPairTime_ms <= 1100 && time_ms > _lastStepPairTime_ms)
+            if (currentFresh && _stepPairValid[c] && time_ms - _stepPairTime_ms[c] <= KalmanPeriod_ms + KalmanSlack_ms * 2 && time_ms > _stepPairTime_ms[c])
             {
-                long deltaI = _current_uA - _lastStepPairCurrent_uA;
+                long deltaI = _current_uA - _stepPairCurrent_uA[c];
                 if (FixedMath.Abs(deltaI) >= _oneC_uA / 4)
                 {
                     long deltaV_uV = ((long)voltage_mV - _lastCellVoltage_mV[c]) * 1000;
                     long measured_uOhm = deltaV_uV * 1000000 / deltaI;
-                    long reference = _profile.SeriesResistance_uOhm(_soc_pcm[c], _temperature_dC);
+                    long reference = r0_uOhm; // the profile's R0 at this step's SoC and temperature
                     long ratio = measured_uOhm * FullScale_pcm / reference;
                     if (ratio > 30000 && ratio < 500000)
                     {
                         _pendingRatioSum_pcm[c] += ratio;
                         _pendingRatioCount[c]++;
+                        _sohWorkPending = true;
                     }
                 }
             }
             _lastCellVoltage_mV[c] = voltage_mV;
-        }
-
-        private void RememberStepPair(long time_ms, bool currentFresh, MeasurementSnapshot snapshot)
-        {
-            if (!currentFresh) { _lastStepPairValid = false; return; }
-            // A pair is only usable if the voltage does not change between consecutive ticks without the current
-            // changing too (held samples): remember the latest pair whose values were fresh together.
-            _lastStepPairValid = true;
-            _lastStepPairTime_ms = time_ms;
-            _lastStepPairCurrent_uA = _current_uA;
+            // A pair is only usable if both of its currents were fresh samples (not a held value).
+            _stepPairValid[c] = currentFresh;
+            _stepPairTime_ms[c] = time_ms;
+            _stepPairCurrent_uA[c] = _current_uA;
         }
     }
 }
