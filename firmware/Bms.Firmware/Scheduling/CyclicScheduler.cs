@@ -31,9 +31,12 @@ namespace Bms.Firmware.Scheduling
             // nor let its next release pass, so one comparison clears both checks.
             public long OnTimeBound_us;
             public long Offset_us;
+            public long FirstRelease_us;
             public long NextRelease_us = long.MaxValue;
-            // Runs, not counting the first task's quick polls (see _quickPolls).
+            // Runs, not counting the first task's quick polls (see QuickPolls).
             public long Runs;
+            // Periods passed over without a run (a part of Overruns).
+            public long Skipped;
             public long Overruns;
             public long LastRunTime_us;
             public long MaxRunTime_us;
@@ -50,9 +53,7 @@ namespace Bms.Firmware.Scheduling
         // Whether every activation of the poll in progress met its deadline (the condition for the kick).
         private bool _allOnTime;
         // Fields, not auto-properties: each poll updates them, and a property's get/set is a call each.
-        // Polls that ran only the first task, on time: each is one tick, one run of the first task and one kick
-        // (with a watchdog), counted once here instead of three times.
-        private long _quickPolls;
+        // Not counting the quick polls (see QuickPolls).
         private long _ticks;
         private long _taskOverruns;
         private long _watchdogKicks;
@@ -77,13 +78,26 @@ namespace Bms.Firmware.Scheduling
         public int TaskCount { get { return _taskCount; } }
 
         /// <summary>Polls that ran at least one task.</summary>
-        public long Ticks { get { return _ticks + _quickPolls; } }
+        public long Ticks { get { return _ticks + QuickPolls(); } }
 
         /// <summary>Activations that missed their deadline or were skipped, summed over all tasks.</summary>
         public long TaskOverruns { get { return _taskOverruns; } }
 
         /// <summary>Times the watchdog was kicked.</summary>
-        public long WatchdogKicks { get { return _watchdog != null ? _watchdogKicks + _quickPolls : 0; } }
+        public long WatchdogKicks { get { return _watchdog != null ? _watchdogKicks + QuickPolls() : 0; } }
+
+        // Polls that ran only the first task, on time: each is one tick, one run of the first task and one kick
+        // (with a watchdog). Not counted as they happen: every run or skipped period of the first task moved its
+        // release on by one period, so the quick polls are those periods less the skipped ones and the other runs.
+        private long QuickPolls()
+        {
+            if (!_started || _taskCount == 0)
+            {
+                return 0;
+            }
+            TaskSlot first = _first;
+            return (first.NextRelease_us - first.FirstRelease_us) / first.Period_us - first.Skipped - first.Runs;
+        }
 
         /// <summary>
         /// Registers a task before <see cref="Start"/>, released at the start and then every period.
@@ -146,6 +160,7 @@ namespace Bms.Firmware.Scheduling
             {
                 TaskSlot slot = _slots[i];
                 slot.NextRelease_us = now + slot.Offset_us;
+                slot.FirstRelease_us = slot.NextRelease_us;
                 if (i > 0 && slot.NextRelease_us < later)
                 {
                     later = slot.NextRelease_us;
@@ -186,7 +201,6 @@ namespace Bms.Firmware.Scheduling
                 return FinishFirstThenLater(first, release, end);
             }
             first.NextRelease_us = release + first.Period_us;
-            _quickPolls++;
             IWatchdog watchdog = _watchdog;
             if (watchdog != null)
             {
@@ -298,6 +312,7 @@ namespace Bms.Firmware.Scheduling
                     long skipped = (end - next) / period + 1;
                     next += skipped * period;
                     slot.Overruns += skipped;
+                    slot.Skipped += skipped;
                     _taskOverruns += skipped;
                     _allOnTime = false;
                 }
@@ -306,7 +321,7 @@ namespace Bms.Firmware.Scheduling
         }
 
         /// <summary>Activations of task <paramref name="index"/>.</summary>
-        public long GetRuns(int index) { return index == 0 ? _slots[0].Runs + _quickPolls : _slots[index].Runs; }
+        public long GetRuns(int index) { return index == 0 ? _slots[0].Runs + QuickPolls() : _slots[index].Runs; }
 
         /// <summary>Overruns (late or skipped activations) of task <paramref name="index"/>.</summary>
         public long GetOverruns(int index) { return _slots[index].Overruns; }
