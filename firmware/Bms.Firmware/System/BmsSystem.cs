@@ -423,9 +423,8 @@ namespace Bms.Firmware.Composition
             }
             snapshot.CurrentTime_ms = now_ms;
 
-            ILinkVoltageSensor linkSensor = _linkVoltageSensor;
             int link;
-            if (linkSensor != null && linkSensor.TryRead(out link))
+            if (_linkVoltageSensor != null && _linkVoltageSensor.TryRead(out link))
             {
                 snapshot.LinkVoltage_mV = link;
                 snapshot.LinkVoltageValid = true;
