@@ -631,16 +631,15 @@ namespace Bms.Drivers.Bq76952
             // After a reset CC Gain and the user units are back at their defaults: the current would be scaled
             // wrongly until the next full scan noticed, so Battery Status is read first. Anything else continues
             // in QuickCurrentReadException with the retries of the general read.
-            II2cDevice device = _device;
-            byte[] registers = _currentReadRegisters;
+            // Fields used twice are loaded twice: a local costs a store more.
             byte[] small = _small;
-            BusStatus status = device.WriteRead(registers, 0, 1, small, 0, 2);
+            BusStatus status = _device.WriteRead(_currentReadRegisters, 0, 1, small, 0, 2);
             // POR and CFGUPDATE are both in the low byte.
             if (status != BusStatus.Ok || (small[0] & (Bq76952Registers.BatteryStatusPor | Bq76952Registers.BatteryStatusCfgUpdate)) != 0)
             {
                 return QuickCurrentReadException(readings, status, false);
             }
-            status = device.WriteRead(registers, 1, 1, small, 0, 2);
+            status = _device.WriteRead(_currentReadRegisters, 1, 1, small, 0, 2);
             if (status != BusStatus.Ok)
             {
                 return QuickCurrentReadException(readings, status, true);

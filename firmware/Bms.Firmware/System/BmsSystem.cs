@@ -237,7 +237,8 @@ namespace Bms.Firmware.Composition
             Log("BMS: started");
             _scheduler.Start();
             _started = true;
-            // First activation of every task now, so the first Poll of the caller is never late.
+            // First activation of the 10 ms and 100 ms tasks now (the 1 s task follows at its offset), so the first
+            // Poll of the caller is never late.
             _scheduler.Poll();
         }
 
