@@ -81,6 +81,10 @@ namespace Bms.Drivers.Bq76952
 
         private BusStatus _lastStatus;
         private bool _configured;
+        // Configured, without CRC, with the reset check: ReadCurrent's written-out path applies.
+        private bool _quickCurrentRead;
+        // The register bytes of the current read's two transfers: Battery Status, then CC2 current.
+        private readonly byte[] _currentReadRegisters = { Bq76952Registers.BatteryStatus, Bq76952Registers.Cc2Current };
         private bool _disposed;
         private int _scansWithoutConversion;
         private bool _awaitingFirstConversion;
@@ -370,7 +374,7 @@ namespace Bms.Drivers.Bq76952
             {
                 return false;
             }
-            _configured = false;
+            SetConfigured(false);
 
             if (!ReadSubcommand(Bq76952Registers.DeviceNumber, _response, 2))
             {
@@ -431,7 +435,7 @@ namespace Bms.Drivers.Bq76952
             _awaitingFirstConversion = true;
             _scansWithoutFullScan = 0;
             _awaitingFirstFullScan = true;
-            _configured = true;
+            SetConfigured(true);
             return true;
         }
 
@@ -541,7 +545,7 @@ namespace Bms.Drivers.Bq76952
                 {
                     // The chip restarted with its defaults: this scan's values used them, so none is trusted.
                     _statistics.ResetsDetected++;
-                    _configured = false;
+                    SetConfigured(false);
                     faults |= CellMonitorFaults.DeviceReset;
                     if (!Initialize())
                     {
@@ -619,75 +623,98 @@ namespace Bms.Drivers.Bq76952
         /// <inheritdoc />
         public bool ReadCurrent(CellMonitorReadings readings)
         {
+            if (!_quickCurrentRead)
+            {
+                return ReadCurrentGeneral(readings);
+            }
+            // This runs every 10 ms: configured, without CRC, with the reset check, both first attempts healthy.
+            // After a reset CC Gain and the user units are back at their defaults: the current would be scaled
+            // wrongly until the next full scan noticed, so Battery Status is read first. Anything else continues
+            // in QuickCurrentReadException with the retries of the general read.
+            // Fields used twice are loaded twice: a local costs a store more.
+            byte[] small = _small;
+            BusStatus status = _device.WriteRead(_currentReadRegisters, 0, 1, small, 0, 2);
+            // POR and CFGUPDATE are both in the low byte.
+            if (status != BusStatus.Ok || (small[0] & (Bq76952Registers.BatteryStatusPor | Bq76952Registers.BatteryStatusCfgUpdate)) != 0)
+            {
+                return QuickCurrentReadException(readings, status, false);
+            }
+            status = _device.WriteRead(_currentReadRegisters, 1, 1, small, 0, 2);
+            if (status != BusStatus.Ok)
+            {
+                return QuickCurrentReadException(readings, status, true);
+            }
+            CellMonitorStatistics statistics = _statistics;
+            statistics.Transfers += 2;
+            statistics.BusBytes += 10; // twice address+W, register, address+R, two data bytes
+            readings.Current_mA = (short)(small[0] | (small[1] << 8)) * _currentLsb_mA;
+            readings.CurrentValid = true;
+            return true;
+        }
+
+        // The quick current read's other cases: the Battery Status read failed or shows a reset, or (atCurrent)
+        // it was healthy and the CC2 read failed. Statistics as the general read keeps them.
+        private bool QuickCurrentReadException(CellMonitorReadings readings, BusStatus status, bool atCurrent)
+        {
+            readings.CurrentValid = false;
+            byte[] small = _small;
+            if (!atCurrent)
+            {
+                if (status != BusStatus.Ok)
+                {
+                    if (!RetryFailedRead(status, Bq76952Registers.BatteryStatus, small, 0, 2))
+                    {
+                        return false;
+                    }
+                }
+                else
+                {
+                    CountHealthyRead();
+                }
+                if ((small[0] & (Bq76952Registers.BatteryStatusPor | Bq76952Registers.BatteryStatusCfgUpdate)) != 0)
+                {
+                    return ReportResetFromCurrentRead(readings);
+                }
+                if (!ReadRegisters(Bq76952Registers.Cc2Current, small, 0, 2))
+                {
+                    return false;
+                }
+            }
+            else
+            {
+                CountHealthyRead();
+                if (!RetryFailedRead(status, Bq76952Registers.Cc2Current, small, 0, 2))
+                {
+                    return false;
+                }
+            }
+            readings.Current_mA = (short)(small[0] | (small[1] << 8)) * _currentLsb_mA;
+            readings.CurrentValid = true;
+            return true;
+        }
+
+        private void CountHealthyRead()
+        {
+            _statistics.Transfers++;
+            _statistics.BusBytes += 5;
+        }
+
+        // Whether ReadCurrent takes its quick path: follows _configured (set through SetConfigured).
+        private void SetConfigured(bool configured)
+        {
+            _configured = configured;
+            _quickCurrentRead = configured && !_crcMode && _checkResetOnCurrentRead;
+        }
+
+        /// <summary><see cref="ReadCurrent"/> through the general (retrying, CRC-checking) register reads.</summary>
+        private bool ReadCurrentGeneral(CellMonitorReadings readings)
+        {
             readings.CurrentValid = false;
             // Dispose clears _configured too.
             if (!_configured)
             {
                 return false;
             }
-            if (_crcMode)
-            {
-                return ReadCurrentChecked(readings);
-            }
-            // This runs every 10 ms: without CRC the healthy path is written out here (two register reads straight
-            // into _small, their statistics added once); anything else falls back to the retrying read.
-            II2cDevice device = _device;
-            byte[] frame = _frame;
-            byte[] small = _small;
-            int healthyReads = 0; // first attempts that succeeded and are not in the statistics yet
-            if (_checkResetOnCurrentRead)
-            {
-                // After a reset CC Gain and the user units are back at their defaults: the current would be
-                // scaled wrongly until the next full scan noticed, so look at Battery Status first.
-                frame[0] = Bq76952Registers.BatteryStatus;
-                BusStatus status = device.WriteRead(frame, 0, 1, small, 0, 2);
-                if (status == BusStatus.Ok)
-                {
-                    healthyReads = 1;
-                }
-                else if (!RetryFailedRead(status, Bq76952Registers.BatteryStatus, small, 0, 2))
-                {
-                    return false;
-                }
-                // POR and CFGUPDATE are both in the low byte.
-                if ((small[0] & (Bq76952Registers.BatteryStatusPor | Bq76952Registers.BatteryStatusCfgUpdate)) != 0)
-                {
-                    CountHealthyReads(healthyReads);
-                    return ReportResetFromCurrentRead(readings);
-                }
-            }
-            frame[0] = Bq76952Registers.Cc2Current;
-            BusStatus currentStatus = device.WriteRead(frame, 0, 1, small, 0, 2);
-            if (currentStatus == BusStatus.Ok)
-            {
-                healthyReads++;
-            }
-            else
-            {
-                CountHealthyReads(healthyReads);
-                healthyReads = 0;
-                if (!RetryFailedRead(currentStatus, Bq76952Registers.Cc2Current, small, 0, 2))
-                {
-                    return false;
-                }
-            }
-            CellMonitorStatistics statistics = _statistics;
-            statistics.Transfers += healthyReads;
-            statistics.BusBytes += 5 * healthyReads; // address+W, register, address+R, two data bytes
-            readings.Current_mA = (short)(small[0] | (small[1] << 8)) * _currentLsb_mA;
-            readings.CurrentValid = true;
-            return true;
-        }
-
-        private void CountHealthyReads(int reads)
-        {
-            _statistics.Transfers += reads;
-            _statistics.BusBytes += 5 * reads;
-        }
-
-        /// <summary><see cref="ReadCurrent"/> through the general (CRC-checking) register reads.</summary>
-        private bool ReadCurrentChecked(CellMonitorReadings readings)
-        {
             byte[] small = _small;
             if (_checkResetOnCurrentRead)
             {
@@ -713,7 +740,7 @@ namespace Bms.Drivers.Bq76952
         {
             // Re-configuring takes far longer than the fast task may: leave it to the next Measure.
             _statistics.ResetsDetected++;
-            _configured = false;
+            SetConfigured(false);
             _resetNotReported = true;
             readings.Faults |= CellMonitorFaults.DeviceReset;
             return false;
@@ -795,7 +822,7 @@ namespace Bms.Drivers.Bq76952
                 WriteSubcommand(Bq76952Registers.CbActiveCells, _small, 2);
             }
             _disposed = true;
-            _configured = false;
+            SetConfigured(false);
         }
 
         // ------------------------------------------------------------------ scan decoding

@@ -78,6 +78,9 @@ namespace Bms.Drivers.Bq769x0
         private readonly byte[] _configImage = new byte[ConfigBlockLength];
         private readonly byte[] _writeBuffer = new byte[2 + 2 * ConfigBlockLength];
         private readonly byte[] _readBuffer = new byte[2 * MirroredRegisters];
+        // The register byte of the 10 ms SYS_STAT read, and that read's framed size.
+        private readonly byte[] _sysStatRegister = { Bq769x0Registers.SysStat };
+        private readonly int _statusReadBytes;
         private readonly byte[] _scratch = new byte[4];
         private readonly CellMonitorStatistics _statistics = new CellMonitorStatistics();
 
@@ -137,6 +140,7 @@ namespace Bms.Drivers.Bq769x0
             _thermistorCount = configuration.ThermistorCount;
             _crc = configuration.CrcEnabled;
             _bytesPerDataByte = _crc ? 2 : 1;
+            _statusReadBytes = ReadOverheadBytes + _bytesPerDataByte;
             _retries = configuration.Retries;
             _shunt_uOhm = configuration.ShuntResistance_uOhm;
             _thermistor = configuration.Thermistor;
@@ -392,17 +396,43 @@ namespace Bms.Drivers.Bq769x0
         /// </summary>
         public bool ReadCurrent(CellMonitorReadings readings)
         {
-            readings.CurrentValid = false;
             if (!_configured)
             {
+                readings.CurrentValid = false;
                 return false;
             }
-            // This runs every 10 ms: the first attempt of the SYS_STAT read is written out here; a failed one
-            // continues with the remaining attempts of the general read.
+            // This runs every 10 ms. Written out: a healthy first SYS_STAT read with no flag at all (no protection
+            // flag, no reset, no coulomb-counter conversion waiting) while the latest conversion is young enough,
+            // which is then the current. Everything else continues in ReadCurrentAfterStatusRead.
             byte[] answer = _readBuffer;
-            _writeBuffer[0] = Bq769x0Registers.SysStat;
+            BusStatus result = _device.WriteRead(_sysStatRegister, 0, 1, answer, 0, _bytesPerDataByte);
+            int status = answer[0];
+            if (result != BusStatus.Ok || status != 0 || (_crc && answer[1] != Crc8.Table[_crcReadSeed ^ status]))
+            {
+                return ReadCurrentAfterStatusRead(readings, result);
+            }
+            CellMonitorStatistics statistics = _statistics;
+            statistics.Transfers++;
+            statistics.BusBytes += _statusReadBytes;
+            if (!_conversionSeen || _clock.Now_ms - _lastCcConversion_ms > _currentMaxAge_ms)
+            {
+                readings.CurrentValid = false;
+                int noFlags = CellMonitorFaults.None;
+                bool valid = UpdateCurrent(readings, status, false, ref noFlags);
+                readings.Faults |= noFlags;
+                return valid;
+            }
+            readings.Current_mA = _current_mA;
+            readings.CurrentValid = true;
+            return true;
+        }
+
+        // ReadCurrent after the first SYS_STAT attempt (in the answer buffer) failed, or showed a flag.
+        private bool ReadCurrentAfterStatusRead(CellMonitorReadings readings, BusStatus result)
+        {
+            readings.CurrentValid = false;
+            byte[] answer = _readBuffer;
             int readCount = _bytesPerDataByte;
-            BusStatus result = _device.WriteRead(_writeBuffer, 0, 1, answer, 0, readCount);
             bool crcValid = !_crc || answer[1] == Crc8.Table[_crcReadSeed ^ answer[0]];
             int status;
             if (result == BusStatus.Ok && crcValid)

@@ -63,6 +63,9 @@ namespace Bms.Firmware.Protection
         private long _temperatureLastValid_ms;
         private long _currentLastValid_ms;
         private bool _communicationLost;
+        // The 10 ms step looks at the measurement loss from this time on: the cell/temperature deadline, or at once
+        // (long.MinValue) while the loss is raised. Kept by SetCellTemperatureDeadline and SetCommunicationLost.
+        private long _currentStepCommunicationCheck_ms;
         private int _communicationCell;
 
         // Extremes of the valid values of the last UpdateCells (int.MinValue / int.MaxValue when none was valid).
@@ -199,7 +202,19 @@ namespace Bms.Firmware.Protection
             _allCellsValidMode = false;
             _temperatureLastValid_ms = now_ms;
             _currentLastValid_ms = now_ms;
-            _cellTemperatureDeadline_ms = now_ms + _timeout_ms;
+            SetCellTemperatureDeadline(now_ms + _timeout_ms);
+        }
+
+        private void SetCellTemperatureDeadline(long deadline_ms)
+        {
+            _cellTemperatureDeadline_ms = deadline_ms;
+            _currentStepCommunicationCheck_ms = _communicationLost ? long.MinValue : deadline_ms;
+        }
+
+        private void SetCommunicationLost(bool lost)
+        {
+            _communicationLost = lost;
+            _currentStepCommunicationCheck_ms = lost ? long.MinValue : _cellTemperatureDeadline_ms;
         }
 
         /// <summary>The highest active level of one quantity.</summary>
@@ -259,7 +274,7 @@ namespace Bms.Firmware.Protection
             {
                 EvaluateCurrent(current, now_ms);
             }
-            if (_communicationLost || now_ms >= _cellTemperatureDeadline_ms)
+            if (now_ms >= _currentStepCommunicationCheck_ms)
             {
                 UpdateCommunication(now_ms);
             }
@@ -479,7 +494,7 @@ namespace Bms.Firmware.Protection
                 _temperatureLastValid_ms = now_ms;
             }
             long deadline = (oldest < _temperatureLastValid_ms ? oldest : _temperatureLastValid_ms) + _timeout_ms;
-            _cellTemperatureDeadline_ms = deadline;
+            SetCellTemperatureDeadline(deadline);
             if (!anyTemperature)
             {
                 hottest = 0;
@@ -682,13 +697,13 @@ namespace Bms.Firmware.Protection
             bool lost = staleCell != -2;
             if (lost && !_communicationLost)
             {
-                _communicationLost = true;
+                SetCommunicationLost(true);
                 _communicationCell = staleCell;
                 _sink.OnEvent(now_ms, BmsEventCode.AfeCommunication, ProtectionLevel.Fault, staleCell, true);
             }
             else if (!lost && _communicationLost)
             {
-                _communicationLost = false;
+                SetCommunicationLost(false);
                 _sink.OnEvent(now_ms, BmsEventCode.AfeCommunication, ProtectionLevel.Fault, _communicationCell, false);
             }
         }

@@ -5,7 +5,7 @@ namespace Bms.Firmware.Scheduling
 {
     /// <summary>
     /// Deterministic time-triggered scheduler in the spirit of foxBMS's 1/10/100 ms tasks. Tasks are released
-    /// at fixed multiples of their period on the <see cref="IMonotonicClock"/>; <see cref="Poll"/> runs every
+    /// at fixed multiples of their period after their phase offset on the <see cref="IMonotonicClock"/>; <see cref="Poll"/> runs every
     /// task that is due, fastest first (registration order). The device loop and the host replay both only
     /// call <see cref="Poll"/>: the replay advances a virtual clock instead of waiting, so both behave alike.
     /// An activation overruns when it finishes later than its release plus its deadline (measured with
@@ -27,24 +27,33 @@ namespace Bms.Firmware.Scheduling
             public IPeriodicTask Task;
             public long Period_us;
             public long Deadline_us;
-            public long NextRelease_us;
+            // min(deadline, period - 1): a run that ends within this of its release neither overran its deadline
+            // nor let its next release pass, so one comparison clears both checks.
+            public long OnTimeBound_us;
+            public long Offset_us;
+            public long FirstRelease_us;
+            public long NextRelease_us = long.MaxValue;
+            // Runs, not counting the first task's quick polls (see QuickPolls).
             public long Runs;
+            // Periods passed over without a run (a part of Overruns).
+            public long Skipped;
             public long Overruns;
             public long LastRunTime_us;
             public long MaxRunTime_us;
         }
 
         private readonly TaskSlot[] _slots = new TaskSlot[MaxTasks];
+        // _slots[0]: the fastest task, due at nearly every poll.
+        private readonly TaskSlot _first;
         private int _taskCount;
         private bool _started;
-        // The earliest release of any task: a poll before it has nothing to run.
-        private long _earliestRelease_us;
-        // The earliest release of the tasks after the first (the fastest, due at nearly every poll): while none
-        // of them is due, a poll runs the first task and does not look at the others.
-        private long _laterEarliestRelease_us;
+        // The earliest release of the tasks after the first: while none of them is due, a poll runs the first task
+        // and does not look at the others. long.MaxValue with fewer than two tasks.
+        private long _laterEarliestRelease_us = long.MaxValue;
         // Whether every activation of the poll in progress met its deadline (the condition for the kick).
         private bool _allOnTime;
         // Fields, not auto-properties: each poll updates them, and a property's get/set is a call each.
+        // Not counting the quick polls (see QuickPolls).
         private long _ticks;
         private long _taskOverruns;
         private long _watchdogKicks;
@@ -62,25 +71,51 @@ namespace Bms.Firmware.Scheduling
             {
                 _slots[i] = new TaskSlot();
             }
+            _first = _slots[0];
         }
 
         /// <summary>Number of registered tasks.</summary>
         public int TaskCount { get { return _taskCount; } }
 
         /// <summary>Polls that ran at least one task.</summary>
-        public long Ticks { get { return _ticks; } }
+        public long Ticks { get { return _ticks + QuickPolls(); } }
 
         /// <summary>Activations that missed their deadline or were skipped, summed over all tasks.</summary>
         public long TaskOverruns { get { return _taskOverruns; } }
 
         /// <summary>Times the watchdog was kicked.</summary>
-        public long WatchdogKicks { get { return _watchdogKicks; } }
+        public long WatchdogKicks { get { return _watchdog != null ? _watchdogKicks + QuickPolls() : 0; } }
+
+        // Polls that ran only the first task, on time: each is one tick, one run of the first task and one kick
+        // (with a watchdog). Not counted as they happen: every run or skipped period of the first task moved its
+        // release on by one period, so the quick polls are those periods less the skipped ones and the other runs.
+        private long QuickPolls()
+        {
+            if (!_started || _taskCount == 0)
+            {
+                return 0;
+            }
+            TaskSlot first = _first;
+            return (first.NextRelease_us - first.FirstRelease_us) / first.Period_us - first.Skipped - first.Runs;
+        }
 
         /// <summary>
-        /// Registers a task before <see cref="Start"/>. <paramref name="deadline_us"/> is the latest completion
-        /// after release (0 = one period). Returns the task's index for the per-task counters.
+        /// Registers a task before <see cref="Start"/>, released at the start and then every period.
+        /// <paramref name="deadline_us"/> is the latest completion after release (0 = one period). Returns the
+        /// task's index for the per-task counters.
         /// </summary>
         public int AddTask(IPeriodicTask task, int period_ms, int deadline_us)
+        {
+            return AddTask(task, period_ms, deadline_us, 0);
+        }
+
+        /// <summary>
+        /// Registers a task before <see cref="Start"/>, first released <paramref name="offset_ms"/> after the start
+        /// (0 .. period - 1) and then every period: tasks with long runs can be kept out of each other's polls.
+        /// <paramref name="deadline_us"/> is the latest completion after release (0 = one period). Returns the
+        /// task's index for the per-task counters.
+        /// </summary>
+        public int AddTask(IPeriodicTask task, int period_ms, int deadline_us, int offset_ms)
         {
             if (task == null)
             {
@@ -102,25 +137,36 @@ namespace Bms.Firmware.Scheduling
             {
                 throw new ArgumentOutOfRangeException("deadline_us");
             }
+            if (offset_ms < 0 || offset_ms >= period_ms)
+            {
+                throw new ArgumentOutOfRangeException("offset_ms");
+            }
             int index = _taskCount++;
             TaskSlot slot = _slots[index];
             slot.Task = task;
             slot.Period_us = period_ms * 1000L;
             slot.Deadline_us = deadline_us == 0 ? period_ms * 1000L : deadline_us;
+            slot.OnTimeBound_us = slot.Deadline_us < slot.Period_us - 1 ? slot.Deadline_us : slot.Period_us - 1;
+            slot.Offset_us = offset_ms * 1000L;
             return index;
         }
 
-        /// <summary>Releases every task now (first activation at the current time, then every period).</summary>
+        /// <summary>Releases every task: first activation at the current time plus its offset, then every period.</summary>
         public void Start()
         {
             long now = _clock.Now_us;
+            long later = long.MaxValue;
             for (int i = 0; i < _taskCount; i++)
             {
-                _slots[i].NextRelease_us = now;
+                TaskSlot slot = _slots[i];
+                slot.NextRelease_us = now + slot.Offset_us;
+                slot.FirstRelease_us = slot.NextRelease_us;
+                if (i > 0 && slot.NextRelease_us < later)
+                {
+                    later = slot.NextRelease_us;
+                }
             }
-            // No task: nothing is ever due. One task: there are no later tasks.
-            _earliestRelease_us = _taskCount > 0 ? now : long.MaxValue;
-            _laterEarliestRelease_us = _taskCount > 1 ? now : long.MaxValue;
+            _laterEarliestRelease_us = later;
             _started = true;
         }
 
@@ -130,26 +176,72 @@ namespace Bms.Firmware.Scheduling
         /// </summary>
         public int Poll()
         {
+            // The clock is read once before the first task and once after each task: the end of one task is the
+            // start of the next (nothing but this bookkeeping runs in between).
+            long now = _clock.Now_us;
+            TaskSlot first = _first;
+            long release = first.NextRelease_us;
+            // Before Start (or without tasks) the first release is long.MaxValue: the general poll refuses it.
+            if (now < release || now >= _laterEarliestRelease_us)
+            {
+                return PollGeneral(now);
+            }
+            // Only the first task is due: run it, and if it ended on time with no later task due by then, this
+            // poll is one quick poll (a tick, a run, a kick).
+            first.Task.Run(release / 1000);
+            long end = _clock.Now_us;
+            long runTime = end - now;
+            first.LastRunTime_us = runTime;
+            if (runTime > first.MaxRunTime_us)
+            {
+                first.MaxRunTime_us = runTime;
+            }
+            if (end - release > first.OnTimeBound_us || end >= _laterEarliestRelease_us)
+            {
+                return FinishFirstThenLater(first, release, end);
+            }
+            first.NextRelease_us = release + first.Period_us;
+            IWatchdog watchdog = _watchdog;
+            if (watchdog != null)
+            {
+                watchdog.Kick();
+            }
+            return 1;
+        }
+
+        // A poll where the first task is not due, or a later one is: every due task in order.
+        private int PollGeneral(long now)
+        {
             if (!_started)
             {
                 throw new InvalidOperationException("Start must be called before Poll");
             }
-            long now = _clock.Now_us;
-            if (now < _earliestRelease_us)
+            TaskSlot first = _first;
+            if (now < first.NextRelease_us && now < _laterEarliestRelease_us)
             {
                 return 0;
             }
-            // The clock is read once before the first task and once after each task: the end of one task is the
-            // start of the next (nothing but this bookkeeping runs in between).
             _allOnTime = true;
             int ran = 0;
-            TaskSlot first = _slots[0];
             if (now >= first.NextRelease_us)
             {
                 now = RunSlot(first, now);
                 ran = 1;
             }
-            long earliest = first.NextRelease_us;
+            return RunLater(now, ran);
+        }
+
+        // The first task ran in Poll and either missed its deadline or bound, or a later task is due by its end.
+        private int FinishFirstThenLater(TaskSlot first, long release, long end)
+        {
+            _allOnTime = true;
+            Account(first, release, end);
+            return RunLater(end, 1);
+        }
+
+        // The tasks after the first (when one is due), then the tick and the kick.
+        private int RunLater(long now, int ran)
+        {
             long later = _laterEarliestRelease_us;
             if (now >= later)
             {
@@ -172,8 +264,6 @@ namespace Bms.Firmware.Scheduling
                 }
                 _laterEarliestRelease_us = later;
             }
-            _earliestRelease_us = later < earliest ? later : earliest;
-
             if (ran > 0)
             {
                 _ticks++;
@@ -192,36 +282,46 @@ namespace Bms.Firmware.Scheduling
             long release = slot.NextRelease_us;
             slot.Task.Run(release / 1000);
             long end = _clock.Now_us;
-            slot.Runs++;
             long runTime = end - start_us;
             slot.LastRunTime_us = runTime;
             if (runTime > slot.MaxRunTime_us)
             {
                 slot.MaxRunTime_us = runTime;
             }
-            long period = slot.Period_us;
-            long next = release + period;
-            if (end - release > slot.Deadline_us)
-            {
-                slot.Overruns++;
-                _taskOverruns++;
-                _allOnTime = false;
-            }
-            if (next <= end)
-            {
-                // Whole periods passed while we were late: skip them (no burst of catch-up runs) and count each.
-                long skipped = (end - next) / period + 1;
-                next += skipped * period;
-                slot.Overruns += skipped;
-                _taskOverruns += skipped;
-                _allOnTime = false;
-            }
-            slot.NextRelease_us = next;
+            Account(slot, release, end);
             return end;
         }
 
+        // The run count, deadline and skipped periods of an activation released at release that ended at end.
+        private void Account(TaskSlot slot, long release, long end)
+        {
+            slot.Runs++;
+            long period = slot.Period_us;
+            long next = release + period;
+            if (end - release > slot.OnTimeBound_us)
+            {
+                if (end - release > slot.Deadline_us)
+                {
+                    slot.Overruns++;
+                    _taskOverruns++;
+                    _allOnTime = false;
+                }
+                if (next <= end)
+                {
+                    // Whole periods passed while we were late: skip them (no burst of catch-up runs) and count each.
+                    long skipped = (end - next) / period + 1;
+                    next += skipped * period;
+                    slot.Overruns += skipped;
+                    slot.Skipped += skipped;
+                    _taskOverruns += skipped;
+                    _allOnTime = false;
+                }
+            }
+            slot.NextRelease_us = next;
+        }
+
         /// <summary>Activations of task <paramref name="index"/>.</summary>
-        public long GetRuns(int index) { return _slots[index].Runs; }
+        public long GetRuns(int index) { return index == 0 ? _slots[0].Runs + QuickPolls() : _slots[index].Runs; }
 
         /// <summary>Overruns (late or skipped activations) of task <paramref name="index"/>.</summary>
         public long GetOverruns(int index) { return _slots[index].Overruns; }

@@ -34,6 +34,12 @@ namespace Bms.Firmware.Composition
         public const int MeasurementTask = 1;
         /// <summary>Index of the 1 s task.</summary>
         public const int SlowTask = 2;
+        /// <summary>
+        /// Release of the 1 s task after the 100 ms task's (ms): its long duties (open-wire check, up to 12.4 ms of
+        /// conversion waits on an LTC681x chain) never share a poll with the AFE scan, so the 10 ms task released
+        /// during either still meets its deadline.
+        /// </summary>
+        public const int SlowTaskOffset_ms = 50;
         /// <summary>Longest wait for a complete first scan before the estimator starts anyway.</summary>
         public const int EstimatorStartTimeout_ms = 2000;
         // Bytes of the state record copied and checked per 100 ms tick (about 1,100 IL instructions, so that no
@@ -190,7 +196,7 @@ namespace Bms.Firmware.Composition
             // The 10 ms task is the system itself (IPeriodicTask.Run): one call less on the path run 10 times a tick.
             _scheduler.AddTask(this, 10, 0);
             _scheduler.AddTask(new MeasurementTaskBody(this), 100, 0);
-            _scheduler.AddTask(new SlowTaskBody(this), 1000, 0);
+            _scheduler.AddTask(new SlowTaskBody(this), 1000, 0, SlowTaskOffset_ms);
         }
 
         // ---- public surface ------------------------------------------------------------------------------
@@ -231,7 +237,8 @@ namespace Bms.Firmware.Composition
             Log("BMS: started");
             _scheduler.Start();
             _started = true;
-            // First activation of every task now, so the first Poll of the caller is never late.
+            // First activation of the 10 ms and 100 ms tasks now (the 1 s task follows at its offset), so the first
+            // Poll of the caller is never late.
             _scheduler.Poll();
         }
 
@@ -439,8 +446,9 @@ namespace Bms.Firmware.Composition
 
         private void RunMeasurement(long now_ms)
         {
-            // Not in a poll that also runs the 1 s task (released no later than this one): that tick is long already.
-            if (_persisting && _scheduler.GetNextRelease_us(SlowTask) / 1000 > now_ms)
+            // Not in a 100 ms tick that also runs the 1 s task (released before the next 100 ms activation, or
+            // overdue): that tick is long already.
+            if (_persisting && _scheduler.GetNextRelease_us(SlowTask) / 1000 - now_ms >= 100)
             {
                 _persisting = !_stateRecord.ContinueSave(PersistSliceBytes);
             }

@@ -41,4 +41,61 @@ public class Bq76952CurrentReadStatisticsTests
         Assert.Equal(expectOk ? 0 : 1, s.FailedTransfers - failed);
         if (nacks == 0) Assert.Equal(crc ? 14 : 10, s.BusBytes - bytes);
     }
+
+    /// <summary>Lets the chip answer, except that it does not acknowledge transfers first .. first + count - 1.</summary>
+    private sealed class NackingBus : Bms.Hal.II2cDevice
+    {
+        private readonly Bms.Hal.II2cDevice _inner;
+        private int _transfer;
+        public int First = int.MaxValue;
+        public int Count;
+        public NackingBus(Bms.Hal.II2cDevice inner) { _inner = inner; }
+        public int Address => _inner.Address;
+        private bool Nack() { int t = _transfer++; return t >= First && t < First + Count; }
+        public Bms.Hal.BusStatus Write(byte[] buffer, int offset, int count) => Nack() ? Bms.Hal.BusStatus.AddressNack : _inner.Write(buffer, offset, count);
+        public Bms.Hal.BusStatus Read(byte[] buffer, int offset, int count) => Nack() ? Bms.Hal.BusStatus.AddressNack : _inner.Read(buffer, offset, count);
+        public Bms.Hal.BusStatus WriteRead(byte[] w, int wo, int wc, byte[] r, int ro, int rc) => Nack() ? Bms.Hal.BusStatus.AddressNack : _inner.WriteRead(w, wo, wc, r, ro, rc);
+        public void Start() { _transfer = 0; }
+    }
+
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(true, 1)]
+    [InlineData(false, 2)]
+    [InlineData(true, 2)]
+    [InlineData(false, 3)]
+    [InlineData(true, 3)]
+    public void A_failing_current_transfer_after_a_healthy_status_read_is_retried_and_counted(bool crc, int nacks)
+    {
+        var pack = new Bms.Emulators.Common.EmulatedPack(16, 3) { Current_mA = -1234 };
+        for (int i = 0; i < 16; i++) pack.CellVoltage_mV[i] = 3600 + 7 * i;
+        var chip = new Bms.Emulators.Bq76952.Bq76952Emulator(pack, crc, new Bms.Drivers.Bq76952.Bq76952Configuration(16).CellInputMask);
+        var bus = new NackingBus(chip);
+        var config = new Bms.Drivers.Bq76952.Bq76952Configuration(16) { CrcMode = crc, Ts2Thermistor = true };
+        var driver = new Bms.Drivers.Bq76952.Bq76952(bus, new VirtualClock(), config);
+        var readings = new Bms.Drivers.CellMonitoring.CellMonitorReadings(driver.CellCount, driver.TemperatureCount);
+        Assert.True(driver.Initialize());
+        Assert.True(driver.ReadCurrent(readings));
+        var s = driver.Statistics;
+        long transfers = s.Transfers, retries = s.Retries, failed = s.FailedTransfers, bytes = s.BusBytes;
+        bus.Start();
+        bus.First = 1; // the CC2 read, after a healthy Battery Status read
+        bus.Count = nacks;
+        readings.CurrentValid = true;
+        bool ok = driver.ReadCurrent(readings);
+
+        int attempts = config.MaxAttempts;
+        bool expectOk = nacks < attempts;
+        Assert.Equal(expectOk, ok);
+        Assert.Equal(expectOk, readings.CurrentValid);
+        if (expectOk) Assert.Equal(-1234, readings.Current_mA);
+        int secondTransfers = Math.Min(nacks + 1, attempts);
+        Assert.Equal(1 + secondTransfers, s.Transfers - transfers);
+        Assert.Equal(secondTransfers - 1, s.Retries - retries);
+        Assert.Equal(expectOk ? 0 : 1, s.FailedTransfers - failed);
+        // A NACKed transfer is the address byte alone.
+        int frame = crc ? 7 : 5;
+        Assert.Equal(frame + nacks + (expectOk ? frame : 0), s.BusBytes - bytes);
+    }
 }
+

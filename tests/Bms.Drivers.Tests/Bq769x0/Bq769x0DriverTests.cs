@@ -192,6 +192,34 @@ public class Bq769x0DriverTests(ITestOutputHelper output)
         Assert.Equal(0, rig.Chip.Peek(Bq769x0Registers.SysStat) & Bq769x0Registers.StatCcReady);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Current_reads_count_every_transfer_and_byte_the_chip_saw(bool crc)
+    {
+        // The 10 ms read's written-out path (status only) and the conversion path must both keep the statistics.
+        var rig = new Bq769x0Rig(Bq769x0Variant.Bq76940, 15, 3, crc: crc);
+        rig.Pack.Current_mA = -7000;
+        rig.StartAndSettle();
+        long transfers = rig.Driver.Statistics.Transfers, bytes = rig.Driver.Statistics.BusBytes;
+        long chipTransfers = rig.Chip.Transactions, chipBytes = rig.Chip.BusBytes;
+        int valid = 0;
+        for (int step = 0; step < 300; step++)
+        {
+            rig.Clock.Advance_us(10_000);
+            if (rig.Driver.ReadCurrent(rig.Readings))
+            {
+                valid++;
+                Assert.True(rig.Readings.CurrentValid);
+                Assert.InRange(rig.Readings.Current_mA, -7005, -6995);
+            }
+        }
+        Assert.Equal(300, valid);
+        Assert.Equal(rig.Chip.Transactions - chipTransfers, rig.Driver.Statistics.Transfers - transfers);
+        Assert.Equal(rig.Chip.BusBytes - chipBytes, rig.Driver.Statistics.BusBytes - bytes);
+        Assert.Equal(0, rig.Driver.Statistics.Retries);
+    }
+
     [Fact]
     public void Coulomb_counter_averages_the_current_over_its_250_ms_window()
     {

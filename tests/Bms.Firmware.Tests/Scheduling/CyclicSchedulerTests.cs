@@ -126,6 +126,115 @@ public class CyclicSchedulerTests
     }
 
     [Fact]
+    public void A_phase_offset_releases_a_task_at_its_offset_and_keeps_its_period()
+    {
+        var clock = new VirtualClock(0);
+        var log = new List<(string, long)>();
+        var dog = new CountingWatchdog(clock);
+        var s = new CyclicScheduler(clock, dog);
+        var tasks = new[] { new LoggingTask("10ms", clock, log), new LoggingTask("100ms", clock, log), new LoggingTask("1s", clock, log) };
+        s.AddTask(tasks[0], 10, 0);
+        s.AddTask(tasks[1], 100, 0);
+        s.AddTask(tasks[2], 1000, 0, 50);
+        clock.AdvanceTo_ms(3);
+        s.Start();
+        Assert.Equal(53_000, s.GetNextRelease_us(2));
+        for (int t = 3; t <= 3003; t += 10) { clock.AdvanceTo_ms(t); s.Poll(); }
+        Assert.Equal(new long[] { 53, 1053, 2053 }, log.Where(e => e.Item1 == "1s").Select(e => e.Item2).ToArray());
+        Assert.Equal(31, log.Count(e => e.Item1 == "100ms"));
+        Assert.Equal(301, tasks[0].Runs);
+        // Never in the same poll as the 100 ms task: each 1 s run directly follows a 10 ms run of the same release.
+        for (int i = 0; i < log.Count; i++)
+        {
+            if (log[i].Item1 == "1s")
+            {
+                Assert.Equal(("10ms", log[i].Item2), log[i - 1]);
+            }
+        }
+        Assert.Equal(0, s.TaskOverruns);
+        Assert.Equal(301, dog.Kicks);
+        Assert.Equal(301, s.Ticks);
+    }
+
+    [Fact]
+    public void A_long_task_at_an_offset_does_not_make_the_fast_task_late_where_sharing_the_poll_did()
+    {
+        // A 7 ms task every 100 ms and a 12.4 ms task every second: in one poll they end 19.4 ms after the release,
+        // past the next 10 ms release; 50 ms apart each leaves the 10 ms task its deadline.
+        foreach (int offset in new[] { 0, 50 })
+        {
+            var clock = new VirtualClock(0);
+            var s = new CyclicScheduler(clock, new CountingWatchdog(clock));
+            s.AddTask(new LoggingTask("10ms", clock, new List<(string, long)>()) { RunTime_us = 200 }, 10, 0);
+            s.AddTask(new LoggingTask("100ms", clock, new List<(string, long)>()) { RunTime_us = 7_000 }, 100, 0);
+            s.AddTask(new LoggingTask("1s", clock, new List<(string, long)>()) { RunTime_us = 12_400 }, 1000, 0, offset);
+            s.Start();
+            for (int t = 0; t < 10_000; t++) { clock.AdvanceTo_ms(t); s.Poll(); clock.Advance_us(500); }
+            Assert.Equal(offset, s.GetNextRelease_us(2) / 1000 % 1000);
+            Assert.Equal(0, s.GetOverruns(1));
+            Assert.Equal(0, s.GetOverruns(2));
+            if (offset == 0)
+            {
+                // Each second the release at 10 ms runs at 19.6 ms, ends past its deadline and lets the release at
+                // 20 ms pass: two overruns.
+                Assert.Equal(20, s.GetOverruns(0));
+                Assert.Equal(20, s.TaskOverruns);
+            }
+            else
+            {
+                Assert.Equal(0, s.TaskOverruns);
+                Assert.Equal(1000, s.GetRuns(0));
+            }
+        }
+    }
+
+    [Fact]
+    public void A_single_task_at_an_offset_runs_like_one_started_that_much_later()
+    {
+        // Same random run times (with overruns) and polls: the offset only shifts the releases.
+        var clockA = new VirtualClock(0);
+        var clockB = new VirtualClock(0);
+        var dogA = new CountingWatchdog();
+        var dogB = new CountingWatchdog();
+        var a = new CyclicScheduler(clockA, dogA);
+        var b = new CyclicScheduler(clockB, dogB);
+        var randomA = new Random(7);
+        var randomB = new Random(7);
+        a.AddTask(new RandomTask(clockA, randomA), 100, 30_000, 40);
+        b.AddTask(new RandomTask(clockB, randomB), 100, 30_000);
+        a.Start();
+        clockA.Advance_us(40_000);
+        clockB.Advance_us(40_000);
+        b.Start();
+        var gaps = new Random(8);
+        for (int i = 0; i < 20_000; i++)
+        {
+            Assert.Equal(b.Poll(), a.Poll());
+            long gap = gaps.Next(0, 25_000);
+            clockA.Advance_us(gap);
+            clockB.Advance_us(gap);
+        }
+        Assert.True(a.TaskOverruns > 0);
+        Assert.Equal(b.TaskOverruns, a.TaskOverruns);
+        Assert.Equal(b.GetRuns(0), a.GetRuns(0));
+        Assert.Equal(b.GetNextRelease_us(0), a.GetNextRelease_us(0));
+        Assert.Equal(b.GetMaxRunTime_us(0), a.GetMaxRunTime_us(0));
+        Assert.Equal(b.Ticks + 0, a.Ticks);
+        Assert.Equal(dogB.Kicks, dogA.Kicks);
+    }
+
+    private sealed class RandomTask : IPeriodicTask
+    {
+        private readonly VirtualClock _clock;
+        private readonly Random _random;
+        public RandomTask(VirtualClock clock, Random random) { _clock = clock; _random = random; }
+        public void Run(long release_ms)
+        {
+            _clock.Advance_us(_random.Next(10) == 0 ? _random.Next(20_000, 250_000) : _random.Next(0, 5_000));
+        }
+    }
+
+    [Fact]
     public void Poll_allocates_nothing()
     {
         var clock = new VirtualClock(0);
@@ -147,6 +256,8 @@ public class CyclicSchedulerTests
         var s = new CyclicScheduler(clock, null!);
         Assert.Throws<InvalidOperationException>(() => s.Poll());
         Assert.Throws<ArgumentOutOfRangeException>(() => s.AddTask(new NoOpTask(), 0, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => s.AddTask(new NoOpTask(), 100, 0, 100));
+        Assert.Throws<ArgumentOutOfRangeException>(() => s.AddTask(new NoOpTask(), 100, 0, -1));
         s.Start();
         Assert.Throws<InvalidOperationException>(() => s.AddTask(new NoOpTask(), 10, 0));
     }

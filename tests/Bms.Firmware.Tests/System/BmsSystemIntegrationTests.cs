@@ -70,9 +70,10 @@ public class BmsSystemIntegrationTests
         var first = new SystemRig(cells: 36, configure: c => { c.InitialSoc_pcm = 60000; c.SocPersistPeriod_ms = 20000; }, storage: storage);
         first.SetCells(profile.OcvFromSoc_mV(60000, 250));
         first.Bms.Start();
-        first.RunMs(20000);
+        // The 1 s task runs 50 ms after the 100 ms task (BmsSystem.SlowTaskOffset_ms).
+        first.RunMs(20000 + BmsSystem.SlowTaskOffset_ms);
         var record = first.Bms.StateRecord!;
-        Assert.True(record.SaveInProgress); // begun at 20 s, written over the following ticks
+        Assert.True(record.SaveInProgress); // begun at 20.05 s, written over the following ticks
         Assert.Equal(0u, record.LastSequence);
         first.RunMs(6000);
         Assert.False(record.SaveInProgress);
