@@ -53,6 +53,9 @@ namespace Bms.Firmware.Safety
         private readonly bool[] _cellReferenceSet;
         private readonly bool[] _cellCollapsed;
         private readonly int[] _collapseLimit_mV;
+        // At least the highest of _collapseLimit_mV (raised with any limit, recomputed after each full move of the
+        // references): a lowest valid cell above it means no cell is collapsed, without looking at each cell.
+        private int _highestCollapseLimit_mV = int.MaxValue;
         private readonly int[] _cellReference_mV;
         private readonly int[] _referenceDrop_mV;
         private readonly bool[] _referenceSurveyed;
@@ -483,6 +486,11 @@ namespace Bms.Firmware.Safety
         {
             if (!_anyCollapsed)
             {
+                if (s.CellSummaryKnown && s.LowestCell_mV > _highestCollapseLimit_mV)
+                {
+                    // Every valid cell is above every limit; the invalid ones keep their verdict (not collapsed).
+                    return;
+                }
                 int[] voltage = s.CellVoltage_mV;
                 int[] limit = _collapseLimit_mV;
                 int n = _cellCount;
@@ -539,7 +547,12 @@ namespace Bms.Firmware.Safety
             _cellReference_mV[i] = reference;
             long bound = (long)reference * (100 - _config.CellVoltageDrop_pct) - 1;
             long limit = bound >= 0 ? bound / 100 : -((-bound + 99) / 100);
-            _collapseLimit_mV[i] = limit > int.MaxValue ? int.MaxValue : limit < int.MinValue ? int.MinValue : (int)limit;
+            int cellLimit = limit > int.MaxValue ? int.MaxValue : limit < int.MinValue ? int.MinValue : (int)limit;
+            _collapseLimit_mV[i] = cellLimit;
+            if (cellLimit > _highestCollapseLimit_mV)
+            {
+                _highestCollapseLimit_mV = cellLimit;
+            }
         }
 
         /// <summary>
@@ -627,6 +640,20 @@ namespace Bms.Firmware.Safety
                     SetCollapseLimit(i);
                 }
                 _cellReferenceTime_ms[i] = now;
+            }
+            if (_referenceNextCell < 0)
+            {
+                // Every cell moved: the bound comes down to the highest limit again (it only rose in between).
+                int highest = int.MinValue;
+                int[] limits = _collapseLimit_mV;
+                for (int i = 0; i < _cellCount; i++)
+                {
+                    if (limits[i] > highest)
+                    {
+                        highest = limits[i];
+                    }
+                }
+                _highestCollapseLimit_mV = highest;
             }
         }
 
