@@ -41,6 +41,14 @@ namespace Bms.Drivers.CellMonitoring
         /// <summary>true when <see cref="StackVoltage_mV"/> was read in this scan.</summary>
         public bool StackVoltageValid;
 
+        /// <summary>
+        /// true when this scan did not convert the thermistors and the temperatures flagged valid repeat the last
+        /// conversion's (a driver that converts them every few scans; see the driver's configuration). Readers that
+        /// fit rates over time take only the scans where this is false as new samples. Cleared by
+        /// <see cref="InvalidateAll"/>.
+        /// </summary>
+        public bool TemperaturesHeld;
+
         /// <summary>Chip-reported conditions, a combination of <see cref="CellMonitorFaults"/> flags.</summary>
         public int Faults;
 
@@ -73,6 +81,7 @@ namespace Bms.Drivers.CellMonitoring
         public void InvalidateAll()
         {
             CellSummaryKnown = false;
+            TemperaturesHeld = false;
             // Array.Clear is native in nanoCLR: one call instead of an interpreted loop over every flag.
             Array.Clear(CellValid, 0, CellValid.Length);
             Array.Clear(TemperatureValid, 0, TemperatureValid.Length);

@@ -89,6 +89,14 @@ namespace Bms.Drivers.Ltc681x
         private readonly int[] _thermistorAuxWord;  // aux word (group × 3 + word) of each thermistor rank
         private readonly int[] _temperatureHint;    // per channel: the Ntc table segment of the last conversion
         private readonly int _cellConversionWait_us;
+        private readonly int _temperatureScanInterval;
+        private readonly int[] _heldTemperature_dC;    // the last conversion's temperatures and their validity
+        private readonly bool[] _heldTemperatureValid;
+        private int _scansSinceTemperatures;           // 0: this scan converts the thermistors
+        private readonly int _scanCycle;               // scans per thermistor conversion (1 without thermistors)
+        private int _cycleBusBytes;                    // bus bytes of the scans of the cycle so far
+        private bool _heldAllValid;                    // every channel of the last conversion was valid
+        private int _cellGroupsMissing;                // device blocks of used cells this scan's cell reads missed
         private readonly int _auxConversionWait_us;
 
         // Wire words (CMD0 CMD1 PEC0 PEC1, big-endian) of the commands every scan sends: the PEC of a command
@@ -242,6 +250,14 @@ namespace Bms.Drivers.Ltc681x
                 _thermistorAuxWord[i] = group * 3 + word;
             }
             _temperatureHint = new int[thermistors * _devices];
+            if (configuration.TemperatureScanInterval < 1 || configuration.TemperatureScanInterval > 10)
+            {
+                throw new ArgumentException("TemperatureScanInterval must be 1..10");
+            }
+            _temperatureScanInterval = configuration.TemperatureScanInterval;
+            _heldTemperature_dC = new int[thermistors * _devices];
+            _heldTemperatureValid = new bool[thermistors * _devices];
+            _scanCycle = thermistors > 0 ? _temperatureScanInterval : 1;
             _cellConversionWait_us = Ltc681xVariantInfo.CellConversionWait_us(_variant);
             _auxConversionWait_us = Ltc681xVariantInfo.AuxConversionWait_us(_variant);
             _rdcfgaWord = CommandWord(Ltc681xCommands.RDCFGA);
@@ -314,6 +330,9 @@ namespace Bms.Drivers.Ltc681x
         {
             _awake = false;
             _openWireLatched = false;
+            // A (re)initialised chain has no conversion worth repeating: the next scan converts the thermistors.
+            _scansSinceTemperatures = 0;
+            _cycleBusBytes = 0;
             bool written = WriteConfiguration();
             _delay.Wait_us(ReferencePowerUp_us);
             int resets = VerifyConfiguration(false);
@@ -352,7 +371,30 @@ namespace Bms.Drivers.Ltc681x
 
             if (_thermistorGpio.Length > 0)
             {
-                complete &= MeasureTemperatures(readings);
+                if (_scansSinceTemperatures == 0)
+                {
+                    complete &= MeasureTemperatures(readings);
+                    if (_temperatureScanInterval > 1)
+                    {
+                        int channels = _heldTemperature_dC.Length;
+                        Array.Copy(readings.Temperature_dC, _heldTemperature_dC, channels);
+                        Array.Copy(readings.TemperatureValid, _heldTemperatureValid, channels);
+                        bool allValid = true;
+                        for (int c = 0; c < channels; c++)
+                        {
+                            allValid &= _heldTemperatureValid[c];
+                        }
+                        _heldAllValid = allValid;
+                    }
+                }
+                else
+                {
+                    complete &= RepeatTemperatures(readings);
+                }
+                if (++_scansSinceTemperatures >= _temperatureScanInterval)
+                {
+                    _scansSinceTemperatures = 0;
+                }
             }
 
             if (_openWireLatched)
@@ -360,7 +402,22 @@ namespace Bms.Drivers.Ltc681x
                 _scanFaults |= CellMonitorFaults.OpenWire;
             }
             readings.Faults = _scanFaults;
-            _statistics.LastScanBusBytes = (int)(_statistics.BusBytes - startBytes);
+            int scanBytes = (int)(_statistics.BusBytes - startBytes);
+            if (_scanCycle == 1)
+            {
+                _statistics.LastScanBusBytes = scanBytes;
+            }
+            else
+            {
+                // Scans differ (one of the cycle converts the thermistors): the mean of the cycle is the honest
+                // figure per scan, reported once the cycle is complete.
+                _cycleBusBytes += scanBytes;
+                if (_scansSinceTemperatures == 0)
+                {
+                    _statistics.LastScanBusBytes = _cycleBusBytes / _scanCycle;
+                    _cycleBusBytes = 0;
+                }
+            }
             return complete && (_scanFaults & (CellMonitorFaults.CommunicationError | CellMonitorFaults.DeviceMissing)) == 0;
         }
 
@@ -547,6 +604,7 @@ namespace Bms.Drivers.Ltc681x
             int[] voltages = readings.CellVoltage_mV;
             bool[] cellValid = readings.CellValid;
             int invalid = 0;
+            int missing = 0;
             // int: 6,554 mV at most per cell (code 65,534), far below int.MaxValue for any chain.
             int sum = 0;
             int highest = int.MinValue;
@@ -564,6 +622,7 @@ namespace Bms.Drivers.Ltc681x
                     if (!groupOk[okIndex])
                     {
                         invalid += inGroup > 3 ? 3 : inGroup;
+                        missing++;
                         continue;
                     }
                     // Cell voltages of the used inputs (CodeToMillivolts); an unconverted one reads InvalidCode.
@@ -642,6 +701,7 @@ namespace Bms.Drivers.Ltc681x
                     }
                 }
             }
+            _cellGroupsMissing = missing;
             readings.ValidCellCount = _cellCount - invalid;
             readings.ValidCellSum_mV = sum;
             readings.HighestCell_mV = highest;
@@ -747,6 +807,45 @@ namespace Bms.Drivers.Ltc681x
                 }
             }
             return complete;
+        }
+
+        /// <summary>
+        /// A scan between thermistor conversions: the last conversion's temperatures again, but only for devices
+        /// whose every cell group answered in this scan (a device that stopped answering has no temperatures);
+        /// false when a channel is invalid.
+        /// </summary>
+        private bool RepeatTemperatures(CellMonitorReadings readings)
+        {
+            int channels = _heldTemperature_dC.Length;
+            Array.Copy(_heldTemperature_dC, readings.Temperature_dC, channels);
+            readings.TemperaturesHeld = true;
+            if (_cellGroupsMissing == 0)
+            {
+                // Every device answered every cell group of this scan.
+                Array.Copy(_heldTemperatureValid, readings.TemperatureValid, channels);
+                return _heldAllValid;
+            }
+            int perDevice = _thermistorGpio.Length;
+            int devices = _devices;
+            int groups = _cellGroupsToRead;
+            bool[] groupOk = _cellGroupOk;
+            bool[] heldValid = _heldTemperatureValid;
+            bool[] temperatureValid = readings.TemperatureValid;
+            int channel = 0;
+            for (int d = 0; d < devices; d++, channel += perDevice)
+            {
+                bool answered = true;
+                for (int k = d; k < groups * devices; k += devices)
+                {
+                    answered &= groupOk[k];
+                }
+                if (answered)
+                {
+                    Array.Copy(heldValid, channel, temperatureValid, channel, perDevice);
+                }
+            }
+            // Some device did not answer: at least its channels are invalid.
+            return false;
         }
 
         // ---- configuration ----------------------------------------------------------------------------

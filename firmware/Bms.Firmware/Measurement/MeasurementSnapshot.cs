@@ -36,6 +36,11 @@ namespace Bms.Firmware.Measurement
         public readonly int[] Temperature_dC;
         /// <summary>Validity per temperature channel.</summary>
         public readonly bool[] TemperatureValid;
+        /// <summary>
+        /// true when this scan did not convert the thermistors and the valid temperatures repeat the last
+        /// conversion's (an AFE converting them every few scans): no new sample for rates fitted over time.
+        /// </summary>
+        public bool TemperaturesHeld;
 
         /// <summary>Pack current, positive = charging.</summary>
         public int Current_mA;

@@ -391,6 +391,28 @@ namespace Bms.Firmware.Safety
                 _lastLoad_ms = now;
             }
 
+            if (!s.TemperaturesHeld)
+            {
+                UpdateSensors(s, now);
+            }
+            // else: no new temperature sample in this scan (the AFE repeats the last conversion): (b) and (c) keep
+            // the verdicts of that conversion, the rate windows and buckets wait for the next one.
+
+            if (!RunawayConfirmed && (_anyCollapsed || _maxTemperatureReached) && _rateCondition)
+            {
+                RunawayConfirmed = true;
+                RunawayTime_ms = now;
+                RunawaySensor = _rateSensor;
+                RunawayCell = FirstCollapsedCell();
+                _sink.OnEvent(now, BmsEventCode.ThermalRunaway, ProtectionLevel.Fault, _rateSensor, true);
+            }
+
+            AccumulateBuckets(s, now);
+        }
+
+        /// <summary>Plausibility, (b) and (c) for every sensor's new reading.</summary>
+        private void UpdateSensors(MeasurementSnapshot s, long now)
+        {
             // Each trusted reading adds its share of (b) and (c). The steady case, written out here with the arrays
             // in locals, runs for every sensor every tick.
             bool maxTemperatureReached = false;
@@ -466,17 +488,6 @@ namespace Bms.Firmware.Safety
                 bucketSum[j] += v;
             }
             _maxTemperatureReached = maxTemperatureReached;
-
-            if (!RunawayConfirmed && (_anyCollapsed || _maxTemperatureReached) && _rateCondition)
-            {
-                RunawayConfirmed = true;
-                RunawayTime_ms = now;
-                RunawaySensor = _rateSensor;
-                RunawayCell = FirstCollapsedCell();
-                _sink.OnEvent(now, BmsEventCode.ThermalRunaway, ProtectionLevel.Fault, _rateSensor, true);
-            }
-
-            AccumulateBuckets(s, now);
         }
 
         // ---------------------------------------------------------------- cells, condition (a)

@@ -575,6 +575,7 @@ namespace Bms.Firmware.Composition
             {
                 snapshot.StackVoltageValid = false;
             }
+            snapshot.TemperaturesHeld = readings.TemperaturesHeld;
             snapshot.AfeFaults = readings.Faults;
             snapshot.AfeScanOk = ok;
             snapshot.Time_ms = now_ms;
