@@ -68,7 +68,6 @@ namespace Bms.Drivers.Ltc681x
         private readonly int _pullUp_ohm;
 
         private readonly byte[] _tx;
-        private readonly byte[] _txRead;            // command, then 0xFF to clock the answers out (filled once)
         private readonly byte[] _rx;
         private readonly int _frame;                // command + 8 bytes per device
         private readonly byte[] _groupData;         // configuration and aux reads, wire layout (device d at 4 + 8·d)
@@ -96,23 +95,26 @@ namespace Bms.Drivers.Ltc681x
         private readonly int _scanCycle;               // scans per thermistor conversion (1 without thermistors)
         private int _cycleBusBytes;                    // bus bytes of the scans of the cycle so far
         private bool _heldAllValid;                    // every channel of the last conversion was valid
-        private int _cellGroupsMissing;                // device blocks of used cells this scan's cell reads missed
+        private readonly bool[] _allCellsValid;        // true everywhere: copied over the readings' flags
+        private int _cellGroupsMissing;
+        private int _temperaturesInvalid;              // channels the last conversion could not read                // device blocks of used cells this scan's cell reads missed
         private readonly int _auxConversionWait_us;
 
-        // Wire words (CMD0 CMD1 PEC0 PEC1, big-endian) of the commands every scan sends: the PEC of a command
-        // never changes, so it is computed once here instead of at every transfer.
-        private readonly int _rdcfgaWord;
-        private readonly int _clrcellWord;
-        private readonly int _clrauxWord;
-        private readonly int _adcvWord;
-        private readonly int _adaxWord;
+        // The PEC of a command never changes, so every command the driver sends is built once here: read frames
+        // (CMD0 CMD1 PEC0 PEC1, then 0xFF to clock the answers out) and data-less commands are sent as they are,
+        // the configuration writes start from their wire word (CMD0 in the top byte).
+        private readonly byte[] _rdcfgaFrame;
+        private readonly byte[] _rdcfgbFrame;
+        private readonly byte[][] _cellGroupFrames = new byte[6][];
+        private readonly byte[][] _auxGroupFrames = new byte[4][];
+        private readonly byte[] _clrcellCommand;
+        private readonly byte[] _clrauxCommand;
+        private readonly byte[] _adcvCommand;
+        private readonly byte[] _adaxCommand;
+        private readonly byte[] _adowPullUpCommand;
+        private readonly byte[] _adowPullDownCommand;
         private readonly int _wrcfgaWord;
         private readonly int _wrcfgbWord;
-        private readonly int _rdcfgbWord;
-        private readonly int _adowPullUpWord;
-        private readonly int _adowPullDownWord;
-        private readonly int[] _cellGroupWords = new int[6];
-        private readonly int[] _auxGroupWords = new int[4];
 
         private long _lastActivity_us;
         private long _lastCommand_us;
@@ -232,11 +234,6 @@ namespace Bms.Drivers.Ltc681x
             _pullUpCodes = new int[MaxInputs * _devices];
             _pullDownCodes = new int[MaxInputs * _devices];
             _auxCodes = new int[MaxAuxWords * _devices];
-            _txRead = new byte[frame];
-            for (int i = 4; i < frame; i++)
-            {
-                _txRead[i] = 0xFF;
-            }
             _invalidCodes = new int[MaxInputs * _devices];
             for (int i = 0; i < _invalidCodes.Length; i++)
             {
@@ -258,25 +255,30 @@ namespace Bms.Drivers.Ltc681x
             _heldTemperature_dC = new int[thermistors * _devices];
             _heldTemperatureValid = new bool[thermistors * _devices];
             _scanCycle = thermistors > 0 ? _temperatureScanInterval : 1;
+            _allCellsValid = new bool[_cellCount];
+            for (int i = 0; i < _cellCount; i++)
+            {
+                _allCellsValid[i] = true;
+            }
             _cellConversionWait_us = Ltc681xVariantInfo.CellConversionWait_us(_variant);
             _auxConversionWait_us = Ltc681xVariantInfo.AuxConversionWait_us(_variant);
-            _rdcfgaWord = CommandWord(Ltc681xCommands.RDCFGA);
-            _clrcellWord = CommandWord(Ltc681xCommands.CLRCELL);
-            _clrauxWord = CommandWord(Ltc681xCommands.CLRAUX);
-            _adcvWord = CommandWord(Ltc681xCommands.Adcv(Ltc681xCommands.ModeNormal, false, Ltc681xCommands.AllChannels));
-            _adaxWord = CommandWord(Ltc681xCommands.Adax(Ltc681xCommands.ModeNormal, Ltc681xCommands.AllChannels));
+            _rdcfgaFrame = ReadFrame(Ltc681xCommands.RDCFGA, frame);
+            _rdcfgbFrame = ReadFrame(Ltc681xCommands.RDCFGB, frame);
+            _clrcellCommand = ReadFrame(Ltc681xCommands.CLRCELL, 4);
+            _clrauxCommand = ReadFrame(Ltc681xCommands.CLRAUX, 4);
+            _adcvCommand = ReadFrame(Ltc681xCommands.Adcv(Ltc681xCommands.ModeNormal, false, Ltc681xCommands.AllChannels), 4);
+            _adaxCommand = ReadFrame(Ltc681xCommands.Adax(Ltc681xCommands.ModeNormal, Ltc681xCommands.AllChannels), 4);
+            _adowPullUpCommand = ReadFrame(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, true, false, Ltc681xCommands.AllChannels), 4);
+            _adowPullDownCommand = ReadFrame(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, false, false, Ltc681xCommands.AllChannels), 4);
             _wrcfgaWord = CommandWord(Ltc681xCommands.WRCFGA);
             _wrcfgbWord = CommandWord(Ltc681xCommands.WRCFGB);
-            _rdcfgbWord = CommandWord(Ltc681xCommands.RDCFGB);
-            _adowPullUpWord = CommandWord(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, true, false, Ltc681xCommands.AllChannels));
-            _adowPullDownWord = CommandWord(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, false, false, Ltc681xCommands.AllChannels));
-            for (int g = 0; g < _cellGroupWords.Length; g++)
+            for (int g = 0; g < _cellGroupFrames.Length; g++)
             {
-                _cellGroupWords[g] = CommandWord(Ltc681xCommands.ReadCellGroup(g));
+                _cellGroupFrames[g] = ReadFrame(Ltc681xCommands.ReadCellGroup(g), frame);
             }
-            for (int g = 0; g < _auxGroupWords.Length; g++)
+            for (int g = 0; g < _auxGroupFrames.Length; g++)
             {
-                _auxGroupWords[g] = CommandWord(Ltc681xCommands.ReadAuxGroup(g));
+                _auxGroupFrames[g] = ReadFrame(Ltc681xCommands.ReadAuxGroup(g), frame);
             }
             BuildConfiguration();
         }
@@ -379,12 +381,7 @@ namespace Bms.Drivers.Ltc681x
                         int channels = _heldTemperature_dC.Length;
                         Array.Copy(readings.Temperature_dC, _heldTemperature_dC, channels);
                         Array.Copy(readings.TemperatureValid, _heldTemperatureValid, channels);
-                        bool allValid = true;
-                        for (int c = 0; c < channels; c++)
-                        {
-                            allValid &= _heldTemperatureValid[c];
-                        }
-                        _heldAllValid = allValid;
+                        _heldAllValid = _temperaturesInvalid == 0;
                     }
                 }
                 else
@@ -512,8 +509,8 @@ namespace Bms.Drivers.Ltc681x
             {
                 openWire[i] = false;
             }
-            bool complete = ConvertAndReadCodes(_adowPullUpWord, 2, _pullUpCodes);
-            complete &= ConvertAndReadCodes(_adowPullDownWord, 2, _pullDownCodes);
+            bool complete = ConvertAndReadCodes(_adowPullUpCommand, 2, _pullUpCodes);
+            complete &= ConvertAndReadCodes(_adowPullDownCommand, 2, _pullDownCodes);
 
             bool anyOpen = false;
             for (int d = 0; d < _devices; d++)
@@ -570,18 +567,18 @@ namespace Bms.Drivers.Ltc681x
         /// into <paramref name="groupData"/> / <paramref name="groupOk"/> (one buffer per group). false when a group
         /// could not be read.
         /// </summary>
-        private bool ConvertAndReadCellGroups(int conversionWord, int repetitions, byte[][] groupData, bool[] groupOk)
+        private bool ConvertAndReadCellGroups(byte[] conversionCommand, int repetitions, byte[][] groupData, bool[] groupOk)
         {
-            bool complete = SendCommand(_clrcellWord);
+            bool complete = SendCommand(_clrcellCommand);
             for (int r = 0; r < repetitions; r++)
             {
-                complete &= SendCommand(conversionWord);
+                complete &= SendCommand(conversionCommand);
                 _delay.Wait_us(_cellConversionWait_us);
             }
             int devices = _devices;
             for (int g = 0; g < _cellGroupsToRead; g++)
             {
-                complete &= ReadGroup(_cellGroupWords[g], groupData[g], groupOk, g * devices);
+                complete &= ReadGroup(_cellGroupFrames[g], groupData[g], groupOk, g * devices);
             }
             return complete;
         }
@@ -594,7 +591,7 @@ namespace Bms.Drivers.Ltc681x
         /// </summary>
         private bool MeasureCells(CellMonitorReadings readings)
         {
-            bool complete = ConvertAndReadCellGroups(_adcvWord, 1, _cellGroupData, _cellGroupOk);
+            bool complete = ConvertAndReadCellGroups(_adcvCommand, 1, _cellGroupData, _cellGroupOk);
             int devices = _devices;
             int groups = _cellGroupsToRead;
             byte[][] groupData = _cellGroupData;
@@ -603,6 +600,8 @@ namespace Bms.Drivers.Ltc681x
             int[] cellOffset = _cellOffset;
             int[] voltages = readings.CellVoltage_mV;
             bool[] cellValid = readings.CellValid;
+            // Every cell valid unless found otherwise below (one block copy instead of a flag per cell).
+            Array.Copy(_allCellsValid, cellValid, _cellCount);
             int invalid = 0;
             int missing = 0;
             // int: 6,554 mV at most per cell (code 65,534), far below int.MaxValue for any chain.
@@ -621,7 +620,9 @@ namespace Bms.Drivers.Ltc681x
                 {
                     if (!groupOk[okIndex])
                     {
-                        invalid += inGroup > 3 ? 3 : inGroup;
+                        int lost = inGroup > 3 ? 3 : inGroup;
+                        Array.Clear(cellValid, cell, lost);
+                        invalid += lost;
                         missing++;
                         continue;
                     }
@@ -632,7 +633,6 @@ namespace Bms.Drivers.Ltc681x
                     {
                         int v = (code + 5) / 10;
                         voltages[cell] = v;
-                        cellValid[cell] = true;
                         sum += v;
                         if (v > highest)
                         {
@@ -647,6 +647,7 @@ namespace Bms.Drivers.Ltc681x
                     }
                     else
                     {
+                        cellValid[cell] = false;
                         invalid++;
                     }
                     if (inGroup > 1)
@@ -656,7 +657,6 @@ namespace Bms.Drivers.Ltc681x
                         {
                             int v = (code + 5) / 10;
                             voltages[cell + 1] = v;
-                            cellValid[cell + 1] = true;
                             sum += v;
                             if (v > highest)
                             {
@@ -671,6 +671,7 @@ namespace Bms.Drivers.Ltc681x
                         }
                         else
                         {
+                            cellValid[cell + 1] = false;
                             invalid++;
                         }
                     }
@@ -681,7 +682,6 @@ namespace Bms.Drivers.Ltc681x
                         {
                             int v = (code + 5) / 10;
                             voltages[cell + 2] = v;
-                            cellValid[cell + 2] = true;
                             sum += v;
                             if (v > highest)
                             {
@@ -696,6 +696,7 @@ namespace Bms.Drivers.Ltc681x
                         }
                         else
                         {
+                            cellValid[cell + 2] = false;
                             invalid++;
                         }
                     }
@@ -713,13 +714,13 @@ namespace Bms.Drivers.Ltc681x
         }
 
         /// <summary>
-        /// Converts with <paramref name="conversionWord"/> (an open-wire ADOW) and decodes every input's code into
+        /// Converts with <paramref name="conversionCommand"/> (an open-wire ADOW) and decodes every input's code into
         /// <paramref name="codes"/> (InvalidCode where a device's block could not be read). false when incomplete.
         /// </summary>
-        private bool ConvertAndReadCodes(int conversionWord, int repetitions, int[] codes)
+        private bool ConvertAndReadCodes(byte[] conversionCommand, int repetitions, int[] codes)
         {
             Array.Copy(_invalidCodes, codes, codes.Length);
-            bool complete = ConvertAndReadCellGroups(conversionWord, repetitions, _openWireGroupData, _openWireGroupOk);
+            bool complete = ConvertAndReadCellGroups(conversionCommand, repetitions, _openWireGroupData, _openWireGroupOk);
             int devices = _devices;
             for (int g = 0; g < _cellGroupsToRead; g++)
             {
@@ -743,8 +744,8 @@ namespace Bms.Drivers.Ltc681x
         {
             int[] auxCodes = _auxCodes;
             Array.Copy(_invalidCodes, auxCodes, auxCodes.Length);
-            bool complete = SendCommand(_clrauxWord);
-            complete &= SendCommand(_adaxWord);
+            bool complete = SendCommand(_clrauxCommand);
+            complete &= SendCommand(_adaxCommand);
             _delay.Wait_us(_auxConversionWait_us);
             byte[] groupData = _groupData;
             bool[] deviceOk = _deviceOk;
@@ -754,7 +755,7 @@ namespace Bms.Drivers.Ltc681x
                 {
                     continue;
                 }
-                complete &= ReadGroup(_auxGroupWords[g], groupData, deviceOk, 0);
+                complete &= ReadGroup(_auxGroupFrames[g], groupData, deviceOk, 0);
                 int c = g * 3;
                 for (int d = 0; d < _devices; d++)
                 {
@@ -775,6 +776,7 @@ namespace Bms.Drivers.Ltc681x
             int[] temperatures = readings.Temperature_dC;
             bool[] temperatureValid = readings.TemperatureValid;
             int channel = 0;
+            int invalidChannels = 0;
             for (int d = 0; d < _devices; d++)
             {
                 int deviceBase = d * MaxAuxWords;
@@ -802,10 +804,12 @@ namespace Bms.Drivers.Ltc681x
                     else
                     {
                         complete = false;
+                        invalidChannels++;
                     }
                     channel++;
                 }
             }
+            _temperaturesInvalid = invalidChannels;
             return complete;
         }
 
@@ -895,7 +899,7 @@ namespace Bms.Drivers.Ltc681x
         {
             int resets = 0;
             _configDrift = false;
-            ReadGroup(_rdcfgaWord, _groupData, _deviceOk, 0);
+            ReadGroup(_rdcfgaFrame, _groupData, _deviceOk, 0);
             for (int d = 0; d < _devices; d++)
             {
                 _deviceReset[d] = false;
@@ -943,7 +947,7 @@ namespace Bms.Drivers.Ltc681x
             bool allA = AllOk();
             if (_hasConfigB && !adoptExpiredDischarge && UsesConfigurationBCells())
             {
-                ReadGroup(_rdcfgbWord, _groupData, _deviceOk, 0);
+                ReadGroup(_rdcfgbFrame, _groupData, _deviceOk, 0);
                 for (int d = 0; d < _devices; d++)
                 {
                     if (!_deviceOk[d] || _deviceReset[d])
@@ -1032,6 +1036,21 @@ namespace Bms.Drivers.Ltc681x
             Transfer(_tx, _rx, 1);
         }
 
+        /// <summary>
+        /// <paramref name="length"/> bytes: <paramref name="command"/> with its PEC, then 0xFF (what clocks a read's
+        /// answers out). Construction only (allocates).
+        /// </summary>
+        private static byte[] ReadFrame(int command, int length)
+        {
+            byte[] frame = new byte[length];
+            Ltc681xCommands.Encode(command, frame, 0);
+            for (int i = 4; i < length; i++)
+            {
+                frame[i] = 0xFF;
+            }
+            return frame;
+        }
+
         /// <summary>The wire word (CMD0 CMD1 PEC0 PEC1, CMD0 in the top byte) of <paramref name="command"/>. Construction only (allocates).</summary>
         private static int CommandWord(int command)
         {
@@ -1061,7 +1080,7 @@ namespace Bms.Drivers.Ltc681x
         }
 
         /// <summary>A command without data (conversion start, clear). The chip gives no acknowledge; only a bus error is retried.</summary>
-        private bool SendCommand(int commandWord)
+        private bool SendCommand(byte[] command)
         {
             for (int attempt = 0; attempt <= _maxRetries; attempt++)
             {
@@ -1070,8 +1089,7 @@ namespace Bms.Drivers.Ltc681x
                     _statistics.Retries++;
                 }
                 EnsureAwake(false);
-                PutCommand(_tx, commandWord);
-                if (Transfer(_tx, _rx, 4))
+                if (Transfer(command, _rx, 4))
                 {
                     _lastCommand_us = _lastActivity_us;
                     return true;
@@ -1122,13 +1140,8 @@ namespace Bms.Drivers.Ltc681x
         /// which devices' blocks passed their PEC. Each device's block is accepted on its own PEC; only devices still
         /// missing are taken from a repetition. true when every device answered.
         /// </summary>
-        private bool ReadGroup(int commandWord, byte[] data, bool[] ok, int okBase)
+        private bool ReadGroup(byte[] tx, byte[] data, bool[] ok, int okBase)
         {
-            byte[] tx = _txRead;
-            tx[0] = (byte)(commandWord >> 24);
-            tx[1] = (byte)(commandWord >> 16);
-            tx[2] = (byte)(commandWord >> 8);
-            tx[3] = (byte)commandWord;
             EnsureAwake(false);
             // The healthy first attempt lands where the caller decodes it: no copy.
             bool busOk = Transfer(tx, data, _frame);
@@ -1160,7 +1173,7 @@ namespace Bms.Drivers.Ltc681x
                     return true;
                 }
             }
-            return ReadGroupRepeated(data, ok, okBase, busOk);
+            return ReadGroupRepeated(tx, data, ok, okBase, busOk);
         }
 
         /// <summary>
@@ -1168,13 +1181,12 @@ namespace Bms.Drivers.Ltc681x
         /// failures are counted, then missing devices are taken from repetitions (received into the scratch buffer,
         /// a device's block copied over once it passes its PEC).
         /// </summary>
-        private bool ReadGroupRepeated(byte[] data, bool[] ok, int okBase, bool busOk)
+        private bool ReadGroupRepeated(byte[] tx, byte[] data, bool[] ok, int okBase, bool busOk)
         {
             int devices = _devices;
             int frame = _frame;
             bool[] deviceSilent = _deviceSilent;
             Array.Clear(deviceSilent, 0, devices);
-            byte[] tx = _txRead;
             byte[] rx = _rx;
             // The first attempt's answer is in data: after a bus error no device counts and nothing is counted,
             // otherwise each device's PEC verdict holds.
