@@ -17,7 +17,7 @@ namespace Bms.Drivers.Ltc681x
     /// data never arrived intact have their cells/temperatures marked invalid. Allocation-free after construction.
     /// </para>
     /// </summary>
-    public sealed class Ltc681x : ICellMonitor, IDisposable
+    public sealed class Ltc681x : ICellMonitor, IStepwiseOpenWireCheck, IDisposable
     {
         /// <summary>isoSPI core wake-up time from SLEEP, per device (datasheet tWAKE max).</summary>
         public const int WakeFromSleep_us = 400;
@@ -120,6 +120,8 @@ namespace Bms.Drivers.Ltc681x
         private long _lastCommand_us;
         private bool _awake;
         private bool _openWireLatched;
+        private bool _pullUpRead;          // BeginOpenWireCheck ran and no finish since
+        private bool _pullUpComplete;
         private int _scanFaults;
         private bool _configDrift;
         private long _balancingSetAt_us;
@@ -501,15 +503,33 @@ namespace Bms.Drivers.Ltc681x
         /// </summary>
         public bool CheckOpenWires(bool[] openWire)
         {
-            if (openWire == null || openWire.Length < _cellCount + 1)
-            {
-                throw new ArgumentException("openWire must have CellCount + 1 entries");
-            }
+            CheckOpenWireArray(openWire);
+            BeginOpenWireCheck();
+            return FinishOpenWireCheck(openWire);
+        }
+
+        /// <inheritdoc />
+        public bool BeginOpenWireCheck()
+        {
+            _pullUpComplete = ConvertAndReadCodes(_adowPullUpCommand, 2, _pullUpCodes);
+            _pullUpRead = true;
+            return _pullUpComplete;
+        }
+
+        /// <inheritdoc />
+        public bool FinishOpenWireCheck(bool[] openWire)
+        {
+            CheckOpenWireArray(openWire);
             for (int i = 0; i < openWire.Length; i++)
             {
                 openWire[i] = false;
             }
-            bool complete = ConvertAndReadCodes(_adowPullUpCommand, 2, _pullUpCodes);
+            if (!_pullUpRead)
+            {
+                return false;
+            }
+            _pullUpRead = false;
+            bool complete = _pullUpComplete;
             complete &= ConvertAndReadCodes(_adowPullDownCommand, 2, _pullDownCodes);
 
             bool anyOpen = false;
@@ -553,6 +573,14 @@ namespace Bms.Drivers.Ltc681x
             }
             _openWireLatched = anyOpen;
             return complete;
+        }
+
+        private void CheckOpenWireArray(bool[] openWire)
+        {
+            if (openWire == null || openWire.Length < _cellCount + 1)
+            {
+                throw new ArgumentException("openWire must have CellCount + 1 entries");
+            }
         }
 
         /// <summary>Nothing to release: the SPI device belongs to the caller.</summary>
