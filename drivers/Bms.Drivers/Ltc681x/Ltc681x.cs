@@ -927,27 +927,32 @@ namespace Bms.Drivers.Ltc681x
         {
             int resets = 0;
             _configDrift = false;
-            ReadGroup(_rdcfgaFrame, _groupData, _deviceOk, 0);
+            byte[] data = _groupData;
+            byte[] configA = _configA;
+            bool[] deviceOk = _deviceOk;
+            // Every device ok so far exactly when the read brought every block; a device failing a check below
+            // clears it.
+            bool allA = ReadGroup(_rdcfgaFrame, data, deviceOk, 0);
             for (int d = 0; d < _devices; d++)
             {
                 _deviceReset[d] = false;
-                if (!_deviceOk[d])
+                if (!deviceOk[d])
                 {
                     continue;
                 }
                 int a = d * 6;
                 int o = 4 + 8 * d;
-                bool lost = (_groupData[o] & 0x05) != (_configA[a] & 0x05)
-                    || _groupData[o + 1] != _configA[a + 1]
-                    || _groupData[o + 2] != _configA[a + 2]
-                    || _groupData[o + 3] != _configA[a + 3];
+                bool lost = (data[o] & 0x05) != (configA[a] & 0x05)
+                    || data[o + 1] != configA[a + 1]
+                    || data[o + 2] != configA[a + 2]
+                    || data[o + 3] != configA[a + 3];
                 if (lost)
                 {
                     _deviceReset[d] = true;
                     resets++;
                     continue;
                 }
-                int dccLow = _groupData[o + 4] | ((_groupData[o + 5] & 0x0F) << 8);
+                int dccLow = data[o + 4] | ((data[o + 5] & 0x0F) << 8);
                 if (dccLow != (_dischargeMask[d] & 0xFFF))
                 {
                     if (adoptExpiredDischarge && dccLow == 0)
@@ -968,11 +973,11 @@ namespace Bms.Drivers.Ltc681x
                     }
                     else
                     {
-                        _deviceOk[d] = false;
+                        deviceOk[d] = false;
+                        allA = false;
                     }
                 }
             }
-            bool allA = AllOk();
             if (_hasConfigB && !adoptExpiredDischarge && UsesConfigurationBCells())
             {
                 ReadGroup(_rdcfgbFrame, _groupData, _deviceOk, 0);
