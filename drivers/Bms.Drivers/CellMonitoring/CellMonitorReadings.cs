@@ -41,12 +41,47 @@ namespace Bms.Drivers.CellMonitoring
         /// <summary>true when <see cref="StackVoltage_mV"/> was read in this scan.</summary>
         public bool StackVoltageValid;
 
+        /// <summary>
+        /// true when this scan did not convert the thermistors and the temperatures flagged valid repeat the last
+        /// conversion's (a driver that converts them every few scans; see the driver's configuration). Readers that
+        /// fit rates over time take only the scans where this is false as new samples. Cleared by
+        /// <see cref="InvalidateAll"/>.
+        /// </summary>
+        public bool TemperaturesHeld;
+
         /// <summary>Chip-reported conditions, a combination of <see cref="CellMonitorFaults"/> flags.</summary>
         public int Faults;
+
+        /// <summary>
+        /// true when the driver wrote the cell summary below in the scan that filled the cells (a driver that
+        /// decodes the cells anyway adds it in the same pass, so the snapshot need not walk them again); cleared by
+        /// <see cref="InvalidateAll"/>, so a driver that does not write it leaves it false.
+        /// </summary>
+        public bool CellSummaryKnown;
+
+        /// <summary>Valid cells of the scan (summary).</summary>
+        public int ValidCellCount;
+
+        /// <summary>Sum of the valid cell voltages (summary).</summary>
+        public int ValidCellSum_mV;
+
+        /// <summary>Highest valid cell voltage (summary; int.MinValue when no cell is valid).</summary>
+        public int HighestCell_mV;
+
+        /// <summary>First cell at <see cref="HighestCell_mV"/> (summary; -1 when none).</summary>
+        public int HighestCellIndex;
+
+        /// <summary>Lowest valid cell voltage (summary; int.MaxValue when no cell is valid).</summary>
+        public int LowestCell_mV;
+
+        /// <summary>First cell at <see cref="LowestCell_mV"/> (summary; -1 when none).</summary>
+        public int LowestCellIndex;
 
         /// <summary>Marks every value invalid (start of a scan).</summary>
         public void InvalidateAll()
         {
+            CellSummaryKnown = false;
+            TemperaturesHeld = false;
             // Array.Clear is native in nanoCLR: one call instead of an interpreted loop over every flag.
             Array.Clear(CellValid, 0, CellValid.Length);
             Array.Clear(TemperatureValid, 0, TemperatureValid.Length);

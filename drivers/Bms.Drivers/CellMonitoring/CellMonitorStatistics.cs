@@ -15,7 +15,11 @@ namespace Bms.Drivers.CellMonitoring
         public long FailedTransfers;
         /// <summary>Chip resets detected (each followed by re-configuration).</summary>
         public long ResetsDetected;
-        /// <summary>Bus bytes of the last complete <see cref="ICellMonitor.Measure"/> call.</summary>
+        /// <summary>
+        /// Bus bytes of the last complete <see cref="ICellMonitor.Measure"/> call; for a driver that reads some
+        /// values only every few scans (LTC681x TemperatureScanInterval), the mean per scan over the last complete
+        /// cycle of those scans.
+        /// </summary>
         public int LastScanBusBytes;
     }
 }

@@ -200,14 +200,46 @@ namespace Bms.Drivers.Common
             }
             long pullUp_mOhm = pullUp_ohm * 1000L;
             long numerator = pullUp_mOhm * nodeVoltage;
-            long denominator = referenceVoltage - nodeVoltage;
             // Guard the product: node voltages in µV up to ~9 V times a 1 MΩ pull-up still fit, larger inputs do not.
-            if (numerator / nodeVoltage != pullUp_mOhm)
+            // Below 2^22 it always fits (pull-up < 2^41 mΩ), so the division is only made for large inputs.
+            if (nodeVoltage >= 0x400000 && numerator / nodeVoltage != pullUp_mOhm)
             {
                 return false;
             }
+            long denominator = referenceVoltage - nodeVoltage;
             long resistance_mOhm = (numerator + denominator / 2) / denominator;
-            return TryGetTemperature(resistance_mOhm, ref segmentHint, out temperature_dC);
+
+            // TryGetTemperature(resistance_mOhm, ref segmentHint, ...) written out: one call per sensor less.
+            long[] table = _resistance_mOhm;
+            int last = table.Length - 1;
+            if (resistance_mOhm > table[0] || resistance_mOhm < table[last])
+            {
+                return false;
+            }
+            int low = segmentHint;
+            if (low < 0 || low >= last || table[low] < resistance_mOhm || (table[low + 1] >= resistance_mOhm && low + 1 < last))
+            {
+                low = 0;
+                int high = last;
+                while (high - low > 1)
+                {
+                    int middle = (low + high) >> 1;
+                    if (table[middle] >= resistance_mOhm)
+                    {
+                        low = middle;
+                    }
+                    else
+                    {
+                        high = middle;
+                    }
+                }
+                segmentHint = low;
+            }
+            long upper = table[low];
+            long span = upper - table[low + 1];
+            long fraction_dC = ((upper - resistance_mOhm) * _step_dC + span / 2) / span;
+            temperature_dC = _first_dC + low * _step_dC + (int)fraction_dC;
+            return true;
         }
 
         // 1 / T in K^-1, Q40, for a temperature in 0.1 °C.

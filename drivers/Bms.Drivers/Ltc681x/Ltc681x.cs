@@ -17,7 +17,7 @@ namespace Bms.Drivers.Ltc681x
     /// data never arrived intact have their cells/temperatures marked invalid. Allocation-free after construction.
     /// </para>
     /// </summary>
-    public sealed class Ltc681x : ICellMonitor, IDisposable
+    public sealed class Ltc681x : ICellMonitor, IStepwiseOpenWireCheck, IDisposable
     {
         /// <summary>isoSPI core wake-up time from SLEEP, per device (datasheet tWAKE max).</summary>
         public const int WakeFromSleep_us = 400;
@@ -68,15 +68,18 @@ namespace Bms.Drivers.Ltc681x
         private readonly int _pullUp_ohm;
 
         private readonly byte[] _tx;
-        private readonly byte[] _txRead;            // command, then 0xFF to clock the answers out (filled once)
         private readonly byte[] _rx;
-        private readonly byte[] _groupData;
+        private readonly int _frame;                // command + 8 bytes per device
+        private readonly byte[] _groupData;         // configuration and aux reads, wire layout (device d at 4 + 8·d)
+        private readonly byte[][] _cellGroupData;   // one answer buffer per cell group, wire layout
+        private readonly bool[] _cellGroupOk;       // [group × devices + device]: that block passed its PEC
         private readonly bool[] _deviceOk;
         private readonly bool[] _deviceSilent;
         private readonly byte[] _configA;
         private readonly byte[] _configB;
         private readonly int[] _dischargeMask;
-        private readonly int[] _codes;
+        private readonly byte[][] _openWireGroupData;   // the open-wire check's own buffers: RawCellCode stays the scan's
+        private readonly bool[] _openWireGroupOk;
         private readonly int[] _pullUpCodes;
         private readonly int[] _pullDownCodes;
         private readonly int[] _auxCodes;
@@ -85,27 +88,40 @@ namespace Bms.Drivers.Ltc681x
         private readonly int[] _thermistorAuxWord;  // aux word (group × 3 + word) of each thermistor rank
         private readonly int[] _temperatureHint;    // per channel: the Ntc table segment of the last conversion
         private readonly int _cellConversionWait_us;
+        private readonly int _temperatureScanInterval;
+        private readonly int[] _heldTemperature_dC;    // the last conversion's temperatures and their validity
+        private readonly bool[] _heldTemperatureValid;
+        private int _scansSinceTemperatures;           // 0: this scan converts the thermistors
+        private readonly int _scanCycle;               // scans per thermistor conversion (1 without thermistors)
+        private int _cycleBusBytes;                    // bus bytes of the scans of the cycle so far
+        private bool _heldAllValid;                    // every channel of the last conversion was valid
+        private readonly bool[] _allCellsValid;        // true everywhere: copied over the readings' flags
+        private int _cellGroupsMissing;
+        private int _temperaturesInvalid;              // channels the last conversion could not read                // device blocks of used cells this scan's cell reads missed
         private readonly int _auxConversionWait_us;
 
-        // Wire words (CMD0 CMD1 PEC0 PEC1, big-endian) of the commands every scan sends: the PEC of a command
-        // never changes, so it is computed once here instead of at every transfer.
-        private readonly int _rdcfgaWord;
-        private readonly int _clrcellWord;
-        private readonly int _clrauxWord;
-        private readonly int _adcvWord;
-        private readonly int _adaxWord;
+        // The PEC of a command never changes, so every command the driver sends is built once here: read frames
+        // (CMD0 CMD1 PEC0 PEC1, then 0xFF to clock the answers out) and data-less commands are sent as they are,
+        // the configuration writes start from their wire word (CMD0 in the top byte).
+        private readonly byte[] _rdcfgaFrame;
+        private readonly byte[] _rdcfgbFrame;
+        private readonly byte[][] _cellGroupFrames = new byte[6][];
+        private readonly byte[][] _auxGroupFrames = new byte[4][];
+        private readonly byte[] _clrcellCommand;
+        private readonly byte[] _clrauxCommand;
+        private readonly byte[] _adcvCommand;
+        private readonly byte[] _adaxCommand;
+        private readonly byte[] _adowPullUpCommand;
+        private readonly byte[] _adowPullDownCommand;
         private readonly int _wrcfgaWord;
         private readonly int _wrcfgbWord;
-        private readonly int _rdcfgbWord;
-        private readonly int _adowPullUpWord;
-        private readonly int _adowPullDownWord;
-        private readonly int[] _cellGroupWords = new int[6];
-        private readonly int[] _auxGroupWords = new int[4];
 
         private long _lastActivity_us;
         private long _lastCommand_us;
         private bool _awake;
         private bool _openWireLatched;
+        private bool _pullUpRead;          // BeginOpenWireCheck ran and no finish since
+        private bool _pullUpComplete;
         private int _scanFaults;
         private bool _configDrift;
         private long _balancingSetAt_us;
@@ -197,22 +213,29 @@ namespace Bms.Drivers.Ltc681x
             int frame = 4 + 8 * _devices;
             _tx = new byte[frame];
             _rx = new byte[frame];
-            _groupData = new byte[6 * _devices];
+            _frame = frame;
+            _groupData = new byte[frame];
+            _cellGroupData = new byte[6][];
+            for (int g = 0; g < 6; g++)
+            {
+                _cellGroupData[g] = new byte[frame];
+            }
+            _cellGroupOk = new bool[6 * _devices];
             _deviceOk = new bool[_devices];
             _deviceSilent = new bool[_devices];
             _deviceReset = new bool[_devices];
             _configA = new byte[6 * _devices];
             _configB = new byte[6 * _devices];
             _dischargeMask = new int[_devices];
-            _codes = new int[MaxInputs * _devices];
+            _openWireGroupData = new byte[6][];
+            for (int g = 0; g < 6; g++)
+            {
+                _openWireGroupData[g] = new byte[frame];
+            }
+            _openWireGroupOk = new bool[6 * _devices];
             _pullUpCodes = new int[MaxInputs * _devices];
             _pullDownCodes = new int[MaxInputs * _devices];
             _auxCodes = new int[MaxAuxWords * _devices];
-            _txRead = new byte[frame];
-            for (int i = 4; i < frame; i++)
-            {
-                _txRead[i] = 0xFF;
-            }
             _invalidCodes = new int[MaxInputs * _devices];
             for (int i = 0; i < _invalidCodes.Length; i++)
             {
@@ -226,25 +249,38 @@ namespace Bms.Drivers.Ltc681x
                 _thermistorAuxWord[i] = group * 3 + word;
             }
             _temperatureHint = new int[thermistors * _devices];
+            if (configuration.TemperatureScanInterval < 1 || configuration.TemperatureScanInterval > 10)
+            {
+                throw new ArgumentException("TemperatureScanInterval must be 1..10");
+            }
+            _temperatureScanInterval = configuration.TemperatureScanInterval;
+            _heldTemperature_dC = new int[thermistors * _devices];
+            _heldTemperatureValid = new bool[thermistors * _devices];
+            _scanCycle = thermistors > 0 ? _temperatureScanInterval : 1;
+            _allCellsValid = new bool[_cellCount];
+            for (int i = 0; i < _cellCount; i++)
+            {
+                _allCellsValid[i] = true;
+            }
             _cellConversionWait_us = Ltc681xVariantInfo.CellConversionWait_us(_variant);
             _auxConversionWait_us = Ltc681xVariantInfo.AuxConversionWait_us(_variant);
-            _rdcfgaWord = CommandWord(Ltc681xCommands.RDCFGA);
-            _clrcellWord = CommandWord(Ltc681xCommands.CLRCELL);
-            _clrauxWord = CommandWord(Ltc681xCommands.CLRAUX);
-            _adcvWord = CommandWord(Ltc681xCommands.Adcv(Ltc681xCommands.ModeNormal, false, Ltc681xCommands.AllChannels));
-            _adaxWord = CommandWord(Ltc681xCommands.Adax(Ltc681xCommands.ModeNormal, Ltc681xCommands.AllChannels));
+            _rdcfgaFrame = ReadFrame(Ltc681xCommands.RDCFGA, frame);
+            _rdcfgbFrame = ReadFrame(Ltc681xCommands.RDCFGB, frame);
+            _clrcellCommand = ReadFrame(Ltc681xCommands.CLRCELL, 4);
+            _clrauxCommand = ReadFrame(Ltc681xCommands.CLRAUX, 4);
+            _adcvCommand = ReadFrame(Ltc681xCommands.Adcv(Ltc681xCommands.ModeNormal, false, Ltc681xCommands.AllChannels), 4);
+            _adaxCommand = ReadFrame(Ltc681xCommands.Adax(Ltc681xCommands.ModeNormal, Ltc681xCommands.AllChannels), 4);
+            _adowPullUpCommand = ReadFrame(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, true, false, Ltc681xCommands.AllChannels), 4);
+            _adowPullDownCommand = ReadFrame(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, false, false, Ltc681xCommands.AllChannels), 4);
             _wrcfgaWord = CommandWord(Ltc681xCommands.WRCFGA);
             _wrcfgbWord = CommandWord(Ltc681xCommands.WRCFGB);
-            _rdcfgbWord = CommandWord(Ltc681xCommands.RDCFGB);
-            _adowPullUpWord = CommandWord(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, true, false, Ltc681xCommands.AllChannels));
-            _adowPullDownWord = CommandWord(Ltc681xCommands.Adow(Ltc681xCommands.ModeNormal, false, false, Ltc681xCommands.AllChannels));
-            for (int g = 0; g < _cellGroupWords.Length; g++)
+            for (int g = 0; g < _cellGroupFrames.Length; g++)
             {
-                _cellGroupWords[g] = CommandWord(Ltc681xCommands.ReadCellGroup(g));
+                _cellGroupFrames[g] = ReadFrame(Ltc681xCommands.ReadCellGroup(g), frame);
             }
-            for (int g = 0; g < _auxGroupWords.Length; g++)
+            for (int g = 0; g < _auxGroupFrames.Length; g++)
             {
-                _auxGroupWords[g] = CommandWord(Ltc681xCommands.ReadAuxGroup(g));
+                _auxGroupFrames[g] = ReadFrame(Ltc681xCommands.ReadAuxGroup(g), frame);
             }
             BuildConfiguration();
         }
@@ -273,7 +309,15 @@ namespace Bms.Drivers.Ltc681x
         /// <summary>Raw 16-bit cell code (100 µV LSB, 0xFFFF = none) of the last read, device-local input 0-based.</summary>
         public int RawCellCode(int device, int input)
         {
-            return _codes[device * MaxInputs + input];
+            // Decoded on request from the scan's group buffers (the scan itself needs only the voltages).
+            int group = input / 3;
+            if (group >= _cellGroupsToRead || !_cellGroupOk[group * _devices + device])
+            {
+                return InvalidCode;
+            }
+            int o = 4 + 8 * device + 2 * (input - group * 3);
+            byte[] data = _cellGroupData[group];
+            return data[o] | (data[o + 1] << 8);
         }
 
         /// <summary>
@@ -290,6 +334,9 @@ namespace Bms.Drivers.Ltc681x
         {
             _awake = false;
             _openWireLatched = false;
+            // A (re)initialised chain has no conversion worth repeating: the next scan converts the thermistors.
+            _scansSinceTemperatures = 0;
+            _cycleBusBytes = 0;
             bool written = WriteConfiguration();
             _delay.Wait_us(ReferencePowerUp_us);
             int resets = VerifyConfiguration(false);
@@ -324,11 +371,29 @@ namespace Bms.Drivers.Ltc681x
                 }
             }
 
-            bool complete = ConvertAndReadCells(_adcvWord, 1, _codes, readings);
+            bool complete = MeasureCells(readings);
 
             if (_thermistorGpio.Length > 0)
             {
-                complete &= MeasureTemperatures(readings);
+                if (_scansSinceTemperatures == 0)
+                {
+                    complete &= MeasureTemperatures(readings);
+                    if (_temperatureScanInterval > 1)
+                    {
+                        int channels = _heldTemperature_dC.Length;
+                        Array.Copy(readings.Temperature_dC, _heldTemperature_dC, channels);
+                        Array.Copy(readings.TemperatureValid, _heldTemperatureValid, channels);
+                        _heldAllValid = _temperaturesInvalid == 0;
+                    }
+                }
+                else
+                {
+                    complete &= RepeatTemperatures(readings);
+                }
+                if (++_scansSinceTemperatures >= _temperatureScanInterval)
+                {
+                    _scansSinceTemperatures = 0;
+                }
             }
 
             if (_openWireLatched)
@@ -336,7 +401,22 @@ namespace Bms.Drivers.Ltc681x
                 _scanFaults |= CellMonitorFaults.OpenWire;
             }
             readings.Faults = _scanFaults;
-            _statistics.LastScanBusBytes = (int)(_statistics.BusBytes - startBytes);
+            int scanBytes = (int)(_statistics.BusBytes - startBytes);
+            if (_scanCycle == 1)
+            {
+                _statistics.LastScanBusBytes = scanBytes;
+            }
+            else
+            {
+                // Scans differ (one of the cycle converts the thermistors): the mean of the cycle is the honest
+                // figure per scan, reported once the cycle is complete.
+                _cycleBusBytes += scanBytes;
+                if (_scansSinceTemperatures == 0)
+                {
+                    _statistics.LastScanBusBytes = _cycleBusBytes / _scanCycle;
+                    _cycleBusBytes = 0;
+                }
+            }
             return complete && (_scanFaults & (CellMonitorFaults.CommunicationError | CellMonitorFaults.DeviceMissing)) == 0;
         }
 
@@ -423,16 +503,34 @@ namespace Bms.Drivers.Ltc681x
         /// </summary>
         public bool CheckOpenWires(bool[] openWire)
         {
-            if (openWire == null || openWire.Length < _cellCount + 1)
-            {
-                throw new ArgumentException("openWire must have CellCount + 1 entries");
-            }
+            CheckOpenWireArray(openWire);
+            BeginOpenWireCheck();
+            return FinishOpenWireCheck(openWire);
+        }
+
+        /// <inheritdoc />
+        public bool BeginOpenWireCheck()
+        {
+            _pullUpComplete = ConvertAndReadCodes(_adowPullUpCommand, 2, _pullUpCodes);
+            _pullUpRead = true;
+            return _pullUpComplete;
+        }
+
+        /// <inheritdoc />
+        public bool FinishOpenWireCheck(bool[] openWire)
+        {
+            CheckOpenWireArray(openWire);
             for (int i = 0; i < openWire.Length; i++)
             {
                 openWire[i] = false;
             }
-            bool complete = ConvertAndReadCells(_adowPullUpWord, 2, _pullUpCodes, null);
-            complete &= ConvertAndReadCells(_adowPullDownWord, 2, _pullDownCodes, null);
+            if (!_pullUpRead)
+            {
+                return false;
+            }
+            _pullUpRead = false;
+            bool complete = _pullUpComplete;
+            complete &= ConvertAndReadCodes(_adowPullDownCommand, 2, _pullDownCodes);
 
             bool anyOpen = false;
             for (int d = 0; d < _devices; d++)
@@ -477,6 +575,14 @@ namespace Bms.Drivers.Ltc681x
             return complete;
         }
 
+        private void CheckOpenWireArray(bool[] openWire)
+        {
+            if (openWire == null || openWire.Length < _cellCount + 1)
+            {
+                throw new ArgumentException("openWire must have CellCount + 1 entries");
+            }
+        }
+
         /// <summary>Nothing to release: the SPI device belongs to the caller.</summary>
         public void Dispose()
         {
@@ -486,85 +592,176 @@ namespace Bms.Drivers.Ltc681x
 
         /// <summary>
         /// CLRCELL, then <paramref name="repetitions"/> × (conversion command + wait), then reads every cell group
-        /// into <paramref name="codes"/>, and, when <paramref name="readings"/> is given, the used cells' voltages
-        /// in the same pass. false when a group or a used cell's code could not be read.
+        /// into <paramref name="groupData"/> / <paramref name="groupOk"/> (one buffer per group). false when a group
+        /// could not be read.
         /// </summary>
-        private bool ConvertAndReadCells(int conversionWord, int repetitions, int[] codes, CellMonitorReadings readings)
+        private bool ConvertAndReadCellGroups(byte[] conversionCommand, int repetitions, byte[][] groupData, bool[] groupOk)
         {
-            Array.Copy(_invalidCodes, codes, codes.Length);
-            bool sent = SendCommand(_clrcellWord);
+            bool complete = SendCommand(_clrcellCommand);
             for (int r = 0; r < repetitions; r++)
             {
-                sent &= SendCommand(conversionWord);
+                complete &= SendCommand(conversionCommand);
                 _delay.Wait_us(_cellConversionWait_us);
             }
-            bool complete = sent;
-            byte[] groupData = _groupData;
-            bool[] deviceOk = _deviceOk;
-            int[] cellsUsed = _cellsUsed;
-            int[] cellOffset = _cellOffset;
-            int[] voltages = readings != null ? readings.CellVoltage_mV : null;
-            bool[] cellValid = readings != null ? readings.CellValid : null;
+            int devices = _devices;
             for (int g = 0; g < _cellGroupsToRead; g++)
             {
-                complete &= ReadGroup(_cellGroupWords[g]);
-                int input = g * 3;
-                for (int d = 0; d < _devices; d++)
+                complete &= ReadGroup(_cellGroupFrames[g], groupData[g], groupOk, g * devices);
+            }
+            return complete;
+        }
+
+        /// <summary>
+        /// The scan's cells: converted and read (<see cref="ConvertAndReadCellGroups"/>), then decoded device by
+        /// device, cells in rising order, into the readings' voltages with the cell summary in the same pass (strict
+        /// comparisons then give the first cell at an extreme). The raw codes stay in the group buffers
+        /// (<see cref="RawCellCode"/>). false when a group or a used cell's code could not be read.
+        /// </summary>
+        private bool MeasureCells(CellMonitorReadings readings)
+        {
+            bool complete = ConvertAndReadCellGroups(_adcvCommand, 1, _cellGroupData, _cellGroupOk);
+            int devices = _devices;
+            int groups = _cellGroupsToRead;
+            byte[][] groupData = _cellGroupData;
+            bool[] groupOk = _cellGroupOk;
+            int[] cellsUsed = _cellsUsed;
+            int[] cellOffset = _cellOffset;
+            int[] voltages = readings.CellVoltage_mV;
+            bool[] cellValid = readings.CellValid;
+            // Every cell valid unless found otherwise below (one block copy instead of a flag per cell).
+            Array.Copy(_allCellsValid, cellValid, _cellCount);
+            int invalid = 0;
+            int missing = 0;
+            // int: 6,554 mV at most per cell (code 65,534), far below int.MaxValue for any chain.
+            int sum = 0;
+            int highest = int.MinValue;
+            int lowest = int.MaxValue;
+            int highestIndex = -1;
+            int lowestIndex = -1;
+            int o = 4;
+            for (int d = 0; d < devices; d++, o += 8)
+            {
+                int inGroup = cellsUsed[d];
+                int cell = cellOffset[d];
+                int okIndex = d;
+                for (int g = 0; g < groups && inGroup > 0; g++, cell += 3, inGroup -= 3, okIndex += devices)
                 {
-                    if (!deviceOk[d])
+                    if (!groupOk[okIndex])
                     {
-                        continue;
-                    }
-                    int o = d * 6;
-                    int c = d * MaxInputs + input;
-                    int code0 = groupData[o] | (groupData[o + 1] << 8);
-                    int code1 = groupData[o + 2] | (groupData[o + 3] << 8);
-                    int code2 = groupData[o + 4] | (groupData[o + 5] << 8);
-                    codes[c] = code0;
-                    codes[c + 1] = code1;
-                    codes[c + 2] = code2;
-                    if (voltages == null)
-                    {
+                        int lost = inGroup > 3 ? 3 : inGroup;
+                        Array.Clear(cellValid, cell, lost);
+                        invalid += lost;
+                        missing++;
                         continue;
                     }
                     // Cell voltages of the used inputs (CodeToMillivolts); an unconverted one reads InvalidCode.
-                    int used = cellsUsed[d] - input;
-                    int cell = cellOffset[d] + input;
-                    if (used > 0)
+                    byte[] data = groupData[g];
+                    int code = data[o] | (data[o + 1] << 8);
+                    if (code != InvalidCode)
                     {
-                        if (code0 != InvalidCode)
+                        int v = (code + 5) / 10;
+                        voltages[cell] = v;
+                        sum += v;
+                        if (v > highest)
                         {
-                            voltages[cell] = (code0 + 5) / 10;
-                            cellValid[cell] = true;
+                            highest = v;
+                            highestIndex = cell;
                         }
-                        else
+                        if (v < lowest)
                         {
-                            complete = false;
+                            lowest = v;
+                            lowestIndex = cell;
                         }
                     }
-                    if (used > 1)
+                    else
                     {
-                        if (code1 != InvalidCode)
+                        cellValid[cell] = false;
+                        invalid++;
+                    }
+                    if (inGroup > 1)
+                    {
+                        code = data[o + 2] | (data[o + 3] << 8);
+                        if (code != InvalidCode)
                         {
-                            voltages[cell + 1] = (code1 + 5) / 10;
-                            cellValid[cell + 1] = true;
+                            int v = (code + 5) / 10;
+                            voltages[cell + 1] = v;
+                            sum += v;
+                            if (v > highest)
+                            {
+                                highest = v;
+                                highestIndex = cell + 1;
+                            }
+                            if (v < lowest)
+                            {
+                                lowest = v;
+                                lowestIndex = cell + 1;
+                            }
                         }
                         else
                         {
-                            complete = false;
+                            cellValid[cell + 1] = false;
+                            invalid++;
                         }
                     }
-                    if (used > 2)
+                    if (inGroup > 2)
                     {
-                        if (code2 != InvalidCode)
+                        code = data[o + 4] | (data[o + 5] << 8);
+                        if (code != InvalidCode)
                         {
-                            voltages[cell + 2] = (code2 + 5) / 10;
-                            cellValid[cell + 2] = true;
+                            int v = (code + 5) / 10;
+                            voltages[cell + 2] = v;
+                            sum += v;
+                            if (v > highest)
+                            {
+                                highest = v;
+                                highestIndex = cell + 2;
+                            }
+                            if (v < lowest)
+                            {
+                                lowest = v;
+                                lowestIndex = cell + 2;
+                            }
                         }
                         else
                         {
-                            complete = false;
+                            cellValid[cell + 2] = false;
+                            invalid++;
                         }
+                    }
+                }
+            }
+            _cellGroupsMissing = missing;
+            readings.ValidCellCount = _cellCount - invalid;
+            readings.ValidCellSum_mV = sum;
+            readings.HighestCell_mV = highest;
+            readings.HighestCellIndex = highestIndex;
+            readings.LowestCell_mV = lowest;
+            readings.LowestCellIndex = lowestIndex;
+            readings.CellSummaryKnown = true;
+            return complete && invalid == 0;
+        }
+
+        /// <summary>
+        /// Converts with <paramref name="conversionCommand"/> (an open-wire ADOW) and decodes every input's code into
+        /// <paramref name="codes"/> (InvalidCode where a device's block could not be read). false when incomplete.
+        /// </summary>
+        private bool ConvertAndReadCodes(byte[] conversionCommand, int repetitions, int[] codes)
+        {
+            Array.Copy(_invalidCodes, codes, codes.Length);
+            bool complete = ConvertAndReadCellGroups(conversionCommand, repetitions, _openWireGroupData, _openWireGroupOk);
+            int devices = _devices;
+            for (int g = 0; g < _cellGroupsToRead; g++)
+            {
+                byte[] data = _openWireGroupData[g];
+                int o = 4;
+                int c = g * 3;
+                for (int d = 0; d < devices; d++, o += 8, c += MaxInputs)
+                {
+                    if (_openWireGroupOk[g * devices + d])
+                    {
+                        codes[c] = data[o] | (data[o + 1] << 8);
+                        codes[c + 1] = data[o + 2] | (data[o + 3] << 8);
+                        codes[c + 2] = data[o + 4] | (data[o + 5] << 8);
                     }
                 }
             }
@@ -575,8 +772,8 @@ namespace Bms.Drivers.Ltc681x
         {
             int[] auxCodes = _auxCodes;
             Array.Copy(_invalidCodes, auxCodes, auxCodes.Length);
-            bool complete = SendCommand(_clrauxWord);
-            complete &= SendCommand(_adaxWord);
+            bool complete = SendCommand(_clrauxCommand);
+            complete &= SendCommand(_adaxCommand);
             _delay.Wait_us(_auxConversionWait_us);
             byte[] groupData = _groupData;
             bool[] deviceOk = _deviceOk;
@@ -586,13 +783,13 @@ namespace Bms.Drivers.Ltc681x
                 {
                     continue;
                 }
-                complete &= ReadGroup(_auxGroupWords[g]);
+                complete &= ReadGroup(_auxGroupFrames[g], groupData, deviceOk, 0);
                 int c = g * 3;
                 for (int d = 0; d < _devices; d++)
                 {
                     if (deviceOk[d])
                     {
-                        int o = d * 6;
+                        int o = 4 + 8 * d;
                         auxCodes[c] = groupData[o] | (groupData[o + 1] << 8);
                         auxCodes[c + 1] = groupData[o + 2] | (groupData[o + 3] << 8);
                         auxCodes[c + 2] = groupData[o + 4] | (groupData[o + 5] << 8);
@@ -607,6 +804,7 @@ namespace Bms.Drivers.Ltc681x
             int[] temperatures = readings.Temperature_dC;
             bool[] temperatureValid = readings.TemperatureValid;
             int channel = 0;
+            int invalidChannels = 0;
             for (int d = 0; d < _devices; d++)
             {
                 int deviceBase = d * MaxAuxWords;
@@ -634,11 +832,52 @@ namespace Bms.Drivers.Ltc681x
                     else
                     {
                         complete = false;
+                        invalidChannels++;
                     }
                     channel++;
                 }
             }
+            _temperaturesInvalid = invalidChannels;
             return complete;
+        }
+
+        /// <summary>
+        /// A scan between thermistor conversions: the last conversion's temperatures again, but only for devices
+        /// whose every cell group answered in this scan (a device that stopped answering has no temperatures);
+        /// false when a channel is invalid.
+        /// </summary>
+        private bool RepeatTemperatures(CellMonitorReadings readings)
+        {
+            int channels = _heldTemperature_dC.Length;
+            Array.Copy(_heldTemperature_dC, readings.Temperature_dC, channels);
+            readings.TemperaturesHeld = true;
+            if (_cellGroupsMissing == 0)
+            {
+                // Every device answered every cell group of this scan.
+                Array.Copy(_heldTemperatureValid, readings.TemperatureValid, channels);
+                return _heldAllValid;
+            }
+            int perDevice = _thermistorGpio.Length;
+            int devices = _devices;
+            int groups = _cellGroupsToRead;
+            bool[] groupOk = _cellGroupOk;
+            bool[] heldValid = _heldTemperatureValid;
+            bool[] temperatureValid = readings.TemperatureValid;
+            int channel = 0;
+            for (int d = 0; d < devices; d++, channel += perDevice)
+            {
+                bool answered = true;
+                for (int k = d; k < groups * devices; k += devices)
+                {
+                    answered &= groupOk[k];
+                }
+                if (answered)
+                {
+                    Array.Copy(heldValid, channel, temperatureValid, channel, perDevice);
+                }
+            }
+            // Some device did not answer: at least its channels are invalid.
+            return false;
         }
 
         // ---- configuration ----------------------------------------------------------------------------
@@ -688,26 +927,32 @@ namespace Bms.Drivers.Ltc681x
         {
             int resets = 0;
             _configDrift = false;
-            ReadGroup(_rdcfgaWord);
+            byte[] data = _groupData;
+            byte[] configA = _configA;
+            bool[] deviceOk = _deviceOk;
+            // Every device ok so far exactly when the read brought every block; a device failing a check below
+            // clears it.
+            bool allA = ReadGroup(_rdcfgaFrame, data, deviceOk, 0);
             for (int d = 0; d < _devices; d++)
             {
                 _deviceReset[d] = false;
-                if (!_deviceOk[d])
+                if (!deviceOk[d])
                 {
                     continue;
                 }
                 int a = d * 6;
-                bool lost = (_groupData[a] & 0x05) != (_configA[a] & 0x05)
-                    || _groupData[a + 1] != _configA[a + 1]
-                    || _groupData[a + 2] != _configA[a + 2]
-                    || _groupData[a + 3] != _configA[a + 3];
+                int o = 4 + 8 * d;
+                bool lost = (data[o] & 0x05) != (configA[a] & 0x05)
+                    || data[o + 1] != configA[a + 1]
+                    || data[o + 2] != configA[a + 2]
+                    || data[o + 3] != configA[a + 3];
                 if (lost)
                 {
                     _deviceReset[d] = true;
                     resets++;
                     continue;
                 }
-                int dccLow = _groupData[a + 4] | ((_groupData[a + 5] & 0x0F) << 8);
+                int dccLow = data[o + 4] | ((data[o + 5] & 0x0F) << 8);
                 if (dccLow != (_dischargeMask[d] & 0xFFF))
                 {
                     if (adoptExpiredDischarge && dccLow == 0)
@@ -728,22 +973,22 @@ namespace Bms.Drivers.Ltc681x
                     }
                     else
                     {
-                        _deviceOk[d] = false;
+                        deviceOk[d] = false;
+                        allA = false;
                     }
                 }
             }
-            bool allA = AllOk();
             if (_hasConfigB && !adoptExpiredDischarge && UsesConfigurationBCells())
             {
-                ReadGroup(_rdcfgbWord);
+                ReadGroup(_rdcfgbFrame, _groupData, _deviceOk, 0);
                 for (int d = 0; d < _devices; d++)
                 {
                     if (!_deviceOk[d] || _deviceReset[d])
                     {
                         continue;
                     }
-                    int a = d * 6;
-                    int high = ((_groupData[a] >> 4) & 0x0F) | ((_groupData[a + 1] & 0x03) << 4);
+                    int o = 4 + 8 * d;
+                    int high = ((_groupData[o] >> 4) & 0x0F) | ((_groupData[o + 1] & 0x03) << 4);
                     if (high != ((_dischargeMask[d] >> 12) & 0x3F))
                     {
                         _deviceOk[d] = false;
@@ -793,33 +1038,50 @@ namespace Bms.Drivers.Ltc681x
         private void EnsureAwake(bool forceSleepWake)
         {
             long now = _clock.Now_us;
-            if (forceSleepWake || !_awake || now - _lastCommand_us >= SleepGuard_us)
+            if (!forceSleepWake && _awake && now - _lastCommand_us < SleepGuard_us)
             {
-                int remaining = _devices * WakeFromSleep_us + WakeFromIdle_us;
-                while (remaining > 0)
+                if (now - _lastActivity_us >= IdleGuard_us)
                 {
-                    // Keep pulsing so the ports of devices already awake do not idle out on long chains.
-                    int step = remaining > 3000 ? 3000 : remaining;
                     Pulse();
-                    _delay.Wait_us(step);
-                    remaining -= step;
+                    _delay.Wait_us((_devices + 1) * WakeFromIdle_us);
+                    now = _clock.Now_us;
                 }
-                _awake = true;
-                _lastActivity_us = _clock.Now_us;
-                _lastCommand_us = _lastActivity_us;
+                _lastActivity_us = now;
+                return;
             }
-            else if (now - _lastActivity_us >= IdleGuard_us)
+            int remaining = _devices * WakeFromSleep_us + WakeFromIdle_us;
+            while (remaining > 0)
             {
+                // Keep pulsing so the ports of devices already awake do not idle out on long chains.
+                int step = remaining > 3000 ? 3000 : remaining;
                 Pulse();
-                _delay.Wait_us((_devices + 1) * WakeFromIdle_us);
-                _lastActivity_us = _clock.Now_us;
+                _delay.Wait_us(step);
+                remaining -= step;
             }
+            _awake = true;
+            _lastActivity_us = _clock.Now_us;
+            _lastCommand_us = _lastActivity_us;
         }
 
         private void Pulse()
         {
             _tx[0] = 0xFF;
-            Transfer(_tx, 1);
+            Transfer(_tx, _rx, 1);
+        }
+
+        /// <summary>
+        /// <paramref name="length"/> bytes: <paramref name="command"/> with its PEC, then 0xFF (what clocks a read's
+        /// answers out). Construction only (allocates).
+        /// </summary>
+        private static byte[] ReadFrame(int command, int length)
+        {
+            byte[] frame = new byte[length];
+            Ltc681xCommands.Encode(command, frame, 0);
+            for (int i = 4; i < length; i++)
+            {
+                frame[i] = 0xFF;
+            }
+            return frame;
         }
 
         /// <summary>The wire word (CMD0 CMD1 PEC0 PEC1, CMD0 in the top byte) of <paramref name="command"/>. Construction only (allocates).</summary>
@@ -838,18 +1100,20 @@ namespace Bms.Drivers.Ltc681x
             buffer[3] = (byte)word;
         }
 
-        private bool Transfer(byte[] tx, int count)
+        /// <summary>
+        /// One frame. The port activity time is the one EnsureAwake took just before (a transfer is a fraction of a
+        /// millisecond): earlier than the true end, so the idle and sleep guards only ever wake sooner.
+        /// </summary>
+        private bool Transfer(byte[] tx, byte[] rx, int count)
         {
             CellMonitorStatistics statistics = _statistics;
             statistics.Transfers++;
             statistics.BusBytes += count;
-            BusStatus status = _spi.TransferFullDuplex(tx, 0, _rx, 0, count);
-            _lastActivity_us = _clock.Now_us;
-            return status == BusStatus.Ok;
+            return _spi.TransferFullDuplex(tx, 0, rx, 0, count) == BusStatus.Ok;
         }
 
         /// <summary>A command without data (conversion start, clear). The chip gives no acknowledge; only a bus error is retried.</summary>
-        private bool SendCommand(int commandWord)
+        private bool SendCommand(byte[] command)
         {
             for (int attempt = 0; attempt <= _maxRetries; attempt++)
             {
@@ -858,8 +1122,7 @@ namespace Bms.Drivers.Ltc681x
                     _statistics.Retries++;
                 }
                 EnsureAwake(false);
-                PutCommand(_tx, commandWord);
-                if (Transfer(_tx, 4))
+                if (Transfer(command, _rx, 4))
                 {
                     _lastCommand_us = _lastActivity_us;
                     return true;
@@ -893,7 +1156,7 @@ namespace Bms.Drivers.Ltc681x
                     }
                     Pec15.Append(_tx, o, 6);
                 }
-                if (Transfer(_tx, frame))
+                if (Transfer(_tx, _rx, frame))
                 {
                     _lastCommand_us = _lastActivity_us;
                     return true;
@@ -905,91 +1168,111 @@ namespace Bms.Drivers.Ltc681x
         }
 
         /// <summary>
-        /// Broadcast read of one register group into <see cref="_groupData"/> (6 bytes per device, device 0 =
-        /// nearest, whose block comes first). Each device's block is accepted on its own PEC; only devices still
-        /// missing are taken from a repetition. Sets <see cref="_deviceOk"/>; true when every device answered.
+        /// Broadcast read of one register group into <paramref name="data"/> in wire layout (device d's 6 data
+        /// bytes at 4 + 8·d, device 0 = nearest, whose block comes first); <paramref name="ok"/>[okBase + d] tells
+        /// which devices' blocks passed their PEC. Each device's block is accepted on its own PEC; only devices still
+        /// missing are taken from a repetition. true when every device answered.
         /// </summary>
-        private bool ReadGroup(int commandWord)
+        private bool ReadGroup(byte[] tx, byte[] data, bool[] ok, int okBase)
+        {
+            EnsureAwake(false);
+            // The healthy first attempt lands where the caller decodes it: no copy.
+            bool busOk = Transfer(tx, data, _frame);
+            bool all = busOk;
+            if (busOk)
+            {
+                ushort[] table = Pec15.Table;
+                int end = okBase + _devices;
+                int o = 4;
+                for (int k = okBase; k < end; k++, o += 8)
+                {
+                    // Pec15.Check of the 6 data bytes, unrolled: this runs for every device of every group read.
+                    // Bits above the 15 of the remainder never reach the index, so one mask at the end.
+                    // First byte from the seed 0x10: (0x10 << 8) ^ table[((0x10 >> 7) ^ b) & 0xFF].
+                    int r = 0x1000 ^ table[data[o]];
+                    r = (r << 8) ^ table[((r >> 7) ^ data[o + 1]) & 0xFF];
+                    r = (r << 8) ^ table[((r >> 7) ^ data[o + 2]) & 0xFF];
+                    r = (r << 8) ^ table[((r >> 7) ^ data[o + 3]) & 0xFF];
+                    r = (r << 8) ^ table[((r >> 7) ^ data[o + 4]) & 0xFF];
+                    r = (r << 8) ^ table[((r >> 7) ^ data[o + 5]) & 0xFF];
+                    r = (r & 0x7FFF) << 1;
+                    bool good = data[o + 6] == (r >> 8) && data[o + 7] == (r & 0xFF);
+                    ok[k] = good;
+                    all &= good;
+                }
+                if (all)
+                {
+                    _lastCommand_us = _lastActivity_us;
+                    return true;
+                }
+            }
+            return ReadGroupRepeated(tx, data, ok, okBase, busOk);
+        }
+
+        /// <summary>
+        /// The rest of <see cref="ReadGroup"/> after a first attempt that did not bring every device: that attempt's
+        /// failures are counted, then missing devices are taken from repetitions (received into the scratch buffer,
+        /// a device's block copied over once it passes its PEC).
+        /// </summary>
+        private bool ReadGroupRepeated(byte[] tx, byte[] data, bool[] ok, int okBase, bool busOk)
         {
             int devices = _devices;
-            int frame = 4 + 8 * devices;
-            bool[] deviceOk = _deviceOk;
+            int frame = _frame;
             bool[] deviceSilent = _deviceSilent;
-            Array.Clear(deviceOk, 0, devices);
             Array.Clear(deviceSilent, 0, devices);
-            byte[] tx = _txRead;
             byte[] rx = _rx;
-            ushort[] table = Pec15.Table;
-            tx[0] = (byte)(commandWord >> 24);
-            tx[1] = (byte)(commandWord >> 16);
-            tx[2] = (byte)(commandWord >> 8);
-            tx[3] = (byte)commandWord;
-            bool forceWake = false;
-            for (int attempt = 0; attempt <= _maxRetries; attempt++)
+            // The first attempt's answer is in data: after a bus error no device counts and nothing is counted,
+            // otherwise each device's PEC verdict holds.
+            if (!busOk)
             {
-                if (attempt > 0)
+                Array.Clear(ok, okBase, devices);
+            }
+            else
+            {
+                for (int d = 0; d < devices; d++)
                 {
-                    _statistics.Retries++;
-                }
-                EnsureAwake(forceWake);
-                bool busOk = Transfer(tx, frame);
-                bool all = true;
-                bool anySilent = false;
-                bool anyAnswer = false;
-                int o = 4;
-                for (int d = 0; d < devices; d++, o += 8)
-                {
-                    if (deviceOk[d])
+                    if (ok[okBase + d])
                     {
-                        continue;
+                        _lastCommand_us = _lastActivity_us;
+                        break;
                     }
-                    if (busOk)
+                }
+            }
+            bool forceWake = CountFailures(data, ok, okBase, busOk);
+            for (int attempt = 1; attempt <= _maxRetries; attempt++)
+            {
+                _statistics.Retries++;
+                EnsureAwake(forceWake);
+                busOk = Transfer(tx, rx, frame);
+                bool anyAnswer = false;
+                if (busOk)
+                {
+                    int o = 4;
+                    for (int d = 0; d < devices; d++, o += 8)
                     {
-                        // Pec15.Check of the 6 data bytes, unrolled: this runs for every device of every group
-                        // read. Bits above the 15 of the remainder never reach the index, so one mask at the end.
-                        // First byte from the seed 0x10: (0x10 << 8) ^ table[((0x10 >> 7) ^ b) & 0xFF].
-                        int r = 0x1000 ^ table[rx[o]];
-                        r = (r << 8) ^ table[((r >> 7) ^ rx[o + 1]) & 0xFF];
-                        r = (r << 8) ^ table[((r >> 7) ^ rx[o + 2]) & 0xFF];
-                        r = (r << 8) ^ table[((r >> 7) ^ rx[o + 3]) & 0xFF];
-                        r = (r << 8) ^ table[((r >> 7) ^ rx[o + 4]) & 0xFF];
-                        r = (r << 8) ^ table[((r >> 7) ^ rx[o + 5]) & 0xFF];
-                        r = (r & 0x7FFF) << 1;
-                        if (rx[o + 6] == (r >> 8) && rx[o + 7] == (r & 0xFF))
+                        if (!ok[okBase + d] && Pec15.Check(rx, o, 6))
                         {
-                            Array.Copy(rx, o, _groupData, d * 6, 6);
-                            deviceOk[d] = true;
+                            Array.Copy(rx, o, data, o, 6);
+                            ok[okBase + d] = true;
                             deviceSilent[d] = false;
                             anyAnswer = true;
-                            continue;
                         }
-                    }
-                    all = false;
-                    if (busOk)
-                    {
-                        _statistics.CrcErrors++;
-                        bool silent = true;
-                        for (int i = 0; i < 8; i++)
-                        {
-                            if (rx[o + i] != 0xFF)
-                            {
-                                silent = false;
-                            }
-                        }
-                        deviceSilent[d] = silent;
-                        anySilent |= silent;
                     }
                 }
                 if (anyAnswer)
                 {
                     _lastCommand_us = _lastActivity_us;
                 }
+                forceWake = CountFailures(rx, ok, okBase, busOk);
+                bool all = true;
+                for (int d = 0; d < devices; d++)
+                {
+                    all &= ok[okBase + d];
+                }
                 if (all)
                 {
                     return true;
                 }
-                // A silent device may have slept (watchdog): the repetition starts with a full wake-up.
-                forceWake = anySilent;
             }
             _statistics.FailedTransfers++;
             _scanFaults |= CellMonitorFaults.CommunicationError;
@@ -1001,6 +1284,40 @@ namespace Bms.Drivers.Ltc681x
                 }
             }
             return false;
+        }
+
+        /// <summary>
+        /// Counts a PEC error for every device still missing after an attempt whose bus transfer succeeded and marks
+        /// those that answered nothing but 0xFF as silent; a device that answered in an earlier attempt is left alone.
+        /// true when one is silent: it may have slept (watchdog), so the repetition starts with a full wake-up.
+        /// </summary>
+        private bool CountFailures(byte[] answer, bool[] ok, int okBase, bool busOk)
+        {
+            if (!busOk)
+            {
+                return false;
+            }
+            bool anySilent = false;
+            int o = 4;
+            for (int d = 0; d < _devices; d++, o += 8)
+            {
+                if (ok[okBase + d])
+                {
+                    continue;
+                }
+                _statistics.CrcErrors++;
+                bool silent = true;
+                for (int i = 0; i < 8; i++)
+                {
+                    if (answer[o + i] != 0xFF)
+                    {
+                        silent = false;
+                    }
+                }
+                _deviceSilent[d] = silent;
+                anySilent |= silent;
+            }
+            return anySilent;
         }
     }
 }

@@ -28,6 +28,7 @@ namespace Bms.Drivers.Ltc681x
             OverVoltageThreshold_mV = 4250;
             DischargeTimeoutCode = 2;
             MaxRetries = 2;
+            TemperatureScanInterval = 1;
             ThermistorNominal_ohm = 10000;
             ThermistorBeta_K = 3435;
             ThermistorPullUp_ohm = 10000;
@@ -77,6 +78,16 @@ namespace Bms.Drivers.Ltc681x
 
         /// <summary>Repetitions of a failed transfer before its data is declared unreadable.</summary>
         public int MaxRetries { get; set; }
+
+        /// <summary>
+        /// Scans per thermistor conversion (1..10, default 1 = every scan). Thermistors follow the cells' heat over
+        /// seconds, so converting them every n-th scan loses nothing and saves the aux reads and the NTC look-ups
+        /// in between. The scans in between repeat the last conversion's temperatures, marked
+        /// <see cref="CellMonitoring.CellMonitorReadings.TemperaturesHeld"/>, only for devices that answered that
+        /// scan's cell reads and at most n − 1 scans old; a channel that could not be read stays invalid until
+        /// the next conversion reads it.
+        /// </summary>
+        public int TemperatureScanInterval { get; set; }
 
         /// <summary>Sets every device to <paramref name="cells"/> used cells.</summary>
         public void SetCellsPerDevice(int cells)

@@ -58,6 +58,8 @@ namespace Bms.Firmware.Application
                 }
                 var config = new Ltc681xConfiguration(Ltc681xVariant.Ltc6813, chainDevices);
                 config.SetCellsPerDevice(seriesCells / chainDevices);
+                // Thermistors every other scan (200 ms): they follow the cells' heat over seconds.
+                config.TemperatureScanInterval = 2;
                 return new Ltc681x(spi, delay, clock, config);
             }
             throw new ArgumentException("unknown AFE " + afe.ToString());

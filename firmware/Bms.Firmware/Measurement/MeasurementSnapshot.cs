@@ -1,4 +1,5 @@
 using System;
+using Bms.Drivers.CellMonitoring;
 
 namespace Bms.Firmware.Measurement
 {
@@ -35,6 +36,11 @@ namespace Bms.Firmware.Measurement
         public readonly int[] Temperature_dC;
         /// <summary>Validity per temperature channel.</summary>
         public readonly bool[] TemperatureValid;
+        /// <summary>
+        /// true when this scan did not convert the thermistors and the valid temperatures repeat the last
+        /// conversion's (an AFE converting them every few scans): no new sample for rates fitted over time.
+        /// </summary>
+        public bool TemperaturesHeld;
 
         /// <summary>Pack current, positive = charging.</summary>
         public int Current_mA;
@@ -58,7 +64,7 @@ namespace Bms.Firmware.Measurement
         public bool AfeScanOk;
 
         /// <summary>
-        /// true when the cell summary below was written together with the cells (by <see cref="CopyCells"/>);
+        /// true when the cell summary below was written together with the cells (by CopyCells);
         /// false for a snapshot filled by hand, whose readers then work it out themselves.
         /// </summary>
         public bool CellSummaryKnown;
@@ -74,6 +80,49 @@ namespace Bms.Firmware.Measurement
         public int LowestCellIndex;
         /// <summary>Sum of the valid cell voltages (summary).</summary>
         public int ValidCellSum_mV;
+
+        /// <summary>
+        /// Takes a scan's cells from the driver's readings: as <see cref="CopyCells(int[], bool[], bool[])"/>, but
+        /// when the driver wrote the cell summary while decoding (<see cref="CellMonitorReadings.CellSummaryKnown"/>)
+        /// and no sense wire is open, the summary is taken over and the cells are block copies (every cell valid)
+        /// or a copy of the valid ones, with no per-cell comparisons.
+        /// </summary>
+        public void CopyCells(CellMonitorReadings readings, bool[] openWires)
+        {
+            if (openWires != null || !readings.CellSummaryKnown)
+            {
+                CopyCells(readings.CellVoltage_mV, readings.CellValid, openWires);
+                return;
+            }
+            int cellCount = CellCount;
+            int[] voltage_mV = readings.CellVoltage_mV;
+            bool[] valid = readings.CellValid;
+            Array.Copy(valid, CellValid, cellCount);
+            int count = readings.ValidCellCount;
+            if (count == cellCount)
+            {
+                Array.Copy(voltage_mV, CellVoltage_mV, cellCount);
+            }
+            else
+            {
+                // An invalid cell keeps its last value.
+                int[] cellVoltage = CellVoltage_mV;
+                for (int i = 0; i < cellCount; i++)
+                {
+                    if (valid[i])
+                    {
+                        cellVoltage[i] = voltage_mV[i];
+                    }
+                }
+            }
+            ValidCellCount = count;
+            ValidCellSum_mV = readings.ValidCellSum_mV;
+            HighestCell_mV = readings.HighestCell_mV;
+            HighestCellIndex = readings.HighestCellIndex;
+            LowestCell_mV = readings.LowestCell_mV;
+            LowestCellIndex = readings.LowestCellIndex;
+            CellSummaryKnown = true;
+        }
 
         /// <summary>
         /// Takes a scan's cells: copies each valid voltage (an invalid cell keeps its last value, flagged invalid)

@@ -53,6 +53,9 @@ namespace Bms.Firmware.Safety
         private readonly bool[] _cellReferenceSet;
         private readonly bool[] _cellCollapsed;
         private readonly int[] _collapseLimit_mV;
+        // At least the highest of _collapseLimit_mV (raised with any limit, recomputed after each full move of the
+        // references): a lowest valid cell above it means no cell is collapsed, without looking at each cell.
+        private int _highestCollapseLimit_mV = int.MaxValue;
         private readonly int[] _cellReference_mV;
         private readonly int[] _referenceDrop_mV;
         private readonly bool[] _referenceSurveyed;
@@ -388,6 +391,28 @@ namespace Bms.Firmware.Safety
                 _lastLoad_ms = now;
             }
 
+            if (!s.TemperaturesHeld)
+            {
+                UpdateSensors(s, now);
+            }
+            // else: no new temperature sample in this scan (the AFE repeats the last conversion): (b) and (c) keep
+            // the verdicts of that conversion, the rate windows and buckets wait for the next one.
+
+            if (!RunawayConfirmed && (_anyCollapsed || _maxTemperatureReached) && _rateCondition)
+            {
+                RunawayConfirmed = true;
+                RunawayTime_ms = now;
+                RunawaySensor = _rateSensor;
+                RunawayCell = FirstCollapsedCell();
+                _sink.OnEvent(now, BmsEventCode.ThermalRunaway, ProtectionLevel.Fault, _rateSensor, true);
+            }
+
+            AccumulateBuckets(s, now);
+        }
+
+        /// <summary>Plausibility, (b) and (c) for every sensor's new reading.</summary>
+        private void UpdateSensors(MeasurementSnapshot s, long now)
+        {
             // Each trusted reading adds its share of (b) and (c). The steady case, written out here with the arrays
             // in locals, runs for every sensor every tick.
             bool maxTemperatureReached = false;
@@ -463,17 +488,6 @@ namespace Bms.Firmware.Safety
                 bucketSum[j] += v;
             }
             _maxTemperatureReached = maxTemperatureReached;
-
-            if (!RunawayConfirmed && (_anyCollapsed || _maxTemperatureReached) && _rateCondition)
-            {
-                RunawayConfirmed = true;
-                RunawayTime_ms = now;
-                RunawaySensor = _rateSensor;
-                RunawayCell = FirstCollapsedCell();
-                _sink.OnEvent(now, BmsEventCode.ThermalRunaway, ProtectionLevel.Fault, _rateSensor, true);
-            }
-
-            AccumulateBuckets(s, now);
         }
 
         // ---------------------------------------------------------------- cells, condition (a)
@@ -483,6 +497,11 @@ namespace Bms.Firmware.Safety
         {
             if (!_anyCollapsed)
             {
+                if (s.CellSummaryKnown && s.LowestCell_mV > _highestCollapseLimit_mV)
+                {
+                    // Every valid cell is above every limit; the invalid ones keep their verdict (not collapsed).
+                    return;
+                }
                 int[] voltage = s.CellVoltage_mV;
                 int[] limit = _collapseLimit_mV;
                 int n = _cellCount;
@@ -539,7 +558,12 @@ namespace Bms.Firmware.Safety
             _cellReference_mV[i] = reference;
             long bound = (long)reference * (100 - _config.CellVoltageDrop_pct) - 1;
             long limit = bound >= 0 ? bound / 100 : -((-bound + 99) / 100);
-            _collapseLimit_mV[i] = limit > int.MaxValue ? int.MaxValue : limit < int.MinValue ? int.MinValue : (int)limit;
+            int cellLimit = limit > int.MaxValue ? int.MaxValue : limit < int.MinValue ? int.MinValue : (int)limit;
+            _collapseLimit_mV[i] = cellLimit;
+            if (cellLimit > _highestCollapseLimit_mV)
+            {
+                _highestCollapseLimit_mV = cellLimit;
+            }
         }
 
         /// <summary>
@@ -627,6 +651,20 @@ namespace Bms.Firmware.Safety
                     SetCollapseLimit(i);
                 }
                 _cellReferenceTime_ms[i] = now;
+            }
+            if (_referenceNextCell < 0)
+            {
+                // Every cell moved: the bound comes down to the highest limit again (it only rose in between).
+                int highest = int.MinValue;
+                int[] limits = _collapseLimit_mV;
+                for (int i = 0; i < _cellCount; i++)
+                {
+                    if (limits[i] > highest)
+                    {
+                        highest = limits[i];
+                    }
+                }
+                _highestCollapseLimit_mV = highest;
             }
         }
 

@@ -547,7 +547,7 @@ namespace Bms.Firmware.Composition
             }
             // A cell whose sense wire (below: wire i, above: wire i + 1) is open reads a distorted voltage: after
             // OpenWire is raised it is no measurement for protection, estimation or the guard.
-            snapshot.CopyCells(readings.CellVoltage_mV, readings.CellValid, _openWireActive ? _openWires : null);
+            snapshot.CopyCells(readings, _openWireActive ? _openWires : null);
             bool allCells = snapshot.ValidCellCount == _cellCount;
             int sum = snapshot.ValidCellSum_mV;
             bool[] readTemperatureValid = readings.TemperatureValid;
@@ -583,6 +583,7 @@ namespace Bms.Firmware.Composition
             {
                 snapshot.StackVoltageValid = false;
             }
+            snapshot.TemperaturesHeld = readings.TemperaturesHeld;
             snapshot.AfeFaults = readings.Faults;
             snapshot.AfeScanOk = ok;
             snapshot.Time_ms = now_ms;

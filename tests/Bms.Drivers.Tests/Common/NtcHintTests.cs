@@ -61,4 +61,41 @@ public class NtcHintTests
             Assert.Equal(expected_dC, actual_dC);
         }
     }
+
+    /// <summary>The divider with the look-up written out equals the resistance formula followed by the plain look-up.</summary>
+    [Fact]
+    public void Divider_equals_the_resistance_then_the_lookup_over_random_inputs_small_and_large()
+    {
+        var ntc = new Ntc(10000, 3435);
+        var random = new Random(11);
+        int hint = -1;
+        for (int n = 0; n < 50000; n++)
+        {
+            // ADC codes (up to 16 bits) and microvolts (up to ~9 V, past the 2^22 below which no overflow check is needed).
+            long reference = n % 2 == 0 ? random.Next(1, 65536) : random.Next(1, 9_000_000);
+            long node = random.NextInt64(-2, reference + 2);
+            int pullUp = n % 5 == 0 ? random.Next(-1, 1_000_001) : 10000;
+            if (n % 4 == 0) hint = random.Next(-5, 300);
+            bool actual = ntc.TryGetTemperatureFromDivider(node, reference, pullUp, ref hint, out int actual_dC);
+            bool expected = false;
+            int expected_dC = 0;
+            if (reference > 0 && pullUp > 0 && node > 0 && node < reference)
+            {
+                long pullUp_mOhm = pullUp * 1000L;
+                long denominator = reference - node;
+                long resistance = (pullUp_mOhm * node + denominator / 2) / denominator;
+                expected = ntc.TryGetTemperature(resistance, out expected_dC);
+            }
+            Assert.Equal(expected, actual);
+            Assert.Equal(expected_dC, actual_dC);
+        }
+    }
+
+    [Fact]
+    public void Divider_refuses_a_product_that_does_not_fit()
+    {
+        var ntc = new Ntc(10000, 3435);
+        // 2^40 µV times a 2^31 mΩ-scale pull-up overflows 64 bits: refused, never a wrapped resistance.
+        Assert.False(ntc.TryGetTemperatureFromDivider(1L << 40, (1L << 40) + 1000, int.MaxValue, out _));
+    }
 }

@@ -11,9 +11,9 @@ public class NanoRamEstimatorTests
     {
         var readings = new CellMonitorReadings(16, 3);
         RamEstimate estimate = NanoRamEstimator.Estimate(readings);
-        // Object: header + 9 fields, 12 bytes each = 120.
+        // Object: header + 17 fields (9 + the cell summary's 7 + TemperaturesHeld), 12 bytes each = 216.
         // int[16]: 20 + 64 = 84 (7 blocks); bool[16]: 20 + 16 = 36; int[3]: 20 + 12 = 32 -> 36; bool[3]: 20 + 3 = 23 -> 24.
-        Assert.Equal(120 + 84 + 36 + 36 + 24, estimate.InstanceBytes);
+        Assert.Equal(216 + 84 + 36 + 36 + 24, estimate.InstanceBytes);
         Assert.Equal(5, estimate.InstanceObjects);
         Assert.Contains(estimate.ByType, e => e.Type == "Int32[]" && e.Count == 2 && e.Bytes == 84 + 36);
     }

@@ -36,4 +36,17 @@ public static class Ltc681xBusBudget
         }
         return bytes;
     }
+
+    /// <summary>
+    /// Minimum bytes per scan, as the mean over a cycle of <paramref name="temperatureScanInterval"/> scans of
+    /// which one reads the thermistors (rounded down): what <c>Ltc681xConfiguration.TemperatureScanInterval</c>
+    /// asks for, and what the driver's <c>LastScanBusBytes</c> reports in that case.
+    /// </summary>
+    public static int MinimumBytesPerScan(Ltc681xVariant variant, int devices, int gpioCount, int temperatureScanInterval)
+    {
+        if (temperatureScanInterval < 1) throw new ArgumentOutOfRangeException(nameof(temperatureScanInterval));
+        int full = MinimumBytesPerScan(variant, devices, gpioCount);
+        int cellsOnly = MinimumBytesPerScan(variant, devices, 0);
+        return (full + (temperatureScanInterval - 1) * cellsOnly) / temperatureScanInterval;
+    }
 }

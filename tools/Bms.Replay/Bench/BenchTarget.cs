@@ -149,10 +149,10 @@ internal sealed record AfeRig(string Key, BenchBus Bus, ICellMonitor Driver, Vir
         var clock = new VirtualClock(1000);
         var meter = new HostAllocationMeter();
         IMonotonicClock firmwareClock = metered ? meter.WrapClock(clock) : clock;
-        var configuration = new Ltc681xConfiguration(Ltc681xVariant.Ltc6813, devices) { ThermistorGpioMask = gpioMask };
+        var configuration = new Ltc681xConfiguration(Ltc681xVariant.Ltc6813, devices) { ThermistorGpioMask = gpioMask, TemperatureScanInterval = 2 };
         var chain = new Ltc681xChainEmulator(Ltc681xVariant.Ltc6813, configuration.CellsPerDevice.ToArray(), gpioMask, clock);
         var driver = new Drivers.Ltc681x.Ltc681x(metered ? meter.Wrap(chain) : chain, metered ? meter.WrapDelay(clock) : clock, firmwareClock, configuration);
-        int minimum = Ltc681xBusBudget.MinimumBytesPerScan(Ltc681xVariant.Ltc6813, devices, 5);
+        int minimum = Ltc681xBusBudget.MinimumBytesPerScan(Ltc681xVariant.Ltc6813, devices, 5, configuration.TemperatureScanInterval);
         return new AfeRig(BenchTargets.Ltc6813Chain, BenchBus.Spi1MHz, driver, clock, chain.Pack, meter, firmwareClock, minimum);
     }
 }

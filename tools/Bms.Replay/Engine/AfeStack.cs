@@ -115,7 +115,7 @@ public sealed class AfeStack
                                       "this trace has " + temps + " temperatures");
         int perDevice = temps / devices;
         int mask = (1 << perDevice) - 1;
-        var config = new Ltc681xConfiguration(Ltc681xVariant.Ltc6813, devices) { ThermistorGpioMask = mask };
+        var config = new Ltc681xConfiguration(Ltc681xVariant.Ltc6813, devices) { ThermistorGpioMask = mask, TemperatureScanInterval = 2 };
         var split = new int[devices];
         for (int d = 0; d < devices; d++) split[d] = cells / devices + (d < cells % devices ? 1 : 0);
         for (int d = 0; d < devices; d++) config.CellsPerDevice[d] = split[d];
