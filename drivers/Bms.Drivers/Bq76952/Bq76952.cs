@@ -839,12 +839,34 @@ namespace Bms.Drivers.Bq76952
                 // Every cell came with one block read: they are all fresh or none is.
                 if (segmentOk[_allCellsSegment])
                 {
+                    // The scan's cell summary in the same pass, so the firmware needs no pass of its own.
+                    int sum = 0;
+                    int highest = int.MinValue, lowest = int.MaxValue, highestIndex = -1, lowestIndex = -1;
                     for (int i = 0; i < cells; i++)
                     {
                         int register = cellRegister[i];
-                        voltages[i] = (short)(image[register] | (image[register + 1] << 8));
+                        int v = (short)(image[register] | (image[register + 1] << 8));
+                        voltages[i] = v;
+                        sum += v;
+                        if (v > highest)
+                        {
+                            highest = v;
+                            highestIndex = i;
+                        }
+                        if (v < lowest)
+                        {
+                            lowest = v;
+                            lowestIndex = i;
+                        }
                     }
                     Array.Copy(_allTrue, readings.CellValid, cells);
+                    readings.ValidCellCount = cells;
+                    readings.ValidCellSum_mV = sum;
+                    readings.HighestCell_mV = highest;
+                    readings.HighestCellIndex = highestIndex;
+                    readings.LowestCell_mV = lowest;
+                    readings.LowestCellIndex = lowestIndex;
+                    readings.CellSummaryKnown = true;
                 }
             }
             else

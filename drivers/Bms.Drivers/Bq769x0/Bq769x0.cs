@@ -622,14 +622,36 @@ namespace Bms.Drivers.Bq769x0
                 // Every cell came with one block read: all fresh or none.
                 if (segmentOk[_allCellsSegment])
                 {
+                    // The scan's cell summary in the same pass, so the firmware needs no pass of its own.
+                    int sum = 0;
+                    int highest = int.MinValue, lowest = int.MaxValue, highestIndex = -1, lowestIndex = -1;
                     for (int cell = 0; cell < cellIndex.Length; cell++)
                     {
                         int i = cellIndex[cell];
                         // Bq769x0Conversions.CellVoltage_mV in int: 14-bit code × at most 396 µV plus the offset fits.
                         int uV = (((image[i] & 0x3F) << 8) | image[i + stride]) * gain_uV + offset_uV;
-                        voltages[cell] = uV >= 0 ? (uV + 500) / 1000 : -((-uV + 500) / 1000);
+                        int v = uV >= 0 ? (uV + 500) / 1000 : -((-uV + 500) / 1000);
+                        voltages[cell] = v;
+                        sum += v;
+                        if (v > highest)
+                        {
+                            highest = v;
+                            highestIndex = cell;
+                        }
+                        if (v < lowest)
+                        {
+                            lowest = v;
+                            lowestIndex = cell;
+                        }
                     }
                     Array.Copy(_allTrue, cellValid, cellIndex.Length);
+                    readings.ValidCellCount = cellIndex.Length;
+                    readings.ValidCellSum_mV = sum;
+                    readings.HighestCell_mV = highest;
+                    readings.HighestCellIndex = highestIndex;
+                    readings.LowestCell_mV = lowest;
+                    readings.LowestCellIndex = lowestIndex;
+                    readings.CellSummaryKnown = true;
                 }
                 else
                 {
