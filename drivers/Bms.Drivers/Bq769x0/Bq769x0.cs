@@ -69,6 +69,15 @@ namespace Bms.Drivers.Bq769x0
         private readonly int[] _cellSegment;
         private readonly int _allCellsSegment;      // the one read segment holding every cell, or -1
         private readonly bool[] _allTrue;           // copied over CellValid when every cell was read
+        // The chip converts every 250 ms and the driver scans every 100 ms, so most scans find the codes of the scan
+        // before: the values decoded from them then are the ones already decoded (exact, no arithmetic repeated).
+        private readonly byte[] _decodedImage;      // _scanImage as it was when the cells were last decoded
+        private readonly int[] _decodedCell_mV;
+        private bool _decodedCellsKnown;
+        private int _decodedSum_mV, _decodedHighest_mV, _decodedHighestIndex, _decodedLowest_mV, _decodedLowestIndex;
+        private readonly int[] _decodedThermistorCode; // -1: none decoded yet
+        private readonly int[] _decodedThermistor_dC;
+        private readonly bool[] _decodedThermistorValid;
         private readonly int _stackSegment;
         private readonly int _ccSegment;
         private readonly int[] _thermistorSegment;
@@ -200,9 +209,15 @@ namespace Bms.Drivers.Bq769x0
             {
                 _allTrue[cell] = true;
             }
+            _decodedImage = new byte[_scanImage.Length];
+            _decodedCell_mV = new int[_cellCount];
             _stackSegment = segmentOf[Bq769x0Registers.BatHi];
             _ccSegment = segmentOf[Bq769x0Registers.CcHi];
             _thermistorSegment = new int[_thermistorCount];
+            _decodedThermistorCode = new int[_thermistorCount];
+            _decodedThermistor_dC = new int[_thermistorCount];
+            _decodedThermistorValid = new bool[_thermistorCount];
+            ForgetDecodedValues();
             for (int k = 0; k < _thermistorCount; k++)
             {
                 _thermistorSegment[k] = segmentOf[Bq769x0Registers.Ts1Hi + 2 * k];
@@ -295,6 +310,8 @@ namespace Bms.Drivers.Bq769x0
         {
             _configured = false;
             _conversionSeen = false;
+            // Gain and offset are read again below: nothing decoded with the old ones is reused.
+            ForgetDecodedValues();
             if (!ReadTrim() && (!WakeFromShipMode() || !ReadTrim()))
             {
                 return false;
@@ -620,7 +637,19 @@ namespace Bms.Drivers.Bq769x0
             if (_allCellsSegment >= 0)
             {
                 // Every cell came with one block read: all fresh or none.
-                if (segmentOk[_allCellsSegment])
+                if (segmentOk[_allCellsSegment] && SameCellCodesAsDecoded(image, cellIndex, stride))
+                {
+                    Array.Copy(_decodedCell_mV, voltages, cellIndex.Length);
+                    Array.Copy(_allTrue, cellValid, cellIndex.Length);
+                    readings.ValidCellCount = cellIndex.Length;
+                    readings.ValidCellSum_mV = _decodedSum_mV;
+                    readings.HighestCell_mV = _decodedHighest_mV;
+                    readings.HighestCellIndex = _decodedHighestIndex;
+                    readings.LowestCell_mV = _decodedLowest_mV;
+                    readings.LowestCellIndex = _decodedLowestIndex;
+                    readings.CellSummaryKnown = true;
+                }
+                else if (segmentOk[_allCellsSegment])
                 {
                     // The scan's cell summary in the same pass, so the firmware needs no pass of its own.
                     int sum = 0;
@@ -652,6 +681,14 @@ namespace Bms.Drivers.Bq769x0
                     readings.LowestCell_mV = lowest;
                     readings.LowestCellIndex = lowestIndex;
                     readings.CellSummaryKnown = true;
+                    Array.Copy(image, _decodedImage, image.Length);
+                    Array.Copy(voltages, _decodedCell_mV, cellIndex.Length);
+                    _decodedSum_mV = sum;
+                    _decodedHighest_mV = highest;
+                    _decodedHighestIndex = highestIndex;
+                    _decodedLowest_mV = lowest;
+                    _decodedLowestIndex = lowestIndex;
+                    _decodedCellsKnown = true;
                 }
                 else
                 {
@@ -689,25 +726,64 @@ namespace Bms.Drivers.Bq769x0
 
             int[] thermistorSegment = _thermistorSegment;
             int[] hint = _temperatureHint;
+            int[] decodedCode = _decodedThermistorCode;
             for (int k = 0; k < thermistorSegment.Length; k++)
             {
-                int i = stride * (Bq769x0Registers.Ts1Hi + 2 * k);
-                int temperature_dC;
-                if (segmentOk[thermistorSegment[k]]
-                    && _thermistor.TryGetTemperatureFromDivider(
-                        (((image[i] & 0x3F) << 8) | image[i + stride]) * Bq769x0Registers.TsLsb_uV, // ThermistorVoltage_uV
-                        _regulator_uV, _pullUp_ohm, ref hint[k], out temperature_dC))
+                if (!segmentOk[thermistorSegment[k]])
                 {
-                    readings.Temperature_dC[k] = temperature_dC;
+                    complete = false;
+                    continue;
+                }
+                int i = stride * (Bq769x0Registers.Ts1Hi + 2 * k);
+                int code = ((image[i] & 0x3F) << 8) | image[i + stride];
+                if (code != decodedCode[k])
+                {
+                    int temperature_dC;
+                    _decodedThermistorValid[k] = _thermistor.TryGetTemperatureFromDivider(
+                        code * Bq769x0Registers.TsLsb_uV, // ThermistorVoltage_uV
+                        _regulator_uV, _pullUp_ohm, ref hint[k], out temperature_dC);
+                    _decodedThermistor_dC[k] = temperature_dC;
+                    decodedCode[k] = code;
+                }
+                if (_decodedThermistorValid[k])
+                {
+                    readings.Temperature_dC[k] = _decodedThermistor_dC[k];
                     readings.TemperatureValid[k] = true;
                 }
                 else
                 {
-                    // unread, or an open / shorted thermistor: not a temperature
+                    // an open / shorted thermistor: not a temperature
                     complete = false;
                 }
             }
             return complete;
+        }
+
+        private bool SameCellCodesAsDecoded(byte[] image, int[] cellIndex, int stride)
+        {
+            if (!_decodedCellsKnown)
+            {
+                return false;
+            }
+            byte[] decoded = _decodedImage;
+            for (int cell = 0; cell < cellIndex.Length; cell++)
+            {
+                int i = cellIndex[cell];
+                if (image[i] != decoded[i] || image[i + stride] != decoded[i + stride])
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private void ForgetDecodedValues()
+        {
+            _decodedCellsKnown = false;
+            for (int k = 0; k < _decodedThermistorCode.Length; k++)
+            {
+                _decodedThermistorCode[k] = -1;
+            }
         }
 
         // One scan read with bounded retries, into _scanImage at the register's own place (stride bytes per
