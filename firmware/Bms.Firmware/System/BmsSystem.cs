@@ -508,14 +508,19 @@ namespace Bms.Firmware.Composition
             }
             _balancer.Update(now_ms, _snapshot, _cellSoc_pcm, balancingAllowed);
 
+            bool openWireWork = false;
             if (_openWireCheckPeriod_ms > 0 && now_ms - _lastOpenWireCheck_ms >= _openWireCheckPeriod_ms)
             {
+                // One-shot, not in halves a second apart (IStepwiseOpenWireCheck): a wire found a second later lets
+                // the distorted readings beside it trip over/under-voltage first.
                 _lastOpenWireCheck_ms = now_ms;
-                CheckOpenWires(now_ms);
+                ApplyOpenWireVerdict(now_ms, _monitor.CheckOpenWires(_openWires));
+                openWireWork = true;
             }
             // A save still being written (a period shorter than its slices) is finished first: one begun now would
-            // abandon it, and a period that short would then never write anything.
-            if (_estimatorStarted && _stateRecord != null && _socPersistPeriod_ms > 0 && !_persisting
+            // abandon it, and a period that short would then never write anything. Not in a run that does open-wire
+            // work (both are due every minute): the safety check keeps its time, the save waits a second.
+            if (_estimatorStarted && _stateRecord != null && _socPersistPeriod_ms > 0 && !_persisting && !openWireWork
                 && now_ms - _lastSocPersist_ms >= _socPersistPeriod_ms)
             {
                 _lastSocPersist_ms = now_ms;
@@ -610,9 +615,9 @@ namespace Bms.Firmware.Composition
             _estimatorStarted = true;
         }
 
-        private void CheckOpenWires(long now_ms)
+        private void ApplyOpenWireVerdict(long now_ms, bool complete)
         {
-            if (!_monitor.CheckOpenWires(_openWires))
+            if (!complete)
             {
                 return;
             }

@@ -1,3 +1,4 @@
+using Bms.Drivers.CellMonitoring;
 using Bms.Emulators.Common;
 using Bms.Firmware.Chemistry;
 using Bms.Firmware.Composition;
@@ -35,7 +36,8 @@ public sealed class SystemRig
     public BmsSystem Bms { get; }
 
     public SystemRig(int cells = 4, int temps = 2, Action<BmsConfiguration>? configure = null, bool feedback = false,
-        RamStorage? storage = null, bool hasCurrentSense = true, FakeCurrentSensor? currentSensor = null, int afeTemps = -1)
+        RamStorage? storage = null, bool hasCurrentSense = true, FakeCurrentSensor? currentSensor = null, int afeTemps = -1,
+        Func<FakeCellMonitor, ICellMonitor>? wrapMonitor = null)
     {
         Storage = storage ?? new RamStorage(8192);
         Monitor = new FakeCellMonitor(cells, afeTemps < 0 ? temps : afeTemps, hasCurrentSense);
@@ -50,7 +52,7 @@ public sealed class SystemRig
         configure?.Invoke(Config);
         var hw = new BmsHardware
         {
-            Monitor = Monitor,
+            Monitor = wrapMonitor?.Invoke(Monitor) ?? Monitor,
             Clock = Clock,
             NegativeContactor = Negative,
             PositiveContactor = Positive,
