@@ -92,6 +92,8 @@ namespace Bms.Firmware.Estimation
         // Pack SoC from the cells' extremes: the extreme cells are kept as cells step, their SoC is taken exactly
         // (as GetCellSoc_pcm) when the pack SoC is read, so it never lags the count.
         private long _minKey, _maxKey;
+        private readonly long[] _rankKey; // per cell: (charge − pack count) at its step, in units of 2^_rankShift µA·ms
+        private readonly int _rankShift;  // the largest binary unit not above 1 pcm of charge
         private int _minCell, _maxCell, _packSoc_pcm;
 
         // Inputs held between ticks.
@@ -153,6 +155,10 @@ namespace Bms.Firmware.Estimation
             _sigmaS = new long[cellCount]; _sigmaV = new long[cellCount]; _sigmaB = new long[cellCount];
             _rootOfS = new long[cellCount]; _rootOfV = new long[cellCount]; _rootOfB = new long[cellCount];
             _soc_pcm = new int[cellCount];
+            _rankKey = new long[cellCount];
+            int rankShift = 0;
+            while ((2L << rankShift) <= _fullCharge_uAms / FullScale_pcm) rankShift++;
+            _rankShift = rankShift;
             _markTime_ms = new long[cellCount];
             _markCharge_uAms = new long[cellCount];
             _pendingGapVariance = new long[cellCount];
@@ -204,7 +210,7 @@ namespace Bms.Firmware.Estimation
                 // Nothing to start from yet (e.g. the AFE's first scan after configuration): wait for a valid scan
                 // instead of guessing. Update100ms retries; meanwhile report the middle rather than "empty".
                 for (int c = 0; c < _cellCount; c++) _soc_pcm[c] = FullScale_pcm / 2;
-                RescanExtremes();
+                RankAllCells();
                 return;
             }
             UpdateTemperature(snapshot);
@@ -287,7 +293,7 @@ namespace Bms.Firmware.Estimation
             // The record image keeps what construction or RestoreState wrote; Update1s refreshes offset and σ one
             // cell a second, so the start tick does not rewrite it.
             for (int c = 0; c < _cellCount; c++) _biasSum_nA += _bias_nA[c];
-            RescanExtremes();
+            RankAllCells();
             _started = true;
         }
 
@@ -644,7 +650,7 @@ namespace Bms.Firmware.Estimation
             }
             _biasSum_nA = 0;
             for (int c = 0; c < _cellCount; c++) _biasSum_nA += _bias_nA[c];
-            RescanExtremes();
+            RankAllCells();
             WriteImage();
             _restored = true;
             return true;
@@ -801,32 +807,45 @@ namespace Bms.Firmware.Estimation
         private void NoteCellSoc(int c, int soc_pcm)
         {
             _soc_pcm[c] = soc_pcm;
-            long key = _charge_uAms[c] - _markCharge_uAms[c];
-            bool rescan = false;
+            // Ranked to about a per cent mille (a binary unit below it): cells equal to that tie, so a stepping extreme
+            // cell that stays level keeps its place without a scan; the pack SoC is then at most that unit off.
+            long key = (_charge_uAms[c] - _markCharge_uAms[c]) >> _rankShift;
+            _rankKey[c] = key;
             if (key <= _minKey) { _minKey = key; _minCell = c; }
-            else if (c == _minCell) rescan = true;
+            else if (c == _minCell) { RescanExtremes(); return; }
             if (key >= _maxKey) { _maxKey = key; _maxCell = c; }
-            else if (c == _maxCell) rescan = true;
-            if (rescan) RescanExtremes();
+            else if (c == _maxCell) RescanExtremes();
         }
 
         private void RescanExtremes()
         {
-            int min = FullScale_pcm + 1, max = -1;
+            long[] keys = _rankKey;
             long minKey = long.MaxValue, maxKey = long.MinValue;
             int minCell = 0, maxCell = 0;
-            for (int c = 0; c < _cellCount; c++)
+            for (int c = 0; c < keys.Length; c++)
             {
-                int s = _soc_pcm[c];
-                if (s < min) min = s;
-                if (s > max) max = s;
-                long key = _charge_uAms[c] - _markCharge_uAms[c];
+                long key = keys[c];
                 if (key < minKey) { minKey = key; minCell = c; }
                 if (key > maxKey) { maxKey = key; maxCell = c; }
             }
             _minKey = minKey; _minCell = minCell;
             _maxKey = maxKey; _maxCell = maxCell;
-            _packSoc_pcm = PackSocFrom(min, max); // until started (no counts yet): the cells' reported values
+        }
+
+        /// <summary>The rank keys of every cell from its counts, and the extremes; before start (no counts yet) also
+        /// the pack SoC from the cells' reported values.</summary>
+        private void RankAllCells()
+        {
+            int min = FullScale_pcm + 1, max = -1;
+            for (int c = 0; c < _cellCount; c++)
+            {
+                int s = _soc_pcm[c];
+                if (s < min) min = s;
+                if (s > max) max = s;
+                _rankKey[c] = (_charge_uAms[c] - _markCharge_uAms[c]) >> _rankShift;
+            }
+            _packSoc_pcm = PackSocFrom(min, max);
+            RescanExtremes();
         }
 
         private static int PackSocFrom(int min, int max)
