@@ -56,6 +56,7 @@ namespace Bms.Firmware.Estimation
         private readonly int _capacity_mAh;
         // nSoC = charge_uAms * 10 / _q36 ; charge_uAms = nSoC * _q36 / 10
         private readonly long _q36;
+        private readonly long _pcmCharge_uAms; // charge per pcm of SoC: q36·1000
         private readonly long _fullCharge_uAms;
         private readonly long _oneC_uA;
         private readonly long _restCurrent_uA;
@@ -141,6 +142,7 @@ namespace Bms.Firmware.Estimation
             _cellCount = cellCount;
             _capacity_mAh = capacity_mAh;
             _q36 = (long)capacity_mAh * 36;
+            _pcmCharge_uAms = _q36 * 1000;
             _fullCharge_uAms = (long)capacity_mAh * 3600000000L;
             _oneC_uA = (long)capacity_mAh * 1000;
             _restCurrent_uA = _oneC_uA * SocFilterTuning.RestCurrent_mC / 1000;
@@ -481,7 +483,18 @@ namespace Bms.Firmware.Estimation
             get
             {
                 if (!_started) return _packSoc_pcm;
-                return PackSocFrom(GetCellSoc_pcm(_minCell), GetCellSoc_pcm(_maxCell));
+                // GetCellSoc_pcm of the two extreme cells, inline.
+                int c = _minCell;
+                long pcm = (_charge_uAms[c] + (_integratedCharge_uAms - _markCharge_uAms[c])
+                    - (_bias_nA[c] * (_integratedTime_ms - _markTime_ms[c]) + _biasChargeRemainder_nAms[c]) / 1000) / _pcmCharge_uAms;
+                int min = pcm < 0 ? 0 : (pcm > FullScale_pcm ? FullScale_pcm : (int)pcm);
+                c = _maxCell;
+                pcm = (_charge_uAms[c] + (_integratedCharge_uAms - _markCharge_uAms[c])
+                    - (_bias_nA[c] * (_integratedTime_ms - _markTime_ms[c]) + _biasChargeRemainder_nAms[c]) / 1000) / _pcmCharge_uAms;
+                int max = pcm < 0 ? 0 : (pcm > FullScale_pcm ? FullScale_pcm : (int)pcm);
+                long denominator = (long)min + (FullScale_pcm - max);
+                if (denominator <= 0) return min >= FullScale_pcm ? FullScale_pcm : 0;
+                return (int)((long)min * FullScale_pcm / denominator);
             }
         }
 
@@ -490,7 +503,8 @@ namespace Bms.Firmware.Estimation
         public int GetCellSoc_pcm(int cell)
         {
             long biasWhole = (_bias_nA[cell] * (_integratedTime_ms - _markTime_ms[cell]) + _biasChargeRemainder_nAms[cell]) / 1000;
-            long pcm = (_charge_uAms[cell] + (_integratedCharge_uAms - _markCharge_uAms[cell]) - biasWhole) * 10 / _q36 / 10000;
+            // (x·10/q36)/10000 = x/(q36·1000): nested truncating divisions by positive divisors are one division.
+            long pcm = (_charge_uAms[cell] + (_integratedCharge_uAms - _markCharge_uAms[cell]) - biasWhole) / _pcmCharge_uAms;
             // the clamp of the charge (−5..105 %) is inside the clamp of the SoC
             return pcm < 0 ? 0 : (pcm > FullScale_pcm ? FullScale_pcm : (int)pcm);
         }
