@@ -897,15 +897,23 @@ namespace Bms.Firmware.Estimation
             if (fsbShift < 32) { PredictCovarianceWide(c, dt_ms, current, gapVariance_nSoC2, r1, tau, slope_ppm); return; }
             long fvb = -((r1 * slope_ppm / 1000000) * ((1L << 31) - a) * 512 + 500000000) / 1000000000;
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
+            // The Q31 (a) and Q40 (fvb) products inline, as FixedMath.MulQ31/MulQ40 round them: a call costs as
+            // much as the arithmetic on an IL interpreter.
             long fsbPbb = FixedMath.MulFraction(pbb, fsb, fsbShift);
-            long fvbPbb = FixedMath.MulQ40(pbb, fvb);
-            long aPvb = FixedMath.MulQ31(pvb, a);
+            long fvbPbb = (((pbb >> 31) * fvb + (1L << 8)) >> 9) + (((pbb & 0x7FFFFFFFL) * fvb + (1L << 39)) >> 40);
+            long aPvb = (pvb >> 31) * a + (((pvb & 0x7FFFFFFFL) * a + (1L << 30)) >> 31);
+            long aPsv = (psv >> 31) * a + (((psv & 0x7FFFFFFFL) * a + (1L << 30)) >> 31);
+            long aPvv = (pvv >> 31) * a + (((pvv & 0x7FFFFFFFL) * a + (1L << 30)) >> 31);
+            long fvbPsb = (((psb >> 31) * fvb + (1L << 8)) >> 9) + (((psb & 0x7FFFFFFFL) * fvb + (1L << 39)) >> 40);
+            long fvbPvb = (((pvb >> 31) * fvb + (1L << 8)) >> 9) + (((pvb & 0x7FFFFFFFL) * fvb + (1L << 39)) >> 40);
             // P' = F·P·Fᵀ, factored: pss + fsb·(2·psb + fsb·pbb), a·(a·pvv + fvb·pvb) + fvb·(a·pvb + fvb·pbb).
             long nss = pss + FixedMath.MulFraction(2 * psb + fsbPbb, fsb, fsbShift);
             long nsb = psb + fsbPbb;
             long nvb = aPvb + fvbPbb;
-            long nsv = FixedMath.MulQ31(psv, a) + FixedMath.MulQ40(psb, fvb) + FixedMath.MulFraction(nvb, fsb, fsbShift);
-            long nvv = FixedMath.MulQ31(FixedMath.MulQ31(pvv, a) + FixedMath.MulQ40(pvb, fvb), a) + FixedMath.MulQ40(nvb, fvb);
+            long nsv = aPsv + fvbPsb + FixedMath.MulFraction(nvb, fsb, fsbShift);
+            long inner = aPvv + fvbPvb;
+            long fvbNvb = (((nvb >> 31) * fvb + (1L << 8)) >> 9) + (((nvb & 0x7FFFFFFFL) * fvb + (1L << 39)) >> 40);
+            long nvv = (inner >> 31) * a + (((inner & 0x7FFFFFFFL) * a + (1L << 30)) >> 31) + fvbNvb;
 
             // Process noise, densities per second scaled by dt (dt < 2^22 ms here, so the products fit).
             long socRate_nSoC_per_s = FixedMath.Abs(current) * 10000 / _q36; // |dSoC/dt| in nSoC/s
@@ -1002,10 +1010,19 @@ namespace Bms.Firmware.Estimation
             long hs = (slope << 32) / 10000000;
             long hb = -(((long)(r0 < 1900000 ? r0 : 1900000)) << 40) / 1000000000;
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
-            long phS = FixedMath.MulQ32(pss, hs) + psv + FixedMath.MulQ40(psb, hb);
-            long phV = FixedMath.MulQ32(psv, hs) + pvv + FixedMath.MulQ40(pvb, hb);
-            long phB = FixedMath.MulQ32(psb, hs) + pvb + FixedMath.MulQ40(pbb, hb);
-            long s = FixedMath.MulQ32(phS, hs) + phV + FixedMath.MulQ40(phB, hb) + r;
+            // H·P and H·P·Hᵀ with the Q32 (hs) and Q40 (hb) products inline, as FixedMath.MulQ32/MulQ40 round them.
+            long hsPss = (((pss >> 31) * hs + 1) >> 1) + (((pss & 0x7FFFFFFFL) * hs + (1L << 31)) >> 32);
+            long hsPsv = (((psv >> 31) * hs + 1) >> 1) + (((psv & 0x7FFFFFFFL) * hs + (1L << 31)) >> 32);
+            long hsPsb = (((psb >> 31) * hs + 1) >> 1) + (((psb & 0x7FFFFFFFL) * hs + (1L << 31)) >> 32);
+            long hbPsb = (((psb >> 31) * hb + (1L << 8)) >> 9) + (((psb & 0x7FFFFFFFL) * hb + (1L << 39)) >> 40);
+            long hbPvb = (((pvb >> 31) * hb + (1L << 8)) >> 9) + (((pvb & 0x7FFFFFFFL) * hb + (1L << 39)) >> 40);
+            long hbPbb = (((pbb >> 31) * hb + (1L << 8)) >> 9) + (((pbb & 0x7FFFFFFFL) * hb + (1L << 39)) >> 40);
+            long phS = hsPss + psv + hbPsb;
+            long phV = hsPsv + pvv + hbPvb;
+            long phB = hsPsb + pvb + hbPbb;
+            long hsPhS = (((phS >> 31) * hs + 1) >> 1) + (((phS & 0x7FFFFFFFL) * hs + (1L << 31)) >> 32);
+            long hbPhB = (((phB >> 31) * hb + (1L << 8)) >> 9) + (((phB & 0x7FFFFFFFL) * hb + (1L << 39)) >> 40);
+            long s = hsPhS + phV + hbPhB + r;
             if (s <= 0) return;
 
             int down, gainSShift, gainVShift, gainBShift;
