@@ -1030,9 +1030,98 @@ namespace Bms.Firmware.Estimation
             long gainS = FixedMath.RatioBy(phS, sNormalized, down, out gainSShift);
             long gainV = FixedMath.RatioBy(phV, sNormalized, down, out gainVShift);
             long gainB = FixedMath.RatioBy(phB, sNormalized, down, out gainBShift);
-            long dSoc = FixedMath.MulShift(innovation, gainS, gainSShift);
-            long dV1 = FixedMath.MulShift(innovation, gainV, gainVShift);
-            long dBias = FixedMath.MulShift(innovation, gainB, gainBShift);
+            // gain·x as FixedMath.MulShift rounds it, inline: each gain's shift case is decided once for the update of
+            // the state and of the covariance row it applies to, and each operand is split into its 31-bit halves once.
+            const long Low31 = 0x7FFFFFFFL;
+            long innovationHigh = innovation >> 31, innovationLow = innovation & Low31;
+            long phSHigh = phS >> 31, phSLow = phS & Low31;
+            long phVHigh = phV >> 31, phVLow = phV & Low31;
+            long phBHigh = phB >> 31, phBLow = phB & Low31;
+            long dSoc, kPhS, kPhVS, kPhBS, dV1, kPhV, kPhBV, dBias, kPhB;
+            if (gainSShift > 31)
+            {
+                int hiShift = gainSShift - 31;
+                long hiHalf = 1L << (gainSShift - 32), half = 1L << (gainSShift - 1);
+                dSoc = ((innovationHigh * gainS + hiHalf) >> hiShift) + ((innovationLow * gainS + half) >> gainSShift);
+                kPhS = ((phSHigh * gainS + hiHalf) >> hiShift) + ((phSLow * gainS + half) >> gainSShift);
+                kPhVS = ((phVHigh * gainS + hiHalf) >> hiShift) + ((phVLow * gainS + half) >> gainSShift);
+                kPhBS = ((phBHigh * gainS + hiHalf) >> hiShift) + ((phBLow * gainS + half) >> gainSShift);
+            }
+            else if (gainSShift == 31)
+            {
+                dSoc = innovationHigh * gainS + ((innovationLow * gainS + (1L << 30)) >> 31);
+                kPhS = phSHigh * gainS + ((phSLow * gainS + (1L << 30)) >> 31);
+                kPhVS = phVHigh * gainS + ((phVLow * gainS + (1L << 30)) >> 31);
+                kPhBS = phBHigh * gainS + ((phBLow * gainS + (1L << 30)) >> 31);
+            }
+            else if (gainSShift > 0)
+            {
+                int up = 31 - gainSShift;
+                long half = 1L << (gainSShift - 1);
+                dSoc = (innovationHigh * gainS << up) + ((innovationLow * gainS + half) >> gainSShift);
+                kPhS = (phSHigh * gainS << up) + ((phSLow * gainS + half) >> gainSShift);
+                kPhVS = (phVHigh * gainS << up) + ((phVLow * gainS + half) >> gainSShift);
+                kPhBS = (phBHigh * gainS << up) + ((phBLow * gainS + half) >> gainSShift);
+            }
+            else
+            {
+                dSoc = (innovationHigh * gainS << 31) + innovationLow * gainS;
+                kPhS = (phSHigh * gainS << 31) + phSLow * gainS;
+                kPhVS = (phVHigh * gainS << 31) + phVLow * gainS;
+                kPhBS = (phBHigh * gainS << 31) + phBLow * gainS;
+            }
+            if (gainVShift > 31)
+            {
+                int hiShift = gainVShift - 31;
+                long hiHalf = 1L << (gainVShift - 32), half = 1L << (gainVShift - 1);
+                dV1 = ((innovationHigh * gainV + hiHalf) >> hiShift) + ((innovationLow * gainV + half) >> gainVShift);
+                kPhV = ((phVHigh * gainV + hiHalf) >> hiShift) + ((phVLow * gainV + half) >> gainVShift);
+                kPhBV = ((phBHigh * gainV + hiHalf) >> hiShift) + ((phBLow * gainV + half) >> gainVShift);
+            }
+            else if (gainVShift == 31)
+            {
+                dV1 = innovationHigh * gainV + ((innovationLow * gainV + (1L << 30)) >> 31);
+                kPhV = phVHigh * gainV + ((phVLow * gainV + (1L << 30)) >> 31);
+                kPhBV = phBHigh * gainV + ((phBLow * gainV + (1L << 30)) >> 31);
+            }
+            else if (gainVShift > 0)
+            {
+                int up = 31 - gainVShift;
+                long half = 1L << (gainVShift - 1);
+                dV1 = (innovationHigh * gainV << up) + ((innovationLow * gainV + half) >> gainVShift);
+                kPhV = (phVHigh * gainV << up) + ((phVLow * gainV + half) >> gainVShift);
+                kPhBV = (phBHigh * gainV << up) + ((phBLow * gainV + half) >> gainVShift);
+            }
+            else
+            {
+                dV1 = (innovationHigh * gainV << 31) + innovationLow * gainV;
+                kPhV = (phVHigh * gainV << 31) + phVLow * gainV;
+                kPhBV = (phBHigh * gainV << 31) + phBLow * gainV;
+            }
+            if (gainBShift > 31)
+            {
+                int hiShift = gainBShift - 31;
+                long hiHalf = 1L << (gainBShift - 32), half = 1L << (gainBShift - 1);
+                dBias = ((innovationHigh * gainB + hiHalf) >> hiShift) + ((innovationLow * gainB + half) >> gainBShift);
+                kPhB = ((phBHigh * gainB + hiHalf) >> hiShift) + ((phBLow * gainB + half) >> gainBShift);
+            }
+            else if (gainBShift == 31)
+            {
+                dBias = innovationHigh * gainB + ((innovationLow * gainB + (1L << 30)) >> 31);
+                kPhB = phBHigh * gainB + ((phBLow * gainB + (1L << 30)) >> 31);
+            }
+            else if (gainBShift > 0)
+            {
+                int up = 31 - gainBShift;
+                long half = 1L << (gainBShift - 1);
+                dBias = (innovationHigh * gainB << up) + ((innovationLow * gainB + half) >> gainBShift);
+                kPhB = (phBHigh * gainB << up) + ((phBLow * gainB + half) >> gainBShift);
+            }
+            else
+            {
+                dBias = (innovationHigh * gainB << 31) + innovationLow * gainB;
+                kPhB = (phBHigh * gainB << 31) + phBLow * gainB;
+            }
 
             // The charge is held within −5..105 %, so a correction beyond ±200 % changes nothing but could overflow.
             if (dSoc > 2 * FullScale_nSoC) dSoc = 2 * FullScale_nSoC;
@@ -1050,12 +1139,12 @@ namespace Bms.Firmware.Estimation
             _biasSum_nA += bias - _bias_nA[c];
             _bias_nA[c] = bias;
 
-            _pSS[c] = pss - FixedMath.MulShift(phS, gainS, gainSShift);
-            _pSV[c] = psv - FixedMath.MulShift(phV, gainS, gainSShift);
-            _pSB[c] = psb - FixedMath.MulShift(phB, gainS, gainSShift);
-            _pVV[c] = pvv - FixedMath.MulShift(phV, gainV, gainVShift);
-            _pVB[c] = pvb - FixedMath.MulShift(phB, gainV, gainVShift);
-            _pBB[c] = pbb - FixedMath.MulShift(phB, gainB, gainBShift);
+            _pSS[c] = pss - kPhS;
+            _pSV[c] = psv - kPhVS;
+            _pSB[c] = psb - kPhBS;
+            _pVV[c] = pvv - kPhV;
+            _pVB[c] = pvb - kPhBV;
+            _pBB[c] = pbb - kPhB;
         }
 
         /// <summary>Keeps the covariance positive definite despite rounding: variances within 1..2^61, |ρ| ≤ 0.999.
