@@ -899,7 +899,10 @@ namespace Bms.Firmware.Estimation
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
             // The Q31 (a) and Q40 (fvb) products inline, as FixedMath.MulQ31/MulQ40 round them: a call costs as
             // much as the arithmetic on an IL interpreter.
-            long fsbPbb = FixedMath.MulFraction(pbb, fsb, fsbShift);
+            // fsb·x as FixedMath.MulFraction rounds it, inline (fsbShift ≥ 32 here).
+            int fsbHighShift = fsbShift - 31;
+            long fsbHighHalf = 1L << (fsbShift - 32), fsbHalf = 1L << (fsbShift - 1);
+            long fsbPbb = (((pbb >> 31) * fsb + fsbHighHalf) >> fsbHighShift) + (((pbb & 0x7FFFFFFFL) * fsb + fsbHalf) >> fsbShift);
             long fvbPbb = (((pbb >> 31) * fvb + (1L << 8)) >> 9) + (((pbb & 0x7FFFFFFFL) * fvb + (1L << 39)) >> 40);
             long aPvb = (pvb >> 31) * a + (((pvb & 0x7FFFFFFFL) * a + (1L << 30)) >> 31);
             long aPsv = (psv >> 31) * a + (((psv & 0x7FFFFFFFL) * a + (1L << 30)) >> 31);
@@ -907,10 +910,11 @@ namespace Bms.Firmware.Estimation
             long fvbPsb = (((psb >> 31) * fvb + (1L << 8)) >> 9) + (((psb & 0x7FFFFFFFL) * fvb + (1L << 39)) >> 40);
             long fvbPvb = (((pvb >> 31) * fvb + (1L << 8)) >> 9) + (((pvb & 0x7FFFFFFFL) * fvb + (1L << 39)) >> 40);
             // P' = F·P·Fᵀ, factored: pss + fsb·(2·psb + fsb·pbb), a·(a·pvv + fvb·pvb) + fvb·(a·pvb + fvb·pbb).
-            long nss = pss + FixedMath.MulFraction(2 * psb + fsbPbb, fsb, fsbShift);
+            long twoPsbFsbPbb = 2 * psb + fsbPbb;
+            long nss = pss + (((twoPsbFsbPbb >> 31) * fsb + fsbHighHalf) >> fsbHighShift) + (((twoPsbFsbPbb & 0x7FFFFFFFL) * fsb + fsbHalf) >> fsbShift);
             long nsb = psb + fsbPbb;
             long nvb = aPvb + fvbPbb;
-            long nsv = aPsv + fvbPsb + FixedMath.MulFraction(nvb, fsb, fsbShift);
+            long nsv = aPsv + fvbPsb + (((nvb >> 31) * fsb + fsbHighHalf) >> fsbHighShift) + (((nvb & 0x7FFFFFFFL) * fsb + fsbHalf) >> fsbShift);
             long inner = aPvv + fvbPvb;
             long fvbNvb = (((nvb >> 31) * fvb + (1L << 8)) >> 9) + (((nvb & 0x7FFFFFFFL) * fvb + (1L << 39)) >> 40);
             long nvv = (inner >> 31) * a + (((inner & 0x7FFFFFFFL) * a + (1L << 30)) >> 31) + fvbNvb;
