@@ -17,7 +17,7 @@ public sealed class ReferenceSocEstimator
 {
     private const double MaxCurrentHold_ms = 2000;
     private const long KalmanPeriod_ms = 2000, KalmanSlack_ms = 50;
-    private const long StartPhase_ms = 5000;
+    private const long StartPhase_ms = 2000;
     private readonly ChemistryProfile _profile;
     private readonly int _cells;
     private readonly double _capacity_As; // ampere-seconds
@@ -159,6 +159,7 @@ public sealed class ReferenceSocEstimator
             if (sinceSecond > 1000 - KalmanSlack_ms && sinceSecond < 1000 + KalmanSlack_ms) return;
         }
         long allowance = (_cells * dtV * 10 + KalmanPeriod_ms * 9 - 1) / (KalmanPeriod_ms * 9);
+        if (due == 1) allowance = _cells; // as the firmware: every cell every tick in the start phase
         int cell = _nextCell;
         for (long n = 0; n < allowance; n++)
         {

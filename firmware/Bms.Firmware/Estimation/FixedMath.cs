@@ -110,7 +110,14 @@ namespace Bms.Firmware.Estimation
             if (num == 0) { shift = 0; return 0; }
             bool negative = num < 0;
             ulong n = negative ? (ulong)(-(num + 1)) + 1UL : (ulong)num;
-            int up = 62 - BitLengthUnsigned(n);
+            // BitLengthUnsigned(n), inline: three of these per Kalman step.
+            int bits = 0;
+            ulong v = n;
+            if (v >= 0x100000000UL) { v >>= 32; bits = 32; }
+            uint w = (uint)v;
+            if (w >= 0x10000U) { w >>= 16; bits += 16; }
+            if (w >= 0x100U) { w >>= 8; bits += 8; }
+            int up = 62 - (bits + ByteBitLength[w]);
             long m = (long)((n << up) / (ulong)normalizedDen);
             int s = up + down;
             if (s > 62) { m >>= s - 62; s = 62; }

@@ -17,8 +17,8 @@ namespace Bms.Firmware.Estimation
     /// <see cref="GetCellSoc_pcm"/> and the saved record add it on the fly), so no tick loops over the cells.</para>
     /// <para>Schedule: each cell's turn (coulomb count, prediction, voltage update, conditioning, calibration,
     /// resistance sample) comes once per 2 s period; a cursor walks the cells, at most ceil(cells × tick / 1.8 s) per
-    /// tick, none in the tick of the 1 s task (state of health, saves). For 5 s after start the cells step as fast as
-    /// that allowance lets them (every tick for a single cell), so the linearisation follows a 30 % start error in.</para>
+    /// tick, none in the tick of the 1 s task (state of health, saves). For 2 s after start every cell steps every
+    /// tick, so the linearisation follows a 30 % start error in.</para>
     /// <para>Units inside the filter: SoC in nano-SoC (1e9 = 100 %), V1 in µV, b in nA; covariance in those units
     /// squared, held below 2^61. F and H are binary fractions (31-bit mantissa and a shift; τ/(τ+dt) in Q31, dOCV/dSoC
     /// in Q32, R0 and R1·η'·(1 − a) in Q40) and the gains ratios of the innovation variance, so each covariance product
@@ -27,7 +27,9 @@ namespace Bms.Firmware.Estimation
     /// <para>Noise densities are per second (see <see cref="SocFilterTuning"/>) and scaled by the actual step, so
     /// 100 ms ticks, 1 s ticks, samples held over several ticks and gaps give the same estimate.</para>
     /// <para>Pack SoC as vehicles are told: 0 % when the weakest cell is empty, 100 % when the first cell is full:
-    /// SoC_pack = min / (min + (100 % − max)), over the cells' SoC as of their steps, kept as they step.</para>
+    /// SoC_pack = min / (min + (100 % − max)), over the exact counts now of the extreme cells (kept as cells step:
+    /// ranked by their charge less the pack's count at their step, which between steps only the offsets' shares
+    /// move), so the figure never lags the count.</para>
     /// </remarks>
     public sealed class StateEstimator
     {
@@ -44,14 +46,17 @@ namespace Bms.Firmware.Estimation
         private const long KalmanPeriod_ms = 2000;
         private const long KalmanSlack_ms = 50; // half a tick: a 100 ms tick that is a few ms early still counts
         // Right after start the filter is still far off (the start SoC may be 30 % wrong) and the first voltages are
-        // often a rest: a cell's first steps come as fast as the cursor allows (every tick for a single cell), so the
-        // linearisation follows the state as it converges.
-        private const long StartPhase_ms = 5000;
+        // often a rest: for the first 2 s every cell steps every tick (a start-up burst of cells × one step per tick,
+        // 20 ticks), so the linearisation follows the state as it converges. With one cell per tick instead, the
+        // start error that survived into the slow (weakly observable) phase cost 0.4 % RMSE on the 30Q 4C recording.
+        private const long StartPhase_ms = 2000;
+        private const int StartSubSteps = 20;
         private readonly ChemistryProfile _profile;
         private readonly int _cellCount;
         private readonly int _capacity_mAh;
         // nSoC = charge_uAms * 10 / _q36 ; charge_uAms = nSoC * _q36 / 10
         private readonly long _q36;
+        private readonly long _pcmCharge_uAms; // charge per pcm of SoC: q36·1000
         private readonly long _fullCharge_uAms;
         private readonly long _oneC_uA;
         private readonly long _restCurrent_uA;
@@ -85,7 +90,12 @@ namespace Bms.Firmware.Estimation
         private long _temperatureTime_ms; // voltage time of the last mean-temperature update
         private long _biasSum_nA;                    // Σ _bias_nA, kept with every change (mean offset for rest detection)
         // Pack SoC from the cells' extremes, kept as cells step (a cell's SoC changes only at its step).
-        private int _minSoc_pcm, _maxSoc_pcm, _minCell, _maxCell, _packSoc_pcm;
+        // Pack SoC from the cells' extremes: the extreme cells are kept as cells step, their SoC is taken exactly
+        // (as GetCellSoc_pcm) when the pack SoC is read, so it never lags the count.
+        private long _minKey, _maxKey;
+        private readonly long[] _rankKey; // per cell: (charge − pack count) at its step, in units of 2^_rankShift µA·ms
+        private readonly int _rankShift;  // the largest binary unit not above 1 pcm of charge
+        private int _minCell, _maxCell, _packSoc_pcm;
 
         // Inputs held between ticks.
         private bool _started;
@@ -132,6 +142,7 @@ namespace Bms.Firmware.Estimation
             _cellCount = cellCount;
             _capacity_mAh = capacity_mAh;
             _q36 = (long)capacity_mAh * 36;
+            _pcmCharge_uAms = _q36 * 1000;
             _fullCharge_uAms = (long)capacity_mAh * 3600000000L;
             _oneC_uA = (long)capacity_mAh * 1000;
             _restCurrent_uA = _oneC_uA * SocFilterTuning.RestCurrent_mC / 1000;
@@ -146,6 +157,10 @@ namespace Bms.Firmware.Estimation
             _sigmaS = new long[cellCount]; _sigmaV = new long[cellCount]; _sigmaB = new long[cellCount];
             _rootOfS = new long[cellCount]; _rootOfV = new long[cellCount]; _rootOfB = new long[cellCount];
             _soc_pcm = new int[cellCount];
+            _rankKey = new long[cellCount];
+            int rankShift = 0;
+            while ((2L << rankShift) <= _fullCharge_uAms / FullScale_pcm) rankShift++;
+            _rankShift = rankShift;
             _markTime_ms = new long[cellCount];
             _markCharge_uAms = new long[cellCount];
             _pendingGapVariance = new long[cellCount];
@@ -197,7 +212,7 @@ namespace Bms.Firmware.Estimation
                 // Nothing to start from yet (e.g. the AFE's first scan after configuration): wait for a valid scan
                 // instead of guessing. Update100ms retries; meanwhile report the middle rather than "empty".
                 for (int c = 0; c < _cellCount; c++) _soc_pcm[c] = FullScale_pcm / 2;
-                RescanExtremes();
+                RankAllCells();
                 return;
             }
             UpdateTemperature(snapshot);
@@ -280,7 +295,7 @@ namespace Bms.Firmware.Estimation
             // The record image keeps what construction or RestoreState wrote; Update1s refreshes offset and σ one
             // cell a second, so the start tick does not rewrite it.
             for (int c = 0; c < _cellCount; c++) _biasSum_nA += _bias_nA[c];
-            RescanExtremes();
+            RankAllCells();
             _started = true;
         }
 
@@ -356,6 +371,7 @@ namespace Bms.Firmware.Estimation
             // Steps this tick: the tick's share of a period's worth of cells over the nine tenths of the ticks that
             // step, rounded up.
             long allowance = (_cellCount * dtV * 10 + KalmanPeriod_ms * 9 - 1) / (KalmanPeriod_ms * 9);
+            if (due == 1) allowance = _cellCount; // start phase: every cell, every tick
             int c2 = _nextCell;
             for (long n = 0; n < allowance; n++)
             {
@@ -460,17 +476,35 @@ namespace Bms.Firmware.Estimation
             _restPointsAllTaken = resting && allTaken;
         }
 
-        /// <summary>Pack SoC: 0 when the weakest cell is empty, 100 % when the first cell is full (kept as the
-        /// cells step; see <see cref="GetCellSoc_pcm"/>).</summary>
-        public int PackSoc_pcm { get { return _packSoc_pcm; } }
+        /// <summary>Pack SoC: 0 when the weakest cell is empty, 100 % when the first cell is full, from the exact
+        /// counts now of the extreme cells (<see cref="GetCellSoc_pcm"/>).</summary>
+        public int PackSoc_pcm
+        {
+            get
+            {
+                if (!_started) return _packSoc_pcm;
+                // GetCellSoc_pcm of the two extreme cells, inline.
+                int c = _minCell;
+                long pcm = (_charge_uAms[c] + (_integratedCharge_uAms - _markCharge_uAms[c])
+                    - (_bias_nA[c] * (_integratedTime_ms - _markTime_ms[c]) + _biasChargeRemainder_nAms[c]) / 1000) / _pcmCharge_uAms;
+                int min = pcm < 0 ? 0 : (pcm > FullScale_pcm ? FullScale_pcm : (int)pcm);
+                c = _maxCell;
+                pcm = (_charge_uAms[c] + (_integratedCharge_uAms - _markCharge_uAms[c])
+                    - (_bias_nA[c] * (_integratedTime_ms - _markTime_ms[c]) + _biasChargeRemainder_nAms[c]) / 1000) / _pcmCharge_uAms;
+                int max = pcm < 0 ? 0 : (pcm > FullScale_pcm ? FullScale_pcm : (int)pcm);
+                long denominator = (long)min + (FullScale_pcm - max);
+                if (denominator <= 0) return min >= FullScale_pcm ? FullScale_pcm : 0;
+                return (int)((long)min * FullScale_pcm / denominator);
+            }
+        }
 
         /// <summary>SoC of one cell (index 0 = cell 1), 0..100000, from its exact coulomb count now (what a save
-        /// persists and a restart restores). <see cref="PackSoc_pcm"/> follows the cells' Kalman steps instead (at most
-        /// one period, 0.06 % at 1C, behind).</summary>
+        /// persists and a restart restores); <see cref="PackSoc_pcm"/> is taken from the same values.</summary>
         public int GetCellSoc_pcm(int cell)
         {
             long biasWhole = (_bias_nA[cell] * (_integratedTime_ms - _markTime_ms[cell]) + _biasChargeRemainder_nAms[cell]) / 1000;
-            long pcm = (_charge_uAms[cell] + (_integratedCharge_uAms - _markCharge_uAms[cell]) - biasWhole) * 10 / _q36 / 10000;
+            // (x·10/q36)/10000 = x/(q36·1000): nested truncating divisions by positive divisors are one division.
+            long pcm = (_charge_uAms[cell] + (_integratedCharge_uAms - _markCharge_uAms[cell]) - biasWhole) / _pcmCharge_uAms;
             // the clamp of the charge (−5..105 %) is inside the clamp of the SoC
             return pcm < 0 ? 0 : (pcm > FullScale_pcm ? FullScale_pcm : (int)pcm);
         }
@@ -630,7 +664,7 @@ namespace Bms.Firmware.Estimation
             }
             _biasSum_nA = 0;
             for (int c = 0; c < _cellCount; c++) _biasSum_nA += _bias_nA[c];
-            RescanExtremes();
+            RankAllCells();
             WriteImage();
             _restored = true;
             return true;
@@ -780,32 +814,52 @@ namespace Bms.Firmware.Estimation
             NoteCellSoc(c, SocFromCharge_pcm(_charge_uAms[c]));
         }
 
-        /// <summary>Keeps the pack's extremes and SoC with one cell's new SoC; scans the cells only when the
-        /// extreme cell itself moved inwards.</summary>
+        /// <summary>Keeps the pack's extreme cells with one cell's new count; scans the cells only when an extreme
+        /// cell itself moved inwards. Cells are ranked by their charge less the pack's count at their step: between
+        /// steps every cell moves with the same pack count (less its offset's share, a few µA), so this rank holds
+        /// at any moment, whichever cell stepped last.</summary>
         private void NoteCellSoc(int c, int soc_pcm)
         {
             _soc_pcm[c] = soc_pcm;
-            bool rescan = false;
-            if (soc_pcm <= _minSoc_pcm) { _minSoc_pcm = soc_pcm; _minCell = c; }
-            else if (c == _minCell) rescan = true;
-            if (soc_pcm >= _maxSoc_pcm) { _maxSoc_pcm = soc_pcm; _maxCell = c; }
-            else if (c == _maxCell) rescan = true;
-            if (rescan) RescanExtremes();
-            else _packSoc_pcm = PackSocFrom(_minSoc_pcm, _maxSoc_pcm);
+            // Ranked to about a per cent mille (a binary unit below it): cells equal to that tie, so a stepping extreme
+            // cell that stays level keeps its place without a scan; the pack SoC is then at most that unit off.
+            long key = (_charge_uAms[c] - _markCharge_uAms[c]) >> _rankShift;
+            _rankKey[c] = key;
+            if (key <= _minKey) { _minKey = key; _minCell = c; }
+            else if (c == _minCell) { RescanExtremes(); return; }
+            if (key >= _maxKey) { _maxKey = key; _maxCell = c; }
+            else if (c == _maxCell) RescanExtremes();
         }
 
         private void RescanExtremes()
         {
-            int min = FullScale_pcm + 1, max = -1, minCell = 0, maxCell = 0;
+            long[] keys = _rankKey;
+            long minKey = long.MaxValue, maxKey = long.MinValue;
+            int minCell = 0, maxCell = 0;
+            for (int c = 0; c < keys.Length; c++)
+            {
+                long key = keys[c];
+                if (key < minKey) { minKey = key; minCell = c; }
+                if (key > maxKey) { maxKey = key; maxCell = c; }
+            }
+            _minKey = minKey; _minCell = minCell;
+            _maxKey = maxKey; _maxCell = maxCell;
+        }
+
+        /// <summary>The rank keys of every cell from its counts, and the extremes; before start (no counts yet) also
+        /// the pack SoC from the cells' reported values.</summary>
+        private void RankAllCells()
+        {
+            int min = FullScale_pcm + 1, max = -1;
             for (int c = 0; c < _cellCount; c++)
             {
                 int s = _soc_pcm[c];
-                if (s < min) { min = s; minCell = c; }
-                if (s > max) { max = s; maxCell = c; }
+                if (s < min) min = s;
+                if (s > max) max = s;
+                _rankKey[c] = (_charge_uAms[c] - _markCharge_uAms[c]) >> _rankShift;
             }
-            _minSoc_pcm = min; _minCell = minCell;
-            _maxSoc_pcm = max; _maxCell = maxCell;
             _packSoc_pcm = PackSocFrom(min, max);
+            RescanExtremes();
         }
 
         private static int PackSocFrom(int min, int max)
@@ -843,15 +897,27 @@ namespace Bms.Firmware.Estimation
             if (fsbShift < 32) { PredictCovarianceWide(c, dt_ms, current, gapVariance_nSoC2, r1, tau, slope_ppm); return; }
             long fvb = -((r1 * slope_ppm / 1000000) * ((1L << 31) - a) * 512 + 500000000) / 1000000000;
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
-            long fsbPbb = FixedMath.MulFraction(pbb, fsb, fsbShift);
-            long fvbPbb = FixedMath.MulQ40(pbb, fvb);
-            long aPvb = FixedMath.MulQ31(pvb, a);
+            // The Q31 (a) and Q40 (fvb) products inline, as FixedMath.MulQ31/MulQ40 round them: a call costs as
+            // much as the arithmetic on an IL interpreter.
+            // fsb·x as FixedMath.MulFraction rounds it, inline (fsbShift ≥ 32 here).
+            int fsbHighShift = fsbShift - 31;
+            long fsbHighHalf = 1L << (fsbShift - 32), fsbHalf = 1L << (fsbShift - 1);
+            long fsbPbb = (((pbb >> 31) * fsb + fsbHighHalf) >> fsbHighShift) + (((pbb & 0x7FFFFFFFL) * fsb + fsbHalf) >> fsbShift);
+            long fvbPbb = (((pbb >> 31) * fvb + (1L << 8)) >> 9) + (((pbb & 0x7FFFFFFFL) * fvb + (1L << 39)) >> 40);
+            long aPvb = (pvb >> 31) * a + (((pvb & 0x7FFFFFFFL) * a + (1L << 30)) >> 31);
+            long aPsv = (psv >> 31) * a + (((psv & 0x7FFFFFFFL) * a + (1L << 30)) >> 31);
+            long aPvv = (pvv >> 31) * a + (((pvv & 0x7FFFFFFFL) * a + (1L << 30)) >> 31);
+            long fvbPsb = (((psb >> 31) * fvb + (1L << 8)) >> 9) + (((psb & 0x7FFFFFFFL) * fvb + (1L << 39)) >> 40);
+            long fvbPvb = (((pvb >> 31) * fvb + (1L << 8)) >> 9) + (((pvb & 0x7FFFFFFFL) * fvb + (1L << 39)) >> 40);
             // P' = F·P·Fᵀ, factored: pss + fsb·(2·psb + fsb·pbb), a·(a·pvv + fvb·pvb) + fvb·(a·pvb + fvb·pbb).
-            long nss = pss + FixedMath.MulFraction(2 * psb + fsbPbb, fsb, fsbShift);
+            long twoPsbFsbPbb = 2 * psb + fsbPbb;
+            long nss = pss + (((twoPsbFsbPbb >> 31) * fsb + fsbHighHalf) >> fsbHighShift) + (((twoPsbFsbPbb & 0x7FFFFFFFL) * fsb + fsbHalf) >> fsbShift);
             long nsb = psb + fsbPbb;
             long nvb = aPvb + fvbPbb;
-            long nsv = FixedMath.MulQ31(psv, a) + FixedMath.MulQ40(psb, fvb) + FixedMath.MulFraction(nvb, fsb, fsbShift);
-            long nvv = FixedMath.MulQ31(FixedMath.MulQ31(pvv, a) + FixedMath.MulQ40(pvb, fvb), a) + FixedMath.MulQ40(nvb, fvb);
+            long nsv = aPsv + fvbPsb + (((nvb >> 31) * fsb + fsbHighHalf) >> fsbHighShift) + (((nvb & 0x7FFFFFFFL) * fsb + fsbHalf) >> fsbShift);
+            long inner = aPvv + fvbPvb;
+            long fvbNvb = (((nvb >> 31) * fvb + (1L << 8)) >> 9) + (((nvb & 0x7FFFFFFFL) * fvb + (1L << 39)) >> 40);
+            long nvv = (inner >> 31) * a + (((inner & 0x7FFFFFFFL) * a + (1L << 30)) >> 31) + fvbNvb;
 
             // Process noise, densities per second scaled by dt (dt < 2^22 ms here, so the products fit).
             long socRate_nSoC_per_s = FixedMath.Abs(current) * 10000 / _q36; // |dSoC/dt| in nSoC/s
@@ -948,10 +1014,19 @@ namespace Bms.Firmware.Estimation
             long hs = (slope << 32) / 10000000;
             long hb = -(((long)(r0 < 1900000 ? r0 : 1900000)) << 40) / 1000000000;
             long pss = _pSS[c], psv = _pSV[c], psb = _pSB[c], pvv = _pVV[c], pvb = _pVB[c], pbb = _pBB[c];
-            long phS = FixedMath.MulQ32(pss, hs) + psv + FixedMath.MulQ40(psb, hb);
-            long phV = FixedMath.MulQ32(psv, hs) + pvv + FixedMath.MulQ40(pvb, hb);
-            long phB = FixedMath.MulQ32(psb, hs) + pvb + FixedMath.MulQ40(pbb, hb);
-            long s = FixedMath.MulQ32(phS, hs) + phV + FixedMath.MulQ40(phB, hb) + r;
+            // H·P and H·P·Hᵀ with the Q32 (hs) and Q40 (hb) products inline, as FixedMath.MulQ32/MulQ40 round them.
+            long hsPss = (((pss >> 31) * hs + 1) >> 1) + (((pss & 0x7FFFFFFFL) * hs + (1L << 31)) >> 32);
+            long hsPsv = (((psv >> 31) * hs + 1) >> 1) + (((psv & 0x7FFFFFFFL) * hs + (1L << 31)) >> 32);
+            long hsPsb = (((psb >> 31) * hs + 1) >> 1) + (((psb & 0x7FFFFFFFL) * hs + (1L << 31)) >> 32);
+            long hbPsb = (((psb >> 31) * hb + (1L << 8)) >> 9) + (((psb & 0x7FFFFFFFL) * hb + (1L << 39)) >> 40);
+            long hbPvb = (((pvb >> 31) * hb + (1L << 8)) >> 9) + (((pvb & 0x7FFFFFFFL) * hb + (1L << 39)) >> 40);
+            long hbPbb = (((pbb >> 31) * hb + (1L << 8)) >> 9) + (((pbb & 0x7FFFFFFFL) * hb + (1L << 39)) >> 40);
+            long phS = hsPss + psv + hbPsb;
+            long phV = hsPsv + pvv + hbPvb;
+            long phB = hsPsb + pvb + hbPbb;
+            long hsPhS = (((phS >> 31) * hs + 1) >> 1) + (((phS & 0x7FFFFFFFL) * hs + (1L << 31)) >> 32);
+            long hbPhB = (((phB >> 31) * hb + (1L << 8)) >> 9) + (((phB & 0x7FFFFFFFL) * hb + (1L << 39)) >> 40);
+            long s = hsPhS + phV + hbPhB + r;
             if (s <= 0) return;
 
             int down, gainSShift, gainVShift, gainBShift;
@@ -959,9 +1034,98 @@ namespace Bms.Firmware.Estimation
             long gainS = FixedMath.RatioBy(phS, sNormalized, down, out gainSShift);
             long gainV = FixedMath.RatioBy(phV, sNormalized, down, out gainVShift);
             long gainB = FixedMath.RatioBy(phB, sNormalized, down, out gainBShift);
-            long dSoc = FixedMath.MulShift(innovation, gainS, gainSShift);
-            long dV1 = FixedMath.MulShift(innovation, gainV, gainVShift);
-            long dBias = FixedMath.MulShift(innovation, gainB, gainBShift);
+            // gain·x as FixedMath.MulShift rounds it, inline: each gain's shift case is decided once for the update of
+            // the state and of the covariance row it applies to, and each operand is split into its 31-bit halves once.
+            const long Low31 = 0x7FFFFFFFL;
+            long innovationHigh = innovation >> 31, innovationLow = innovation & Low31;
+            long phSHigh = phS >> 31, phSLow = phS & Low31;
+            long phVHigh = phV >> 31, phVLow = phV & Low31;
+            long phBHigh = phB >> 31, phBLow = phB & Low31;
+            long dSoc, kPhS, kPhVS, kPhBS, dV1, kPhV, kPhBV, dBias, kPhB;
+            if (gainSShift > 31)
+            {
+                int hiShift = gainSShift - 31;
+                long hiHalf = 1L << (gainSShift - 32), half = 1L << (gainSShift - 1);
+                dSoc = ((innovationHigh * gainS + hiHalf) >> hiShift) + ((innovationLow * gainS + half) >> gainSShift);
+                kPhS = ((phSHigh * gainS + hiHalf) >> hiShift) + ((phSLow * gainS + half) >> gainSShift);
+                kPhVS = ((phVHigh * gainS + hiHalf) >> hiShift) + ((phVLow * gainS + half) >> gainSShift);
+                kPhBS = ((phBHigh * gainS + hiHalf) >> hiShift) + ((phBLow * gainS + half) >> gainSShift);
+            }
+            else if (gainSShift == 31)
+            {
+                dSoc = innovationHigh * gainS + ((innovationLow * gainS + (1L << 30)) >> 31);
+                kPhS = phSHigh * gainS + ((phSLow * gainS + (1L << 30)) >> 31);
+                kPhVS = phVHigh * gainS + ((phVLow * gainS + (1L << 30)) >> 31);
+                kPhBS = phBHigh * gainS + ((phBLow * gainS + (1L << 30)) >> 31);
+            }
+            else if (gainSShift > 0)
+            {
+                int up = 31 - gainSShift;
+                long half = 1L << (gainSShift - 1);
+                dSoc = (innovationHigh * gainS << up) + ((innovationLow * gainS + half) >> gainSShift);
+                kPhS = (phSHigh * gainS << up) + ((phSLow * gainS + half) >> gainSShift);
+                kPhVS = (phVHigh * gainS << up) + ((phVLow * gainS + half) >> gainSShift);
+                kPhBS = (phBHigh * gainS << up) + ((phBLow * gainS + half) >> gainSShift);
+            }
+            else
+            {
+                dSoc = (innovationHigh * gainS << 31) + innovationLow * gainS;
+                kPhS = (phSHigh * gainS << 31) + phSLow * gainS;
+                kPhVS = (phVHigh * gainS << 31) + phVLow * gainS;
+                kPhBS = (phBHigh * gainS << 31) + phBLow * gainS;
+            }
+            if (gainVShift > 31)
+            {
+                int hiShift = gainVShift - 31;
+                long hiHalf = 1L << (gainVShift - 32), half = 1L << (gainVShift - 1);
+                dV1 = ((innovationHigh * gainV + hiHalf) >> hiShift) + ((innovationLow * gainV + half) >> gainVShift);
+                kPhV = ((phVHigh * gainV + hiHalf) >> hiShift) + ((phVLow * gainV + half) >> gainVShift);
+                kPhBV = ((phBHigh * gainV + hiHalf) >> hiShift) + ((phBLow * gainV + half) >> gainVShift);
+            }
+            else if (gainVShift == 31)
+            {
+                dV1 = innovationHigh * gainV + ((innovationLow * gainV + (1L << 30)) >> 31);
+                kPhV = phVHigh * gainV + ((phVLow * gainV + (1L << 30)) >> 31);
+                kPhBV = phBHigh * gainV + ((phBLow * gainV + (1L << 30)) >> 31);
+            }
+            else if (gainVShift > 0)
+            {
+                int up = 31 - gainVShift;
+                long half = 1L << (gainVShift - 1);
+                dV1 = (innovationHigh * gainV << up) + ((innovationLow * gainV + half) >> gainVShift);
+                kPhV = (phVHigh * gainV << up) + ((phVLow * gainV + half) >> gainVShift);
+                kPhBV = (phBHigh * gainV << up) + ((phBLow * gainV + half) >> gainVShift);
+            }
+            else
+            {
+                dV1 = (innovationHigh * gainV << 31) + innovationLow * gainV;
+                kPhV = (phVHigh * gainV << 31) + phVLow * gainV;
+                kPhBV = (phBHigh * gainV << 31) + phBLow * gainV;
+            }
+            if (gainBShift > 31)
+            {
+                int hiShift = gainBShift - 31;
+                long hiHalf = 1L << (gainBShift - 32), half = 1L << (gainBShift - 1);
+                dBias = ((innovationHigh * gainB + hiHalf) >> hiShift) + ((innovationLow * gainB + half) >> gainBShift);
+                kPhB = ((phBHigh * gainB + hiHalf) >> hiShift) + ((phBLow * gainB + half) >> gainBShift);
+            }
+            else if (gainBShift == 31)
+            {
+                dBias = innovationHigh * gainB + ((innovationLow * gainB + (1L << 30)) >> 31);
+                kPhB = phBHigh * gainB + ((phBLow * gainB + (1L << 30)) >> 31);
+            }
+            else if (gainBShift > 0)
+            {
+                int up = 31 - gainBShift;
+                long half = 1L << (gainBShift - 1);
+                dBias = (innovationHigh * gainB << up) + ((innovationLow * gainB + half) >> gainBShift);
+                kPhB = (phBHigh * gainB << up) + ((phBLow * gainB + half) >> gainBShift);
+            }
+            else
+            {
+                dBias = (innovationHigh * gainB << 31) + innovationLow * gainB;
+                kPhB = (phBHigh * gainB << 31) + phBLow * gainB;
+            }
 
             // The charge is held within −5..105 %, so a correction beyond ±200 % changes nothing but could overflow.
             if (dSoc > 2 * FullScale_nSoC) dSoc = 2 * FullScale_nSoC;
@@ -979,12 +1143,12 @@ namespace Bms.Firmware.Estimation
             _biasSum_nA += bias - _bias_nA[c];
             _bias_nA[c] = bias;
 
-            _pSS[c] = pss - FixedMath.MulShift(phS, gainS, gainSShift);
-            _pSV[c] = psv - FixedMath.MulShift(phV, gainS, gainSShift);
-            _pSB[c] = psb - FixedMath.MulShift(phB, gainS, gainSShift);
-            _pVV[c] = pvv - FixedMath.MulShift(phV, gainV, gainVShift);
-            _pVB[c] = pvb - FixedMath.MulShift(phB, gainV, gainVShift);
-            _pBB[c] = pbb - FixedMath.MulShift(phB, gainB, gainBShift);
+            _pSS[c] = pss - kPhS;
+            _pSV[c] = psv - kPhVS;
+            _pSB[c] = psb - kPhBS;
+            _pVV[c] = pvv - kPhV;
+            _pVB[c] = pvb - kPhBV;
+            _pBB[c] = pbb - kPhB;
         }
 
         /// <summary>Keeps the covariance positive definite despite rounding: variances within 1..2^61, |ρ| ≤ 0.999.
