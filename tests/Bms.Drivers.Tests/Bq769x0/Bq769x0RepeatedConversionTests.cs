@@ -55,7 +55,7 @@ public class Bq769x0RepeatedConversionTests
                 Assert.Equal(Bq769x0Conversions.CellVoltage_mV(raw, gain, offset), rig.Readings.CellVoltage_mV[cell]);
             }
             if (same) repeated++;
-            BqScanSummaryTests.AssertSummaryMatchesCells(rig.Readings, cells);
+            CellSummaryAssert.MatchesCells(rig.Readings, cells);
             for (int k = 0; k < temps; k++)
             {
                 int raw = rig.RegisterPair(Bq769x0Registers.Ts1Hi + 2 * k) & 0x3FFF;

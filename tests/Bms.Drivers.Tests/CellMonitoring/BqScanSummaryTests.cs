@@ -8,31 +8,11 @@ namespace Bms.Drivers.Tests.CellMonitoring;
 
 /// <summary>
 /// The cell summary (valid count, sum, highest/lowest and their first cell) the BQ76952 and BQ769x0 drivers write
-/// while decoding a scan: whenever they claim it, it equals the one recomputed from the cells, including ties,
+/// while decoding a scan (the LTC681x tests use the same check): whenever they claim it, it equals the one recomputed from the cells, including ties,
 /// negative codes and scans that lost their cell block.
 /// </summary>
 public class BqScanSummaryTests
 {
-    internal static void AssertSummaryMatchesCells(CellMonitorReadings r, int cellCount)
-    {
-        int count = 0, sum = 0, hi = int.MinValue, lo = int.MaxValue, hiI = -1, loI = -1;
-        for (int i = 0; i < cellCount; i++)
-        {
-            if (!r.CellValid[i]) continue;
-            int v = r.CellVoltage_mV[i];
-            count++;
-            sum += v;
-            if (v > hi) { hi = v; hiI = i; }
-            if (v < lo) { lo = v; loI = i; }
-        }
-        Assert.Equal(count, r.ValidCellCount);
-        Assert.Equal(sum, r.ValidCellSum_mV);
-        Assert.Equal(hi, r.HighestCell_mV);
-        Assert.Equal(hiI, r.HighestCellIndex);
-        Assert.Equal(lo, r.LowestCell_mV);
-        Assert.Equal(loI, r.LowestCellIndex);
-    }
-
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -55,7 +35,7 @@ public class BqScanSummaryTests
             if (f.Readings.CellSummaryKnown)
             {
                 claimed++;
-                AssertSummaryMatchesCells(f.Readings, cells);
+                CellSummaryAssert.MatchesCells(f.Readings, cells);
             }
         }
         if (cells == 16) Assert.Equal(40, claimed);
@@ -80,7 +60,7 @@ public class BqScanSummaryTests
             if (rig.Readings.CellSummaryKnown)
             {
                 claimed++;
-                AssertSummaryMatchesCells(rig.Readings, cells);
+                CellSummaryAssert.MatchesCells(rig.Readings, cells);
             }
         }
         Assert.Equal(40, claimed); // the cells are read in one block: the driver gives the summary on every scan

@@ -1,5 +1,6 @@
 using Bms.Drivers.CellMonitoring;
 using Bms.Drivers.Ltc681x;
+using Bms.Drivers.Tests.CellMonitoring;
 using Bms.Emulators.Common;
 
 namespace Bms.Drivers.Tests.Ltc681x;
@@ -10,27 +11,6 @@ namespace Bms.Drivers.Tests.Ltc681x;
 /// </summary>
 public class Ltc681xScanSummaryTests
 {
-    private static void AssertSummaryMatchesCells(CellMonitorReadings r, int cellCount)
-    {
-        Assert.True(r.CellSummaryKnown);
-        int count = 0, sum = 0, hi = int.MinValue, lo = int.MaxValue, hiI = -1, loI = -1;
-        for (int i = 0; i < cellCount; i++)
-        {
-            if (!r.CellValid[i]) continue;
-            int v = r.CellVoltage_mV[i];
-            count++;
-            sum += v;
-            if (v > hi) { hi = v; hiI = i; }
-            if (v < lo) { lo = v; loI = i; }
-        }
-        Assert.Equal(count, r.ValidCellCount);
-        Assert.Equal(sum, r.ValidCellSum_mV);
-        Assert.Equal(hi, r.HighestCell_mV);
-        Assert.Equal(hiI, r.HighestCellIndex);
-        Assert.Equal(lo, r.LowestCell_mV);
-        Assert.Equal(loI, r.LowestCellIndex);
-    }
-
     [Theory]
     [InlineData(Ltc681xVariant.Ltc6813, 2, 1)]
     [InlineData(Ltc681xVariant.Ltc6811, 3, 2)]
@@ -58,7 +38,7 @@ public class Ltc681xScanSummaryTests
             if (fault == 2) rig.Chain.Inject(EmulatorFault.DeviceMissing, rng.Next(0, devices));
             if (fault == 3) rig.Chain.Inject(EmulatorFault.FrozenValue);
             rig.Scan();
-            AssertSummaryMatchesCells(rig.Readings, rig.Afe.CellCount);
+            CellSummaryAssert.MatchesCells(rig.Readings, rig.Afe.CellCount);
             if (fault == 2) rig.Afe.Initialize();
         }
     }
