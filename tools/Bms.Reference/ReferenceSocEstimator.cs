@@ -18,8 +18,6 @@ public sealed class ReferenceSocEstimator
     private const double MaxCurrentHold_ms = 2000;
     private const long KalmanPeriod_ms = 2000, KalmanSlack_ms = 50;
     private const long StartPhase_ms = 2000;
-    private const int StartPhaseStepsPerTick = 4; // as the firmware: at most four cells per start-phase tick, the phase longer for larger packs
-    private readonly long _startPhase_ms;
     private readonly ChemistryProfile _profile;
     private readonly int _cells;
     private readonly double _capacity_As; // ampere-seconds
@@ -55,7 +53,6 @@ public sealed class ReferenceSocEstimator
     {
         _profile = profile;
         _cells = cellCount;
-        _startPhase_ms = StartPhase_ms * ((cellCount + StartPhaseStepsPerTick - 1) / StartPhaseStepsPerTick);
         _capacity_As = capacity_mAh * 3.6;
         _oneC_A = capacity_mAh / 1000.0;
         _soc = new double[cellCount];
@@ -154,7 +151,7 @@ public sealed class ReferenceSocEstimator
         _lastVoltageTime_ms = snap.Time_ms;
         bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
         long sinceStart = snap.Time_ms - _startTime_ms;
-        long due = sinceStart >= 0 && sinceStart < _startPhase_ms ? 1 : KalmanPeriod_ms - KalmanSlack_ms;
+        long due = sinceStart >= 0 && sinceStart < StartPhase_ms ? 1 : KalmanPeriod_ms - KalmanSlack_ms;
         // The firmware keeps the tick of its 1 s task free of Kalman steps when ticks are faster than that.
         if (_secondSeen && dtV <= KalmanPeriod_ms / 4)
         {
@@ -162,7 +159,7 @@ public sealed class ReferenceSocEstimator
             if (sinceSecond > 1000 - KalmanSlack_ms && sinceSecond < 1000 + KalmanSlack_ms) return;
         }
         long allowance = (_cells * dtV * 10 + KalmanPeriod_ms * 9 - 1) / (KalmanPeriod_ms * 9);
-        if (due == 1) allowance = Math.Min(_cells, StartPhaseStepsPerTick); // as the firmware
+        if (due == 1) allowance = _cells; // as the firmware: every cell every tick in the start phase
         int cell = _nextCell;
         for (long n = 0; n < allowance; n++)
         {

@@ -46,15 +46,11 @@ namespace Bms.Firmware.Estimation
         private const long KalmanPeriod_ms = 2000;
         private const long KalmanSlack_ms = 50; // half a tick: a 100 ms tick that is a few ms early still counts
         // Right after start the filter is still far off (the start SoC may be 30 % wrong) and the first voltages are
-        // often a rest: for the first 2 s every cell of a pack of up to four steps every tick (20 steps each), so the
-        // linearisation follows the state as it converges. With one cell per tick instead, the
+        // often a rest: for the first 2 s every cell steps every tick (a start-up burst of cells × one step per tick,
+        // 20 ticks), so the linearisation follows the state as it converges. With one cell per tick instead, the
         // start error that survived into the slow (weakly observable) phase cost 0.4 % RMSE on the 30Q 4C recording.
         private const long StartPhase_ms = 2000;
-        // At most this many cells step in one start-phase tick, so the start-up burst stays near four steps per tick
-        // whatever the pack (every cell of a 36-cell chain in every tick was about 100,000 IL per tick for 2 s). A
-        // larger pack's start phase lasts longer instead: each cell takes as many start steps as a 4-cell pack in 2 s.
-        private const int StartPhaseStepsPerTick = 4;
-        private readonly long _startPhase_ms;
+        private const int StartSubSteps = 20;
         private readonly ChemistryProfile _profile;
         private readonly int _cellCount;
         private readonly int _capacity_mAh;
@@ -85,7 +81,6 @@ namespace Bms.Firmware.Estimation
         private readonly long[] _pendingGapVariance; // nSoC², from current gaps since the cell's last step
         private readonly long[] _kalmanTime_ms;      // voltage time of the cell's last Kalman step
         private int _nextCell;                       // round-robin cursor: the next cell to step
-        private long _kalmanSteps;
         private long _fsbInterval_ms = -1, _fsb;     // F's SoC-per-offset term for the last interval, as a fraction
         private int _fsbShift;
         private long _startTime_ms;
@@ -145,7 +140,6 @@ namespace Bms.Firmware.Estimation
             if (capacity_mAh < 1 || capacity_mAh > 2000000) throw new System.ArgumentOutOfRangeException("capacity_mAh");
             _profile = profile;
             _cellCount = cellCount;
-            _startPhase_ms = StartPhase_ms * ((cellCount + StartPhaseStepsPerTick - 1) / StartPhaseStepsPerTick);
             _capacity_mAh = capacity_mAh;
             _q36 = (long)capacity_mAh * 36;
             _pcmCharge_uAms = _q36 * 1000;
@@ -199,9 +193,6 @@ namespace Bms.Firmware.Estimation
         public ChemistryProfile Profile { get { return _profile; } }
         /// <summary>Series cells.</summary>
         public int CellCount { get { return _cellCount; } }
-
-        /// <summary>Kalman steps taken since construction (all cells), for tests and diagnostics.</summary>
-        public long KalmanSteps { get { return _kalmanSteps; } }
         /// <summary>Cell capacity the SoC refers to.</summary>
         public int Capacity_mAh { get { return _capacity_mAh; } }
         /// <summary>true after <see cref="Start"/>.</summary>
@@ -369,7 +360,7 @@ namespace Bms.Firmware.Estimation
             bool currentUsable = _haveCurrent && voltageTime - _lastCurrentTime_ms <= MaxCurrentHold_ms && _lastCurrentTime_ms - voltageTime <= MaxCurrentHold_ms;
             bool resting = _restTime_ms >= SocFilterTuning.RestTime_ms;
             long sinceStart = voltageTime - _startTime_ms;
-            long due = sinceStart >= 0 && sinceStart < _startPhase_ms ? 1 : KalmanPeriod_ms - KalmanSlack_ms;
+            long due = sinceStart >= 0 && sinceStart < StartPhase_ms ? 1 : KalmanPeriod_ms - KalmanSlack_ms;
             // The tick that also runs Update1s (state of health, and the periodic save of the state) takes no step
             // when ticks are faster than a second: the other nine of ten carry them, so no tick has both.
             if (_secondSeen && dtV <= KalmanPeriod_ms / 4)
@@ -380,7 +371,7 @@ namespace Bms.Firmware.Estimation
             // Steps this tick: the tick's share of a period's worth of cells over the nine tenths of the ticks that
             // step, rounded up.
             long allowance = (_cellCount * dtV * 10 + KalmanPeriod_ms * 9 - 1) / (KalmanPeriod_ms * 9);
-            if (due == 1) allowance = _cellCount < StartPhaseStepsPerTick ? _cellCount : StartPhaseStepsPerTick;
+            if (due == 1) allowance = _cellCount; // start phase: every cell, every tick
             int c2 = _nextCell;
             for (long n = 0; n < allowance; n++)
             {
@@ -397,7 +388,6 @@ namespace Bms.Firmware.Estimation
                 bool measured = currentUsable && c2 < snapshot.CellCount && snapshot.CellValid[c2];
                 KalmanStep(c2, measured, measured ? snapshot.CellVoltage_mV[c2] : 0, sinceStep, resting, voltageTime, currentFresh);
                 _kalmanTime_ms[c2] = voltageTime;
-                _kalmanSteps++;
                 c2++;
                 if (c2 == _cellCount) c2 = 0;
             }

@@ -161,38 +161,6 @@ public class EstimatorBookkeepingTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(4)]
-    [InlineData(5)]
-    [InlineData(16)]
-    [InlineData(36)]
-    public void Start_phase_steps_at_most_four_cells_a_tick_and_gives_every_cell_twenty_steps(int cells)
-    {
-        var (est, _, tick) = RandomPack(cells, 9);
-        int phaseTicks = 20 * ((cells + 3) / 4);
-        long previous = est.KalmanSteps;
-        for (int n = 1; n <= phaseTicks; n++)
-        {
-            tick(n * 100L);
-            long steps = est.KalmanSteps - previous;
-            previous = est.KalmanSteps;
-            // The tick of the 1 s task takes no step (once a second has been seen); every other start tick takes
-            // min(cells, 4).
-            Assert.True(steps <= Math.Min(cells, 4), $"tick {n}: {steps} steps");
-        }
-        // min(cells, 4) steps in every start tick but the 1 s ticks (one in ten after the first second), taken in
-        // turn: about twenty per cell whatever the pack (a pack of 4k + 1 cells gets more, its phase rounded up).
-        int skipped = (phaseTicks - 1) / 10;
-        long perTick = Math.Min(cells, 4);
-        Assert.InRange(est.KalmanSteps, (phaseTicks - skipped) * perTick - perTick, phaseTicks * perTick);
-        Assert.True(est.KalmanSteps >= 17L * cells, $"{est.KalmanSteps} start steps for {cells} cells");
-        // After the phase the round robin: one cell every 2 s, ~cells/18 per tick.
-        long afterPhase = est.KalmanSteps;
-        for (int n = phaseTicks + 1; n <= phaseTicks + 200; n++) tick(n * 100L);
-        Assert.InRange(est.KalmanSteps - afterPhase, 10L * cells - cells, 10L * cells + cells);
-    }
-
-    [Theory]
     [InlineData(3, 5)]
     [InlineData(16, 6)]
     public void Saved_record_holds_the_exact_counters_and_restores_them(int cells, int seed)
