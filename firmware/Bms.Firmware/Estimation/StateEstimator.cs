@@ -50,7 +50,6 @@ namespace Bms.Firmware.Estimation
         // 20 ticks), so the linearisation follows the state as it converges. With one cell per tick instead, the
         // start error that survived into the slow (weakly observable) phase cost 0.4 % RMSE on the 30Q 4C recording.
         private const long StartPhase_ms = 2000;
-        private const int StartSubSteps = 20;
         private readonly ChemistryProfile _profile;
         private readonly int _cellCount;
         private readonly int _capacity_mAh;
