@@ -118,28 +118,13 @@ public class EstimatorBookkeepingTests
         return (est, snap, t => { Fill(t); est.Update100ms(snap); if (t % 1000 == 0) est.Update1s(snap); });
     }
 
+    // Seeds 1-4 held the pack SoC within 0.4 % of the cells (when it was computed at the steps); it is exact now, so
+    // every seed is held to the exact bound.
     [Theory]
     [InlineData(1, 1)]
     [InlineData(7, 2)]
     [InlineData(16, 3)]
     [InlineData(36, 4)]
-    public void Kept_pack_soc_equals_the_formula_over_the_cells_as_of_their_steps(int cells, int seed)
-    {
-        var (est, _, tick) = RandomPack(cells, seed);
-        for (long t = 100; t <= 300000; t += 100)
-        {
-            tick(t);
-            int min = int.MaxValue, max = int.MinValue;
-            for (int c = 0; c < cells; c++) { min = Math.Min(min, est.GetCellSoc_pcm(c)); max = Math.Max(max, est.GetCellSoc_pcm(c)); }
-            // Pack SoC from the stepped values lags the exact cell values by at most one period of counting (2 s at
-            // 2C here, 0.12 %).
-            long den = (long)min + (100000 - max);
-            int fromNow = den <= 0 ? (min >= 100000 ? 100000 : 0) : (int)((long)min * 100000 / den);
-            Assert.InRange(est.PackSoc_pcm, fromNow - 400, fromNow + 400);
-        }
-    }
-
-    [Theory]
     [InlineData(1, 11)]
     [InlineData(7, 12)]
     [InlineData(16, 13)]
